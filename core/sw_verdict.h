@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The verdict: one function turns a datagram and a policy into pass, drop or reply (status + reason), and one
+ * builds the reply. The dataplane workers, sipwallctl check, the tests, the fuzzers and the benchmarks all call
+ * exactly these. No allocation, lock, syscall or log on this path.
+ */
+#ifndef SW_VERDICT_H
+#define SW_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+#include "sip_msg.h"
+
+#define SW_MAX_DATAGRAM 65535
+
+enum sw_action {
+	SW_ACT_PASS = 0,
+	SW_ACT_DROP,
+	SW_ACT_REPLY,
+};
+
+/*
+ * Why a verdict was reached; one counter each in the dataplane, named by sw_why_name().
+ * Keep in step with the name table in sw_verdict.c (a _Static_assert checks the count).
+ */
+enum sw_why {
+	SW_WHY_VALID = 0,       /* pass: request passed every check */
+	SW_WHY_RESPONSE,        /* pass: a SIP response (never answered) */
+	SW_WHY_ACK,             /* pass: an ACK (never answered) */
+	SW_WHY_RULE_PASS,       /* pass: a rule with action pass */
+	SW_WHY_NOT_SIP,         /* drop: not a SIP message */
+	SW_WHY_BAD_RESPONSE,    /* drop: a malformed or oversized response (cannot be answered) */
+	SW_WHY_BAD_ACK,         /* drop: a malformed ACK (cannot be answered) */
+	SW_WHY_NO_VIA,          /* drop: a bad request with no usable top Via: nowhere to send a reply */
+	SW_WHY_RULE_DROP,       /* drop: a rule with action drop */
+	SW_WHY_AMPLIFICATION,   /* drop: the reply would be longer than the request */
+	SW_WHY_BUDGET,          /* drop: over the reply budget (dataplane) */
+	SW_WHY_CHECK,           /* reply: a protocol check failed (status says which) */
+	SW_WHY_RULE_REPLY,      /* reply: a rule with action reply */
+	SW_WHY__COUNT
+};
+
+struct sw_verdict {
+	enum sw_action action;
+	enum sw_why why;
+	uint16_t status;       /* SW_ACT_REPLY: the status code */
+	const char *reason;    /* SW_ACT_REPLY: reason phrase (static or owned by the policy); else a short note */
+	int32_t rule;          /* index of the deciding rule in policy->rules, -1 when none */
+	uint32_t err_off;      /* for parse errors: byte offset of the fault */
+	const char *unsupported_from; /* 420: which header's tags were refused ("Proxy-Require" / "Require") */
+};
+
+/* A worker's private state. One per thread; never shared. */
+struct sw_worker {
+	unsigned id;           /* this worker's index into every rules database's scratch array */
+	uint8_t secret[16];    /* per-instance To-tag key; the same in every worker of one instance */
+	struct sip_msg msg;    /* the message last judged (valid until the next call) */
+	char unfold[SW_MAX_DATAGRAM]; /* where folded header values are unfolded for rules */
+};
+
+/* The source of a datagram, where a reply goes. Port in host byte order. */
+struct sw_peer {
+	uint8_t family; /* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+const char *sw_why_name(enum sw_why why);
+const char *sw_action_name(enum sw_action a);
+
+/*
+ * Judge buf[0..len) under pol. The order of checks is fixed and documented in docs/verdict.md:
+ *   size (413) -> start line / not SIP -> Request-URI size (414) -> version (505) -> header syntax (400)
+ *   -> rules -> ACK / no Via -> mandatory headers and their syntax (400) -> Max-Forwards (400/483)
+ *   -> Content-Length framing (400) -> Proxy-Require / Require (420).
+ * w->msg holds the index afterwards. Always fills v.
+ */
+void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf, uint32_t len,
+	      struct sw_verdict *v);
+
+/*
+ * For a reply verdict, build the response into out (at most cap bytes; pass cap = request length to forbid
+ * amplification). Returns the length, or 0 when no reply can be built, in which case v becomes a drop
+ * (SW_WHY_AMPLIFICATION or SW_WHY_NO_VIA). src is where the request came from (received=/rport=).
+ */
+uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
+		    const struct sw_peer *src, char *out, uint32_t cap);
+
+/* Initialise a worker: id, secret (copied). */
+void sw_worker_init(struct sw_worker *w, unsigned id, const uint8_t secret[16]);
+
+#endif
