@@ -112,6 +112,12 @@ enum sip_parse_status sip_msg_parse(struct sip_msg *m, const char *buf, uint32_t
  */
 enum sip_parse_status sip_msg_parse_headers(struct sip_msg *m, const char *buf, uint32_t len);
 
+/*
+ * After sip_msg_parse_headers() succeeded: frame the body by Content-Length (RFC 3261 18.3). sip_msg_parse() is
+ * sip_msg_parse_headers() + sip_msg_frame(); the verdict calls them apart to keep its documented check order.
+ */
+enum sip_parse_status sip_msg_frame(struct sip_msg *m);
+
 /* Header name lookup: full name or compact form, case-insensitive. Returns SIP_HDR_OTHER when unknown. */
 enum sip_hdr_id sip_hdr_lookup(const char *name, uint32_t len);
 /* The canonical name of a known header ("Call-ID"), or NULL for SIP_HDR_OTHER. */
@@ -145,6 +151,8 @@ struct sip_via {
 	bool rport_has_value;
 	struct sw_str branch;    /* empty when absent */
 	struct sw_str received;
+	struct sw_str rport_param;    /* ";rport" or ";rport=N" as written, from the ';' (empty when absent) */
+	struct sw_str received_param; /* ";received=..." as written, from the ';' (empty when absent) */
 	const char *end;         /* one past the first via-parm (a ',' or the end of the value) */
 };
 

@@ -1,1 +1,269 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * sw_respond(): a stateless response to a judged request, as RFC 3261 8.2.6 asks: every Via in order (the top one
+ * with received= and rport= per 18.2.1 and RFC 3581), From, To (tag added when absent), Call-ID and CSeq copied,
+ * Unsupported for 420, Retry-After for 413 when configured, Server only when the policy names one,
+ * Content-Length: 0, no body. The response never exceeds cap bytes, so the caller can forbid amplification.
+ */
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdlib.h>
+
+#include "sw_verdict.h"
+
+struct out {
+	char *p;
+	uint32_t len;
+	uint32_t cap;
+	bool over;
+};
+
+static void put(struct out *o, const char *s, uint32_t n)
+{
+	if (o->over || n > o->cap - o->len) {
+		o->over = true;
+		return;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void put_str(struct out *o, struct sw_str s)
+{
+	put(o, s.p, s.len);
+}
+
+static void put_cstr(struct out *o, const char *s)
+{
+	put(o, s, (uint32_t)strlen(s));
+}
+
+static void put_u32(struct out *o, uint32_t v)
+{
+	char b[10];
+	int i = sizeof(b);
+
+	do
+		b[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	put(o, b + i, (uint32_t)(sizeof(b) - i));
+}
+
+/* The source address as text: dotted quad, or RFC 5952 IPv6 (received= carries it without brackets, RFC 5118). */
+static void peer_text(const struct sw_peer *src, char *buf, size_t len)
+{
+	if (!inet_ntop(src->family == 6 ? AF_INET6 : AF_INET, src->addr, buf, (socklen_t)len))
+		buf[0] = 0;
+}
+
+/* Does the sent-by host name exactly the source address? A host name never does (18.2.1). */
+static bool sent_by_is_source(const struct sip_via *via, const struct sw_peer *src)
+{
+	char host[64];
+	uint8_t a[16];
+
+	if (via->host.len >= sizeof(host))
+		return false;
+	memcpy(host, via->host.p, via->host.len);
+	host[via->host.len] = 0;
+	if (src->family == 6)
+		return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, src->addr, 16) == 0;
+	return inet_pton(AF_INET, host, a) == 1 && memcmp(a, src->addr, 4) == 0;
+}
+
+/*
+ * The top via-parm with received= and rport= set from the source, any received=/rport the request carried
+ * dropped: only this element knows where the request came from.
+ */
+static void put_top_via(struct out *o, const struct sip_via *via, const struct sw_peer *src)
+{
+	const char *p = via->value.p, *end = via->value.p + via->value.len;
+	struct sw_str skip[2] = { via->received_param, via->rport_param };
+	char addr[INET6_ADDRSTRLEN];
+
+	if (skip[0].p && skip[1].p && skip[1].p < skip[0].p) {
+		skip[0] = via->rport_param;
+		skip[1] = via->received_param;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!skip[i].p)
+			continue;
+		put(o, p, (uint32_t)(skip[i].p - p));
+		p = skip[i].p + skip[i].len;
+	}
+	put(o, p, (uint32_t)(end - p));
+	if (via->has_rport || !sent_by_is_source(via, src)) {
+		peer_text(src, addr, sizeof(addr));
+		put_cstr(o, ";received=");
+		put_cstr(o, addr);
+	}
+	if (via->has_rport) {
+		put_cstr(o, ";rport=");
+		put_u32(o, src->port);
+	}
+}
+
+static void put_vias(struct out *o, const struct sip_msg *m, const struct sw_peer *src)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
+	struct sip_via via;
+
+	/* the caller checked that the top via-parm parses */
+	sip_via_parse(h->value, &via);
+	put_cstr(o, "Via: ");
+	put_top_via(o, &via, src);
+	put(o, via.end, (uint32_t)(h->value.p + h->value.len - via.end));
+	put_cstr(o, "\r\n");
+	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
+		put_cstr(o, "Via: ");
+		put_str(o, h->value);
+		put_cstr(o, "\r\n");
+	}
+}
+
+static void put_header(struct out *o, const struct sip_msg *m, enum sip_hdr_id id)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, id);
+
+	if (!h)
+		return;
+	put_cstr(o, sip_hdr_name(id));
+	put_cstr(o, ": ");
+	put_str(o, h->value);
+	put_cstr(o, "\r\n");
+}
+
+/*
+ * A To tag that a retransmission gets again: SipHash-2-4 (libsodium crypto_shorthash) under the instance secret of
+ * what identifies the transaction (Call-ID, From tag, top Via branch, CSeq) and the status.
+ */
+static void to_tag(const struct sip_msg *m, const struct sw_verdict *v, const uint8_t key[16], char hex[17])
+{
+	unsigned char in[1024], h[crypto_shorthash_BYTES];
+	struct sw_str parts[4] = { SW_STR_NULL, SW_STR_NULL, SW_STR_NULL, SW_STR_NULL };
+	struct sip_via via;
+	uint32_t n = 0;
+
+	if (sip_msg_hdr(m, SIP_HDR_CALL_ID))
+		parts[0] = sip_msg_hdr(m, SIP_HDR_CALL_ID)->value;
+	if (sip_msg_hdr(m, SIP_HDR_FROM))
+		sip_addr_parse(sip_msg_hdr(m, SIP_HDR_FROM)->value, &parts[1]);
+	if (sip_via_parse(sip_msg_hdr(m, SIP_HDR_VIA)->value, &via))
+		parts[2] = via.branch;
+	if (sip_msg_hdr(m, SIP_HDR_CSEQ))
+		parts[3] = sip_msg_hdr(m, SIP_HDR_CSEQ)->value;
+	for (int i = 0; i < 4; i++) {
+		uint32_t k = parts[i].len < 240 ? parts[i].len : 240;
+
+		memcpy(in + n, parts[i].p ? parts[i].p : "", k);
+		n += k;
+		in[n++] = 0; /* separator: ("ab","c") and ("a","bc") hash apart */
+	}
+	memcpy(in + n, &v->status, sizeof(v->status));
+	n += sizeof(v->status);
+	crypto_shorthash(h, in, n, key);
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 8; i++) {
+		hex[2 * i] = digits[h[i] >> 4];
+		hex[2 * i + 1] = digits[h[i] & 15];
+	}
+	hex[16] = 0;
+}
+
+static void put_to(struct out *o, const struct sip_msg *m, const struct sw_verdict *v, const uint8_t key[16])
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_TO);
+	struct sw_str tag;
+	char hex[17];
+
+	if (!h)
+		return;
+	put_cstr(o, "To: ");
+	put_str(o, h->value);
+	if (!sip_addr_parse(h->value, &tag) || !tag.len) {
+		to_tag(m, v, key, hex);
+		put_cstr(o, ";tag=");
+		put(o, hex, 16);
+	}
+	put_cstr(o, "\r\n");
+}
+
+/* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
+static void put_unsupported(struct out *o, const struct sw_policy *pol, const struct sip_msg *m)
+{
+	enum sip_hdr_id ids[2] = { SIP_HDR_PROXY_REQUIRE, SIP_HDR_REQUIRE };
+	bool first = true;
+
+	for (int i = 0; i < (pol->check_require ? 2 : 1); i++)
+		for (const struct sip_hdr *h = sip_msg_hdr(m, ids[i]); h; h = sip_msg_hdr_next(m, h)) {
+			uint32_t pos = 0;
+			struct sw_str tok;
+			bool bad;
+
+			while (sip_token_list_next(h->value, &pos, &tok, &bad)) {
+				if (bad || sw_policy_supports(pol, tok))
+					continue;
+				put_cstr(o, first ? "Unsupported: " : ", ");
+				put_str(o, tok);
+				first = false;
+			}
+		}
+	if (!first)
+		put_cstr(o, "\r\n");
+}
+
+uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
+		    const struct sw_peer *src, char *out, uint32_t cap)
+{
+	const struct sip_msg *m = &w->msg;
+	struct out o = { out, 0, cap, false };
+	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
+	struct sip_via via;
+
+	if (v->action != SW_ACT_REPLY)
+		return 0;
+	if (!top || !sip_via_parse(top->value, &via)) {
+		v->action = SW_ACT_DROP;
+		v->why = SW_WHY_NO_VIA;
+		return 0;
+	}
+	put_cstr(&o, "SIP/2.0 ");
+	put_u32(&o, v->status);
+	put_cstr(&o, " ");
+	put_cstr(&o, v->reason ? v->reason : "Rejected");
+	put_cstr(&o, "\r\n");
+	put_vias(&o, m, src);
+	put_header(&o, m, SIP_HDR_FROM);
+	put_to(&o, m, v, w->secret);
+	put_header(&o, m, SIP_HDR_CALL_ID);
+	put_header(&o, m, SIP_HDR_CSEQ);
+	if (v->status == 420)
+		put_unsupported(&o, pol, m);
+	if (v->status == 413 && pol->retry_after_seconds) {
+		put_cstr(&o, "Retry-After: ");
+		put_u32(&o, pol->retry_after_seconds);
+		put_cstr(&o, "\r\n");
+	}
+	if (pol->server[0]) {
+		put_cstr(&o, "Server: ");
+		put_cstr(&o, pol->server);
+		put_cstr(&o, "\r\n");
+	}
+	put_cstr(&o, "Content-Length: 0\r\n\r\n");
+	if (o.over) {
+		v->action = SW_ACT_DROP;
+		v->why = SW_WHY_AMPLIFICATION;
+		v->reason = "reply longer than request";
+		return 0;
+	}
+	return o.len;
+}
+
+void sw_worker_init(struct sw_worker *w, unsigned id, const uint8_t secret[16])
+{
+	if (sodium_init() < 0)
+		abort();
+	w->id = id;
+	memcpy(w->secret, secret, sizeof(w->secret));
+}

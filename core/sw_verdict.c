@@ -1,1 +1,324 @@
-/* SPDX-License-Identifier: BSD-3-Clause */
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * sw_judge(): the one place where sipwall decides what happens to a datagram. The check order is fixed and written
+ * down in docs/verdict.md; each check is a small function returning true when it decided. Nothing here allocates,
+ * locks, logs or makes a system call.
+ */
+#include "sw_verdict.h"
+
+#include "rules.h"
+
+static const char *const why_names[] = {
+	[SW_WHY_VALID] = "valid",
+	[SW_WHY_RESPONSE] = "response",
+	[SW_WHY_ACK] = "ack",
+	[SW_WHY_RULE_PASS] = "rule_pass",
+	[SW_WHY_NOT_SIP] = "not_sip",
+	[SW_WHY_BAD_RESPONSE] = "bad_response",
+	[SW_WHY_BAD_ACK] = "bad_ack",
+	[SW_WHY_NO_VIA] = "no_via",
+	[SW_WHY_RULE_DROP] = "rule_drop",
+	[SW_WHY_AMPLIFICATION] = "amplification",
+	[SW_WHY_BUDGET] = "reply_budget",
+	[SW_WHY_CHECK] = "check",
+	[SW_WHY_RULE_REPLY] = "rule_reply",
+};
+_Static_assert(sizeof(why_names) / sizeof(why_names[0]) == SW_WHY__COUNT, "a name for every sw_why");
+
+const char *sw_why_name(enum sw_why why)
+{
+	return (unsigned)why < SW_WHY__COUNT ? why_names[why] : "unknown";
+}
+
+const char *sw_action_name(enum sw_action a)
+{
+	switch (a) {
+	case SW_ACT_PASS:
+		return "pass";
+	case SW_ACT_DROP:
+		return "drop";
+	case SW_ACT_REPLY:
+		return "reply";
+	}
+	return "unknown";
+}
+
+static bool set_drop(struct sw_verdict *v, enum sw_why why, const char *note)
+{
+	v->action = SW_ACT_DROP;
+	v->why = why;
+	v->status = 0;
+	v->reason = note;
+	return true;
+}
+
+static bool set_reply(struct sw_verdict *v, uint16_t status, const char *reason)
+{
+	v->action = SW_ACT_REPLY;
+	v->why = SW_WHY_CHECK;
+	v->status = status;
+	v->reason = reason;
+	return true;
+}
+
+static bool set_400(struct sw_verdict *v, const struct sip_msg *m, const char *at, const char *reason)
+{
+	v->err_off = (uint32_t)(at - m->buf);
+	return set_reply(v, 400, reason);
+}
+
+static bool method_is(const struct sip_msg *m, const char *name)
+{
+	return sw_str_eq(m->method, sw_str_make(name, (uint32_t)strlen(name)));
+}
+
+/* The single-valued mandatory headers of 8.1.1: present, once, and parsable. */
+static bool check_single(struct sw_verdict *v, const struct sip_msg *m, enum sip_hdr_id id, const char *missing,
+			 const char *multiple)
+{
+	if (m->count[id] == 0)
+		return set_400(v, m, m->buf + m->hdr_end, missing);
+	if (m->count[id] > 1)
+		return set_400(v, m, m->hdrs[m->hdrs[m->first[id]].next].name.p, multiple);
+	return false;
+}
+
+static bool check_addr(struct sw_verdict *v, const struct sip_msg *m, enum sip_hdr_id id, const char *missing,
+		       const char *multiple, const char *malformed)
+{
+	struct sw_str tag;
+
+	if (check_single(v, m, id, missing, multiple))
+		return true;
+	if (!sip_addr_parse(sip_msg_hdr(m, id)->value, &tag))
+		return set_400(v, m, sip_msg_hdr(m, id)->value.p, malformed);
+	return false;
+}
+
+/* callid = word [ "@" word ]: one run of visible ASCII. */
+static bool call_id_ok(struct sw_str s)
+{
+	if (!s.len)
+		return false;
+	for (uint32_t i = 0; i < s.len; i++)
+		if ((uint8_t)s.p[i] <= 0x20 || (uint8_t)s.p[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* Every via-parm of every Via line must parse; the top one is where a reply goes. */
+static bool check_via(struct sw_verdict *v, const struct sip_msg *m)
+{
+	struct sip_via via;
+
+	if (m->count[SIP_HDR_VIA] == 0)
+		return set_400(v, m, m->buf + m->hdr_end, "Missing Via header field");
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(m, h)) {
+		struct sw_str rest = h->value;
+
+		for (;;) {
+			if (!sip_via_parse(rest, &via))
+				return set_400(v, m, rest.p, "Malformed Via header field");
+			if (via.end >= rest.p + rest.len)
+				break;
+			rest = sw_str_make(via.end + 1, (uint32_t)(rest.p + rest.len - via.end - 1));
+		}
+	}
+	return false;
+}
+
+static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
+{
+	uint32_t num;
+	struct sw_str method;
+
+	if (check_single(v, m, SIP_HDR_CSEQ, "Missing CSeq header field", "Multiple CSeq header fields"))
+		return true;
+	if (!sip_cseq_parse(sip_msg_hdr(m, SIP_HDR_CSEQ)->value, &num, &method))
+		return set_400(v, m, sip_msg_hdr(m, SIP_HDR_CSEQ)->value.p, "Malformed CSeq header field");
+	if (!sw_str_eq(method, m->method))
+		return set_400(v, m, method.p, "CSeq method does not match request method");
+	return false;
+}
+
+static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m)
+{
+	if (check_via(v, m) ||
+	    check_addr(v, m, SIP_HDR_TO, "Missing To header field", "Multiple To header fields",
+		       "Malformed To header field") ||
+	    check_addr(v, m, SIP_HDR_FROM, "Missing From header field", "Multiple From header fields",
+		       "Malformed From header field") ||
+	    check_single(v, m, SIP_HDR_CALL_ID, "Missing Call-ID header field", "Multiple Call-ID header fields"))
+		return true;
+	if (!call_id_ok(sip_msg_hdr(m, SIP_HDR_CALL_ID)->value))
+		return set_400(v, m, sip_msg_hdr(m, SIP_HDR_CALL_ID)->value.p, "Malformed Call-ID header field");
+	return check_cseq(v, m);
+}
+
+/* 16.3 step 3. "00" is 0 and "0068" is 68: the value is a number, not a string. */
+static bool check_max_forwards(struct sw_verdict *v, const struct sw_policy *pol, const struct sip_msg *m)
+{
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS);
+	uint64_t n;
+
+	if (!h) {
+		if (pol->require_max_forwards)
+			return set_400(v, m, m->buf + m->hdr_end, "Missing Max-Forwards header field");
+		return false;
+	}
+	if (m->count[SIP_HDR_MAX_FORWARDS] > 1)
+		return set_400(v, m, m->hdrs[h->next].name.p, "Multiple Max-Forwards header fields");
+	if (!sw_str_to_u64(h->value, 255, &n))
+		return set_400(v, m, h->value.p, "Malformed Max-Forwards header field");
+	if (n == 0)
+		return set_reply(v, 483, "Too Many Hops");
+	return false;
+}
+
+bool sw_policy_supports(const struct sw_policy *pol, struct sw_str tag)
+{
+	for (uint32_t i = 0; i < pol->nsupported; i++)
+		if (sw_str_ieq_cstr(tag, pol->supported[i]))
+			return true;
+	return false;
+}
+
+/* Any tag of this header that the policy does not support? A malformed list is a 400. */
+static bool unknown_tags(struct sw_verdict *v, const struct sw_policy *pol, const struct sip_msg *m,
+			 enum sip_hdr_id id, bool *unknown)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, id); h; h = sip_msg_hdr_next(m, h)) {
+		uint32_t pos = 0;
+		struct sw_str tok;
+		bool bad;
+
+		while (sip_token_list_next(h->value, &pos, &tok, &bad)) {
+			if (bad)
+				return set_400(v, m, h->value.p, id == SIP_HDR_REQUIRE ? "Malformed Require header field"
+										: "Malformed Proxy-Require header field");
+			*unknown |= !sw_policy_supports(pol, tok);
+		}
+	}
+	return false;
+}
+
+/* 16.3 step 5 (Proxy-Require) and, by policy, 8.2.2.3 (Require). Both are ignored in CANCEL (and ACK). */
+static bool check_extensions(struct sw_verdict *v, const struct sw_policy *pol, const struct sip_msg *m)
+{
+	bool unknown = false;
+
+	if (method_is(m, "CANCEL"))
+		return false;
+	if (unknown_tags(v, pol, m, SIP_HDR_PROXY_REQUIRE, &unknown))
+		return true;
+	if (pol->check_require && unknown_tags(v, pol, m, SIP_HDR_REQUIRE, &unknown))
+		return true;
+	if (unknown)
+		return set_reply(v, 420, "Bad Extension");
+	return false;
+}
+
+/* Rules decide after parsing and before the protocol checks (docs/rules.md). */
+static bool apply_rules(struct sw_verdict *v, const struct sw_policy *pol, struct sw_worker *w)
+{
+	int32_t r;
+
+	if (!pol->db)
+		return false;
+	r = rules_eval(pol->db, w);
+	if (r < 0)
+		return false;
+	const struct sw_rule_spec *rule = &pol->rules[r];
+
+	v->rule = r;
+	switch (rule->action) {
+	case SW_RULE_DROP:
+		return set_drop(v, SW_WHY_RULE_DROP, rule->id);
+	case SW_RULE_REPLY:
+		set_reply(v, rule->status, rule->reason);
+		v->why = SW_WHY_RULE_REPLY;
+		return true;
+	case SW_RULE_PASS:
+		v->action = SW_ACT_PASS;
+		v->why = SW_WHY_RULE_PASS;
+		v->reason = rule->id;
+		return true;
+	case SW_RULE_COUNT:
+		break;
+	}
+	v->rule = -1;
+	return false;
+}
+
+/* The protocol checks of a parsed request, in their documented order. */
+static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, struct sip_msg *m)
+{
+	if (check_mandatory(v, m) || check_max_forwards(v, pol, m))
+		return true;
+	if (sip_msg_frame(m) != SIP_PARSE_OK) {
+		v->err_off = m->err_off;
+		return set_reply(v, 400, m->err_reason);
+	}
+	return check_extensions(v, pol, m);
+}
+
+/* A reply needs a usable top Via; an ACK is never answered. Turn such replies into silent drops. */
+static void never_answer(struct sw_verdict *v, const struct sip_msg *m)
+{
+	struct sip_via via;
+	const struct sip_hdr *top;
+
+	if (v->action != SW_ACT_REPLY)
+		return;
+	if (method_is(m, "ACK")) {
+		set_drop(v, SW_WHY_BAD_ACK, "ACK is never answered");
+		return;
+	}
+	top = sip_msg_hdr(m, SIP_HDR_VIA);
+	if (!top || !sip_via_parse(top->value, &via))
+		set_drop(v, SW_WHY_NO_VIA, "no usable top Via");
+}
+
+static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum sip_parse_status st,
+			  struct sw_verdict *v)
+{
+	struct sip_msg *m = &w->msg;
+
+	if (m->ruri.len > pol->max_request_uri_bytes)
+		set_reply(v, 414, "Request-URI Too Long");
+	else if (st == SIP_PARSE_OK && !sw_str_eq(m->version, SW_STR_LIT("SIP/2.0")))
+		set_reply(v, 505, "Version Not Supported");
+	else if (st != SIP_PARSE_OK)
+		set_400(v, m, m->buf + m->err_off, m->err_reason);
+	else if (!apply_rules(v, pol, w) && !check_request(v, pol, m) && method_is(m, "ACK"))
+		v->why = SW_WHY_ACK;
+	never_answer(v, m);
+}
+
+void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf, uint32_t len,
+	      struct sw_verdict *v)
+{
+	struct sip_msg *m = &w->msg;
+	enum sip_parse_status st;
+
+	*v = (struct sw_verdict){ .action = SW_ACT_PASS, .why = SW_WHY_VALID, .rule = -1 };
+	/* Size first: an oversized datagram is indexed only as far as its header section, never framed or matched. */
+	st = sip_msg_parse_headers(m, buf, len);
+	if (st == SIP_PARSE_NOT_SIP) {
+		set_drop(v, SW_WHY_NOT_SIP, "not SIP");
+		return;
+	}
+	if (!m->is_request) {
+		if (st != SIP_PARSE_OK || len > pol->max_message_bytes)
+			set_drop(v, SW_WHY_BAD_RESPONSE, "malformed or oversized response");
+		else
+			v->why = SW_WHY_RESPONSE;
+		return;
+	}
+	if (len > pol->max_message_bytes) {
+		set_reply(v, 413, "Request Entity Too Large");
+		never_answer(v, m);
+		return;
+	}
+	judge_request(pol, w, st, v);
+}

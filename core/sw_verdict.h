@@ -72,9 +72,11 @@ const char *sw_action_name(enum sw_action a);
 
 /*
  * Judge buf[0..len) under pol. The order of checks is fixed and documented in docs/verdict.md:
- *   size (413) -> start line / not SIP -> Request-URI size (414) -> version (505) -> header syntax (400)
- *   -> rules -> ACK / no Via -> mandatory headers and their syntax (400) -> Max-Forwards (400/483)
- *   -> Content-Length framing (400) -> Proxy-Require / Require (420).
+ *   not SIP (drop) -> response (pass; drop when malformed or oversized) -> size (413)
+ *   -> Request-URI size (414) -> version (505) -> start line and header syntax (400) -> rules
+ *   -> mandatory headers and their syntax (400) -> Max-Forwards (400/483) -> Content-Length framing (400)
+ *   -> Proxy-Require / Require (420).
+ * Then the never-answer rules: a reply to an ACK, or to a request with no usable top Via, becomes a silent drop.
  * w->msg holds the index afterwards. Always fills v.
  */
 void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf, uint32_t len,
@@ -87,6 +89,9 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
  */
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
 		    const struct sw_peer *src, char *out, uint32_t cap);
+
+/* Is this option tag in the policy's extensions.supported? (case-insensitive, RFC 3261 7.3.1) */
+bool sw_policy_supports(const struct sw_policy *pol, struct sw_str tag);
 
 /* Initialise a worker: id, secret (copied). */
 void sw_worker_init(struct sw_worker *w, unsigned id, const uint8_t secret[16]);
