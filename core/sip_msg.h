@@ -168,6 +168,15 @@ bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method
  */
 bool sip_addr_parse(struct sw_str value, struct sw_str *tag);
 
+/* Contact: "*" or a comma-separated list of ( name-addr / addr-spec ) *( ";" param ). */
+bool sip_contact_parse(struct sw_str value);
+
+/*
+ * Request-URI structure beyond its character set: for sip:/sips:, no headers component (RFC 3261 19.1.1) and a
+ * hostport whose IPv6 address is bracketed and valid (RFC 5118 4.2, 4.3); any other scheme needs only "scheme:".
+ */
+bool sip_ruri_check(struct sw_str uri);
+
 /*
  * Iterate comma-separated tokens of an option-tag list (Require, Proxy-Require, Supported), folding and LWS
  * allowed. *pos starts at 0. Returns false at the end; a token that is not a valid token returns an empty view

@@ -106,8 +106,8 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 	for (p = u; p < cr && sw_is((uint8_t)*p, SW_C_URIC);)
 		p++;
 	m->ruri = sw_str_make(u, (uint32_t)(p - u));
-	if (p == u || p >= cr || *p != ' ')
-		return fail(m, SIP_PARSE_BAD_START, p, "Malformed Request-URI");
+	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check(m->ruri))
+		return fail(m, SIP_PARSE_BAD_START, p < cr && *p == ' ' ? u : p, "Malformed Request-URI");
 	v = scan_version(p + 1, cr);
 	if (!v)
 		return fail(m, SIP_PARSE_BAD_START, p + 1, "Malformed Request-Line");

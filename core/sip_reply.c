@@ -16,6 +16,7 @@ struct out {
 	uint32_t len;
 	uint32_t cap;
 	bool over;
+	bool compact; /* write compact header names (RFC 3261 7.3.3) */
 };
 
 static void put(struct out *o, const char *s, uint32_t n)
@@ -36,6 +37,22 @@ static void put_str(struct out *o, struct sw_str s)
 static void put_cstr(struct out *o, const char *s)
 {
 	put(o, s, (uint32_t)strlen(s));
+}
+
+/* "Via: " or, in a compact reply, "v: " (CSeq and the rest have no compact form) */
+static void put_name(struct out *o, enum sip_hdr_id id)
+{
+	static const char *const compact[SIP_HDR__COUNT] = {
+		[SIP_HDR_VIA] = "v: ", [SIP_HDR_FROM] = "f: ", [SIP_HDR_TO] = "t: ",
+		[SIP_HDR_CALL_ID] = "i: ", [SIP_HDR_CONTENT_LENGTH] = "l: ",
+	};
+
+	if (o->compact && compact[id]) {
+		put(o, compact[id], 3);
+		return;
+	}
+	put_cstr(o, sip_hdr_name(id));
+	put(o, ": ", 2);
 }
 
 static void put_u32(struct out *o, uint32_t v)
@@ -110,12 +127,12 @@ static void put_vias(struct out *o, const struct sip_msg *m, const struct sw_pee
 
 	/* the caller checked that the top via-parm parses */
 	sip_via_parse(h->value, &via);
-	put_cstr(o, "Via: ");
+	put_name(o, SIP_HDR_VIA);
 	put_top_via(o, &via, src);
 	put(o, via.end, (uint32_t)(h->value.p + h->value.len - via.end));
 	put_cstr(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
-		put_cstr(o, "Via: ");
+		put_name(o, SIP_HDR_VIA);
 		put_str(o, h->value);
 		put_cstr(o, "\r\n");
 	}
@@ -127,8 +144,7 @@ static void put_header(struct out *o, const struct sip_msg *m, enum sip_hdr_id i
 
 	if (!h)
 		return;
-	put_cstr(o, sip_hdr_name(id));
-	put_cstr(o, ": ");
+	put_name(o, id);
 	put_str(o, h->value);
 	put_cstr(o, "\r\n");
 }
@@ -179,7 +195,7 @@ static void put_to(struct out *o, const struct sip_msg *m, const struct sw_verdi
 
 	if (!h)
 		return;
-	put_cstr(o, "To: ");
+	put_name(o, SIP_HDR_TO);
 	put_str(o, h->value);
 	if (!sip_addr_parse(h->value, &tag) || !tag.len) {
 		to_tag(m, v, key, hex);
@@ -213,12 +229,41 @@ static void put_unsupported(struct out *o, const struct sw_policy *pol, const st
 		put_cstr(o, "\r\n");
 }
 
+static void build(struct out *o, const struct sw_policy *pol, const struct sip_msg *m, const struct sw_verdict *v,
+		  const struct sw_peer *src, const uint8_t key[16])
+{
+	put_cstr(o, "SIP/2.0 ");
+	put_u32(o, v->status);
+	put_cstr(o, " ");
+	put_cstr(o, v->reason ? v->reason : "Rejected");
+	put_cstr(o, "\r\n");
+	put_vias(o, m, src);
+	put_header(o, m, SIP_HDR_FROM);
+	put_to(o, m, v, key);
+	put_header(o, m, SIP_HDR_CALL_ID);
+	put_header(o, m, SIP_HDR_CSEQ);
+	if (v->status == 420)
+		put_unsupported(o, pol, m);
+	if (v->status == 413 && pol->retry_after_seconds) {
+		put_cstr(o, "Retry-After: ");
+		put_u32(o, pol->retry_after_seconds);
+		put_cstr(o, "\r\n");
+	}
+	if (pol->server[0]) {
+		put_cstr(o, "Server: ");
+		put_cstr(o, pol->server);
+		put_cstr(o, "\r\n");
+	}
+	put_name(o, SIP_HDR_CONTENT_LENGTH);
+	put_cstr(o, "0\r\n\r\n");
+}
+
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
 		    const struct sw_peer *src, char *out, uint32_t cap)
 {
 	const struct sip_msg *m = &w->msg;
-	struct out o = { out, 0, cap, false };
 	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
+	struct out o = { out, 0, cap, false, false };
 	struct sip_via via;
 
 	if (v->action != SW_ACT_REPLY)
@@ -228,29 +273,12 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		v->why = SW_WHY_NO_VIA;
 		return 0;
 	}
-	put_cstr(&o, "SIP/2.0 ");
-	put_u32(&o, v->status);
-	put_cstr(&o, " ");
-	put_cstr(&o, v->reason ? v->reason : "Rejected");
-	put_cstr(&o, "\r\n");
-	put_vias(&o, m, src);
-	put_header(&o, m, SIP_HDR_FROM);
-	put_to(&o, m, v, w->secret);
-	put_header(&o, m, SIP_HDR_CALL_ID);
-	put_header(&o, m, SIP_HDR_CSEQ);
-	if (v->status == 420)
-		put_unsupported(&o, pol, m);
-	if (v->status == 413 && pol->retry_after_seconds) {
-		put_cstr(&o, "Retry-After: ");
-		put_u32(&o, pol->retry_after_seconds);
-		put_cstr(&o, "\r\n");
+	build(&o, pol, m, v, src, w->secret);
+	if (o.over) {
+		/* RFC 3261 7.3.3: compact names exist for transports where size matters; try them before dropping */
+		o = (struct out){ out, 0, cap, false, true };
+		build(&o, pol, m, v, src, w->secret);
 	}
-	if (pol->server[0]) {
-		put_cstr(&o, "Server: ");
-		put_cstr(&o, pol->server);
-		put_cstr(&o, "\r\n");
-	}
-	put_cstr(&o, "Content-Length: 0\r\n\r\n");
 	if (o.over) {
 		v->action = SW_ACT_DROP;
 		v->why = SW_WHY_AMPLIFICATION;

@@ -5,6 +5,8 @@
  * Values come from sip_msg_parse(): trimmed, possibly folded (CRLF always followed by SP/HTAB), so every CR or LF
  * inside a value is part of an LWS and is skipped like a space.
  */
+#include <arpa/inet.h>
+
 #include "sip_msg.h"
 
 struct cur {
@@ -240,6 +242,8 @@ static bool take_uri(struct cur *c, bool bracketed)
 	while (c->p < c->end && sw_is((uint8_t)*c->p, SW_C_URIC)) {
 		if (!bracketed && (*c->p == ';' || *c->p == ','))
 			break;
+		if (!bracketed && *c->p == '?')
+			return false; /* 20.10: a URI with '?' must be enclosed in <> */
 		if (*c->p == '>')
 			break;
 		colon |= *c->p == ':';
@@ -284,29 +288,107 @@ static bool is_name_addr(struct sw_str v)
 	return false;
 }
 
-bool sip_addr_parse(struct sw_str value, struct sw_str *tag)
+/* One ( name-addr / addr-spec ) *( SEMI param ), ending at ',' or the end of the value. */
+static bool take_addr(struct cur *c, struct sw_str *tag)
 {
-	struct cur c = { value.p, value.p + value.len };
 	struct param pr;
 	int r;
 
 	*tag = SW_STR_NULL;
-	skip_lws(&c);
-	if (is_name_addr(sw_str_make(c.p, (uint32_t)(c.end - c.p)))) {
-		if (!take_name_addr(&c))
+	skip_lws(c);
+	if (is_name_addr(sw_str_make(c->p, (uint32_t)(c->end - c->p)))) {
+		if (!take_name_addr(c))
 			return false;
-	} else if (!take_uri(&c, false)) {
+	} else if (!take_uri(c, false)) {
 		return false;
 	}
-	while ((r = next_param(&c, &pr)) > 0)
+	while ((r = next_param(c, &pr)) > 0)
 		if (sw_str_ieq_cstr(pr.name, "tag")) {
 			if (!pr.value.len)
 				return false;
 			*tag = pr.value;
 		}
-	return r == 0 && at_end(&c);
+	return r == 0;
 }
 
+bool sip_addr_parse(struct sw_str value, struct sw_str *tag)
+{
+	struct cur c = { value.p, value.p + value.len };
+
+	return take_addr(&c, tag) && at_end(&c);
+}
+
+bool sip_contact_parse(struct sw_str value)
+{
+	struct cur c = { value.p, value.p + value.len };
+	struct sw_str tag;
+
+	skip_lws(&c);
+	if (peek(&c, '*')) {
+		c.p++;
+		skip_lws(&c);
+		return at_end(&c);
+	}
+	for (;;) {
+		if (!take_addr(&c, &tag))
+			return false;
+		if (at_end(&c))
+			return true;
+		c.p++; /* the ',' that take_addr stopped at */
+	}
+}
+
+/* hostport of a sip:/sips: URI: IPv6 only in brackets (RFC 5118 4.2), a port of digits, nothing else. */
+static bool hostport_ok(struct sw_str hp)
+{
+	struct cur c = { hp.p, hp.p + hp.len };
+	struct sw_str host;
+	char buf[64];
+	uint64_t port;
+
+	if (!take_host(&c, &host))
+		return false;
+	if (host.p > hp.p) {
+		unsigned char a[16];
+
+		if (host.len >= sizeof(buf))
+			return false;
+		memcpy(buf, host.p, host.len);
+		buf[host.len] = 0;
+		if (inet_pton(AF_INET6, buf, a) != 1)
+			return false;
+	}
+	if (at_end(&c))
+		return true;
+	if (!peek(&c, ':'))
+		return false;
+	c.p++;
+	return sw_str_to_u64(sw_str_make(c.p, (uint32_t)(c.end - c.p)), 65535, &port);
+}
+
+bool sip_ruri_check(struct sw_str uri)
+{
+	const char *at, *p, *end = uri.p + uri.len;
+	uint32_t start;
+
+	if (uri.len > 4 && sw_str_ieq_cstr(sw_str_make(uri.p, 4), "sip:"))
+		start = 4;
+	else if (uri.len > 5 && sw_str_ieq_cstr(sw_str_make(uri.p, 5), "sips:"))
+		start = 5;
+	else
+		return memchr(uri.p, ':', uri.len) != NULL; /* absoluteURI: any scheme (RFC 4475 3.3.2) */
+	/* userinfo may hold ';', '?' and ',' (user-unreserved, RFC 4475 3.1.1.3): hostport starts after its '@' */
+	at = memchr(uri.p + start, '@', uri.len - start);
+	p = at ? at + 1 : uri.p + start;
+	const char *hp = p;
+
+	while (p < end && *p != ';' && *p != '?')
+		p++;
+	if (!hostport_ok(sw_str_make(hp, (uint32_t)(p - hp))))
+		return false;
+	/* RFC 3261 19.1.1: the headers component is not allowed in a Request-URI (RFC 4475 3.1.2.11) */
+	return memchr(p, '?', (size_t)(end - p)) == NULL;
+}
 bool sip_token_list_next(struct sw_str value, uint32_t *pos, struct sw_str *tok, bool *bad)
 {
 	struct cur c = { value.p + *pos, value.p + value.len };

@@ -152,7 +152,12 @@ static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m)
 		return true;
 	if (!call_id_ok(sip_msg_hdr(m, SIP_HDR_CALL_ID)->value))
 		return set_400(v, m, sip_msg_hdr(m, SIP_HDR_CALL_ID)->value.p, "Malformed Call-ID header field");
-	return check_cseq(v, m);
+	if (check_cseq(v, m))
+		return true;
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_CONTACT); h; h = sip_msg_hdr_next(m, h))
+		if (!sip_contact_parse(h->value))
+			return set_400(v, m, h->value.p, "Malformed Contact header field");
+	return false;
 }
 
 /* 16.3 step 3. "00" is 0 and "0068" is 68: the value is a number, not a string. */
