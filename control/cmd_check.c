@@ -32,6 +32,7 @@ struct check_run {
 	const char *file;
 	bool capture;
 	uint64_t by_action[3];
+	uint64_t not_sip_port;
 	uint64_t by_why[SW_WHY__COUNT];
 	uint64_t by_status[700];
 	char out[SW_MAX_DATAGRAM];
@@ -226,6 +227,18 @@ static int on_udp(void *ctx, const struct udp_input *in)
 	char name[4096];
 
 	snprintf(name, sizeof(name), "%s#%u", r->file, in->index);
+	if (!sw_policy_is_sip_port(r->pol, in->src.port, in->dst.port)) {
+		/* what the dataplane does with it: not judged, passed untouched */
+		if (r->o->json) {
+			fputs("{\"input\": ", stdout);
+			json_str(stdout, name, strlen(name));
+			fputs(", \"action\": \"pass\", \"why\": \"not_sip_port\"}\n", stdout);
+		} else
+			printf("%s: pass (not a SIP port: %u -> %u)\n", name, in->src.port, in->dst.port);
+		r->by_action[SW_ACT_PASS]++;
+		r->not_sip_port++;
+		return 0;
+	}
 	return judge_one(r, name, in->payload, in->len, &in->src);
 }
 
@@ -284,6 +297,8 @@ static void print_summary(const struct check_run *r)
 	fprintf(f, "\nsummary: %llu messages: %llu pass, %llu drop, %llu reply\n", (unsigned long long)total,
 		(unsigned long long)r->by_action[SW_ACT_PASS], (unsigned long long)r->by_action[SW_ACT_DROP],
 		(unsigned long long)r->by_action[SW_ACT_REPLY]);
+	if (r->not_sip_port)
+		fprintf(f, "  %-14s %llu\n", "not_sip_port", (unsigned long long)r->not_sip_port);
 	for (int i = 0; i < SW_WHY__COUNT; i++)
 		if (r->by_why[i])
 			fprintf(f, "  %-14s %llu\n", sw_why_name(i), (unsigned long long)r->by_why[i]);

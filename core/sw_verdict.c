@@ -180,6 +180,14 @@ static bool check_max_forwards(struct sw_verdict *v, const struct sw_policy *pol
 	return false;
 }
 
+bool sw_policy_is_sip_port(const struct sw_policy *pol, uint16_t sport, uint16_t dport)
+{
+	for (uint32_t i = 0; i < pol->nsip_ports; i++)
+		if (pol->sip_ports[i] == dport || pol->sip_ports[i] == sport)
+			return true;
+	return false;
+}
+
 bool sw_policy_supports(const struct sw_policy *pol, struct sw_str tag)
 {
 	for (uint32_t i = 0; i < pol->nsupported; i++)

@@ -90,6 +90,12 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
 		    const struct sw_peer *src, char *out, uint32_t cap);
 
+/*
+ * Is a UDP datagram SIP for this policy? True when either port is one of dataplane.sip_ports: requests go to a SIP
+ * port, responses come back from one. Everything else is not judged and passes untouched.
+ */
+bool sw_policy_is_sip_port(const struct sw_policy *pol, uint16_t sport, uint16_t dport);
+
 /* Is this option tag in the policy's extensions.supported? (case-insensitive, RFC 3261 7.3.1) */
 bool sw_policy_supports(const struct sw_policy *pol, struct sw_str tag);
 
