@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# The README's test command: install what is needed, build with warnings as errors, run every test suite, then the
+# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer. Tests that need root, hugepages or BPF and
+# cannot get them exit 77 and are reported as skipped. Ends with "N passed, N failed, N skipped".
+set -eu
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+setup() { # setup DIR ARGS...: configure DIR afresh when its options changed, else reuse it
+	dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@" >/dev/null
+	fi
+}
+
+setup build --buildtype=release --werror -Dtests=enabled
+ninja -C build
+status=0
+meson test -C build --print-errorlogs --num-processes 2 || status=1
+
+# Sanitizers: the core, the CLI and their tests (no DPDK: its EAL does not run under ASan here).
+setup build-asan --buildtype=debug --werror -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false \
+	-Ddataplane=disabled
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit || status=1
+
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $status
