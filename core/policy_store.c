@@ -90,7 +90,7 @@ int sw_qsbr_synchronize(void *arg)
 
 struct policy_store {
 	_Atomic(struct sw_policy *) cur;
-	_Atomic uint64_t version;
+	_Atomic uint64_t version; /* of the last commit; written under mu */
 	unsigned nworkers;
 	policy_grace_fn grace;
 	void *grace_arg;
@@ -191,7 +191,7 @@ uint64_t policy_store_commit(struct policy_store *s, struct sw_policy *p, struct
 	p->version = v;
 	/* release: a worker that loads p (acquire) sees p, its rules, db and scratch fully built. */
 	*old = atomic_exchange_explicit(&s->cur, p, memory_order_acq_rel);
-	atomic_store_explicit(&s->version, v, memory_order_release);
+	atomic_store_explicit(&s->version, v, memory_order_relaxed);
 	pthread_mutex_unlock(&s->mu);
 	return v;
 }
@@ -225,7 +225,10 @@ const struct sw_policy *policy_store_current(const struct policy_store *s)
 
 uint64_t policy_store_version(const struct policy_store *s)
 {
-	return atomic_load_explicit(&((struct policy_store *)s)->version, memory_order_acquire);
+	/* Read through the published pointer, so that a reader's version and policy always agree. */
+	const struct sw_policy *p = policy_store_current(s);
+
+	return p ? p->version : 0;
 }
 
 unsigned policy_store_nworkers(const struct policy_store *s)

@@ -90,7 +90,7 @@ uint64_t policy_store_swap(struct policy_store *s, struct sw_policy *p);
  */
 const struct sw_policy *policy_store_current(const struct policy_store *s);
 
-/* The version of the last commit (0 before the first). */
+/* The version of the current policy (0 before the first commit): policy_store_current(s)->version. */
 uint64_t policy_store_version(const struct policy_store *s);
 
 unsigned policy_store_nworkers(const struct policy_store *s);

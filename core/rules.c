@@ -213,6 +213,25 @@ static void settle(struct scan_ctx *c)
 	}
 }
 
+/*
+ * The body a SIP element would read (RFC 3261 18.3): framed already when the caller ran sip_msg_frame; sw_judge
+ * runs the rules before framing, so frame here by Content-Length, or take everything after the header section
+ * when it is absent or unreadable (the framing check rejects that message later anyway).
+ */
+static struct sw_str rules_body(const struct sip_msg *m)
+{
+	const struct sip_hdr *cl = sip_msg_hdr(m, SIP_HDR_CONTENT_LENGTH);
+	uint32_t avail;
+	uint64_t n;
+
+	if (m->body.p || m->hdr_end == 0 || m->hdr_end > m->len)
+		return m->body;
+	avail = m->len - m->hdr_end;
+	if (cl && sw_str_to_u64(cl->value, avail, &n))
+		avail = (uint32_t)n;
+	return sw_str_make(m->buf + m->hdr_end, avail);
+}
+
 int32_t rules_eval(const struct rules_db *db, struct sw_worker *w)
 {
 	if (!db || w->id >= db->nworkers)
@@ -227,8 +246,10 @@ int32_t rules_eval(const struct rules_db *db, struct sw_worker *w)
 		scan_region(&c, REGION_RURI, KEY_ANY, m->ruri.p, m->ruri.len);
 	if (db->scan[REGION_HEADER])
 		scan_headers(&c, w);
-	if (db->scan[REGION_BODY])
-		scan_region(&c, REGION_BODY, KEY_ANY, m->body.p, m->body.len);
+	if (db->scan[REGION_BODY]) {
+		struct sw_str body = rules_body(m);
+		scan_region(&c, REGION_BODY, KEY_ANY, body.p, body.len);
+	}
 	if (db->scan[REGION_MESSAGE])
 		scan_region(&c, REGION_MESSAGE, KEY_ANY, m->buf, m->len);
 	if (c.nhit == 0 && !c.overflow)
