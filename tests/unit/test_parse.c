@@ -1,0 +1,1140 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * sip_msg_parse() and the value parsers: start lines, header names (full, compact, any case), whitespace around the
+ * colon, folding, repeated headers, quoted strings, NUL and non-UTF-8 bytes, Content-Length framing over UDP
+ * (RFC 3261 18.3), and where each error is reported (err_off). Every fixture names its source: an RFC section, an
+ * RFC 4475 message it is cut from, or "constructed" with what it varies.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* Fixture tables leave the fields a case does not use to zero. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+static struct sip_msg msg;
+
+/* Fixtures are written with "\n"; tu_crlf() makes them CRLF. raw != 0: the bytes as given (bare LF, NUL). */
+struct fixture {
+	const char *text;
+	uint32_t raw; /* length of text when the bytes are used as is */
+};
+
+static struct tu_dgram fx_bytes(const struct fixture *f)
+{
+	return f->raw ? tu_dup(f->text, f->raw) : tu_crlf(f->text);
+}
+
+static void assert_view(struct sw_str v, const char *want, const char *what)
+{
+	size_t wl = strlen(want);
+
+	if (v.len != wl || (wl && memcmp(v.p, want, wl) != 0)) {
+		print_error("%s: got \"%s\"", what, v.p ? tu_show(v.p, v.len) : "(null)");
+		print_error(" want \"%s\"\n", want);
+		fail();
+	}
+}
+
+static void assert_view_n(struct sw_str v, const char *want, uint32_t wl, const char *what)
+{
+	if (v.len != wl || (wl && memcmp(v.p, want, wl) != 0)) {
+		print_error("%s: got \"%s\"", what, v.p ? tu_show(v.p, v.len) : "(null)");
+		print_error(" want \"%s\"\n", tu_show(want, wl));
+		fail();
+	}
+}
+
+/* ---------------------------------------------------------------- start lines */
+
+struct start_case {
+	const char *name;
+	struct fixture fx;
+	enum sip_parse_status st;
+	bool is_request;
+	const char *method, *ruri, *version; /* requests */
+	uint32_t status;                     /* responses */
+	const char *reason;
+	uint32_t err_lo, err_hi; /* on error: err_off in [lo, hi] */
+};
+
+#define HDRS "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\n\n"
+
+static const struct start_case start_cases[] = {
+	/* RFC 3261 7.1: Method SP Request-URI SP SIP-Version CRLF */
+	{ "request", { "INVITE sip:bob@example.com SIP/2.0\n" HDRS }, SIP_PARSE_OK, true, "INVITE",
+	  "sip:bob@example.com", "SIP/2.0" },
+	{ "request, no header", { "OPTIONS sip:bob@example.com SIP/2.0\n\n" }, SIP_PARSE_OK, true, "OPTIONS",
+	  "sip:bob@example.com", "SIP/2.0" },
+	/* RFC 4475 3.1.1.2 intmeth: every token character in the method */
+	{ "token method", { "!interesting-Method0123456789_*+`.%indeed'~ sip:x@example.com SIP/2.0\n" HDRS },
+	  SIP_PARSE_OK, true, "!interesting-Method0123456789_*+`.%indeed'~", "sip:x@example.com", "SIP/2.0" },
+	/* RFC 4475 3.1.1.5 esc02: % is a token character, not an escape, in a method */
+	{ "percent method", { "RE%47IST%45R sip:registrar.example.com SIP/2.0\n" HDRS }, SIP_PARSE_OK, true,
+	  "RE%47IST%45R", "sip:registrar.example.com", "SIP/2.0" },
+	/* RFC 4475 3.3.2 unkscm / 3.3.3 novelsc: any scheme parses */
+	{ "unknown scheme", { "OPTIONS nobodyKnowsThisScheme:totallyopaquecontent SIP/2.0\n" HDRS }, SIP_PARSE_OK,
+	  true, "OPTIONS", "nobodyKnowsThisScheme:totallyopaquecontent", "SIP/2.0" },
+	/* RFC 5118 4.1: IPv6 reference in the Request-URI */
+	{ "ipv6 ruri", { "REGISTER sip:[2001:db8::10]:5070 SIP/2.0\n" HDRS }, SIP_PARSE_OK, true, "REGISTER",
+	  "sip:[2001:db8::10]:5070", "SIP/2.0" },
+	/* RFC 4475 3.1.2.16 badvers: the parser accepts any SIP/x.y; the verdict answers 505 */
+	{ "version 7.0", { "OPTIONS sip:t.watson@example.org SIP/7.0\n" HDRS }, SIP_PARSE_OK, true, "OPTIONS",
+	  "sip:t.watson@example.org", "SIP/7.0" },
+	/* RFC 3261 7.2: SIP-Version SP Status-Code SP Reason-Phrase CRLF */
+	{ "status 200", { "SIP/2.0 200 OK\n" HDRS }, SIP_PARSE_OK, false, NULL, NULL, "SIP/2.0", 200, "OK" },
+	/* RFC 4475 3.1.1.13 noreason: empty reason phrase, the SP is there */
+	{ "empty reason", { "SIP/2.0 100 \n" HDRS }, SIP_PARSE_OK, false, NULL, NULL, "SIP/2.0", 100, "" },
+	/* constructed: reason phrase with SP, comma, colon */
+	{ "long reason", { "SIP/2.0 486 Busy Here, try: later\n" HDRS }, SIP_PARSE_OK, false, NULL, NULL, "SIP/2.0",
+	  486, "Busy Here, try: later" },
+	/* RFC 4475 3.1.1.12 unreason: UTF-8 reason phrase */
+	{ "utf8 reason", { "SIP/2.0 200 = 2**3 * 5**2 \xd0\xbd\xd0\xbe\n" HDRS }, SIP_PARSE_OK, false, NULL, NULL,
+	  "SIP/2.0", 200, "= 2**3 * 5**2 \xd0\xbd\xd0\xbe" },
+
+	/* RFC 4475 3.1.2.9 lwsstart: two SP after the method (the second SP is where the URI should start) */
+	{ "2 SP after method", { "INVITE  sip:user@example.com  SIP/2.0\n" HDRS }, SIP_PARSE_BAD_START, true, .err_lo = 7,
+	  .err_hi = 7 },
+	/* constructed: two SP before the version ("INVITE sip:bob@example.com" is 26 bytes) */
+	{ "2 SP before version", { "INVITE sip:bob@example.com  SIP/2.0\n" HDRS }, SIP_PARSE_BAD_START, true,
+	  .err_lo = 26, .err_hi = 27 },
+	/* RFC 4475 3.1.2.10 trws: SP after the version (the first trailing SP is at 35) */
+	{ "trailing SP", { "OPTIONS sip:bob@example.com SIP/2.0  \n" HDRS }, SIP_PARSE_BAD_START, true, .err_lo = 35,
+	  .err_hi = 35 },
+	/* RFC 4475 3.1.2.7 ltgtruri: <> around the Request-URI */
+	{ "<> around ruri", { "INVITE <sip:user@example.com> SIP/2.0\n" HDRS }, SIP_PARSE_BAD_START, true,
+	  .err_lo = 7, .err_hi = 7 },
+	/* RFC 4475 3.1.2.8 lwsruri: LWS inside the Request-URI (";" at 27, SP at 28) */
+	{ "LWS in ruri", { "INVITE sip:user@example.com; lr SIP/2.0\n" HDRS }, SIP_PARSE_BAD_START, true,
+	  .err_lo = 28, .err_hi = 29 },
+	/* constructed: NUL inside the Request-URI at 14 */
+	{ "NUL in ruri", { "INVITE sip:bob\0@example.com SIP/2.0\r\n\r\n", 39 }, SIP_PARSE_BAD_START, true,
+	  .err_lo = 14, .err_hi = 14 },
+	/* RFC 3261 7: lines end in CRLF; constructed bare LF after the request line (LF at 34) */
+	{ "bare LF", { "INVITE sip:bob@example.com SIP/2.0\nVia: x\n\n", 43 }, SIP_PARSE_BAD_START, true,
+	  .err_lo = 34, .err_hi = 34 },
+	/* constructed: the datagram ends inside the request line */
+	{ "no CRLF", { "INVITE sip:bob@example.com SIP/2.0", 34 }, SIP_PARSE_BAD_START, true, .err_lo = 34,
+	  .err_hi = 34 },
+
+	/* RFC 4475 3.1.2.19 bigcode: Status-Code is 3DIGIT (error where the code starts, 8) */
+	{ "status 10 digits", { "SIP/2.0 4294967301 better not break the receiver\n" HDRS }, SIP_PARSE_BAD_START,
+	  false, .err_lo = 8, .err_hi = 11 },
+	{ "status 2 digits", { "SIP/2.0 20 OK\n" HDRS }, SIP_PARSE_BAD_START, false, .err_lo = 8, .err_hi = 10 },
+	{ "status no SP", { "SIP/2.0 200OK\n" HDRS }, SIP_PARSE_BAD_START, false, .err_lo = 8, .err_hi = 11 },
+	{ "status 099", { "SIP/2.0 099 Low\n" HDRS }, SIP_PARSE_BAD_START, false, .err_lo = 8, .err_hi = 8 },
+	{ "status no code", { "SIP/2.0\n" HDRS }, SIP_PARSE_BAD_START, false, .err_lo = 7, .err_hi = 8 },
+
+	/* not SIP at all: never answered */
+	{ "http", { "GET / HTTP/1.1\nHost: example.com\n\n" }, SIP_PARSE_NOT_SIP },
+	{ "empty", { "", 0 }, SIP_PARSE_NOT_SIP },
+	{ "keepalive", { "\r\n\r\n", 4 }, SIP_PARSE_NOT_SIP },
+	{ "text", { "hello world\n\n" }, SIP_PARSE_NOT_SIP },
+	/* RFC 4475 archive test.dat: a request line with no SIP-Version */
+	{ "no version", { "INVITE sip:alan@jasomi.com\nTO : alan@jasomi.com\n\n" }, SIP_PARSE_NOT_SIP },
+};
+
+static void test_start_lines(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(start_cases) / sizeof(start_cases[0]); i++) {
+		const struct start_case *c = &start_cases[i];
+		struct tu_dgram d = fx_bytes(&c->fx);
+		enum sip_parse_status st = sip_msg_parse(&msg, d.p, d.len);
+
+		print_message("start line: %s\n", c->name);
+		assert_int_equal(st, c->st);
+		assert_int_equal(msg.status_code, c->st);
+		if (c->st == SIP_PARSE_OK) {
+			assert_int_equal(msg.is_request, c->is_request);
+			assert_view(msg.version, c->version, "version");
+			if (c->is_request) {
+				assert_view(msg.method, c->method, "method");
+				assert_view(msg.ruri, c->ruri, "Request-URI");
+			} else {
+				assert_int_equal(msg.status, c->status);
+				assert_view(msg.reason_phrase, c->reason, "reason phrase");
+			}
+		} else if (c->st != SIP_PARSE_NOT_SIP) {
+			assert_non_null(msg.err_reason);
+			assert_true(msg.err_reason[0] != '\0');
+			if (msg.err_off < c->err_lo || msg.err_off > c->err_hi)
+				fail_msg("%s: err_off %u not in [%u, %u] (%s)", c->name, msg.err_off, c->err_lo,
+					 c->err_hi, msg.err_reason);
+			if (c->st == SIP_PARSE_BAD_START && c->is_request)
+				assert_true(msg.is_request);
+		}
+		tu_free(&d);
+	}
+}
+
+/* ---------------------------------------------------------------- header names */
+
+/* RFC 3261 20 (compact forms of the base spec) and RFC 3841, 3892, 4028, 4474, 3515, 6665. */
+static const struct {
+	char letter;
+	enum sip_hdr_id id;
+} compact_forms[] = {
+	{ 'a', SIP_HDR_ACCEPT_CONTACT }, { 'b', SIP_HDR_REFERRED_BY },     { 'c', SIP_HDR_CONTENT_TYPE },
+	{ 'd', SIP_HDR_REQUEST_DISPOSITION }, { 'e', SIP_HDR_CONTENT_ENCODING }, { 'f', SIP_HDR_FROM },
+	{ 'i', SIP_HDR_CALL_ID },        { 'j', SIP_HDR_REJECT_CONTACT },  { 'k', SIP_HDR_SUPPORTED },
+	{ 'l', SIP_HDR_CONTENT_LENGTH }, { 'm', SIP_HDR_CONTACT },         { 'n', SIP_HDR_IDENTITY_INFO },
+	{ 'o', SIP_HDR_EVENT },          { 'r', SIP_HDR_REFER_TO },        { 's', SIP_HDR_SUBJECT },
+	{ 't', SIP_HDR_TO },             { 'u', SIP_HDR_ALLOW_EVENTS },    { 'v', SIP_HDR_VIA },
+	{ 'x', SIP_HDR_SESSION_EXPIRES }, { 'y', SIP_HDR_IDENTITY },
+};
+
+static void test_compact_lookup(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(compact_forms) / sizeof(compact_forms[0]); i++) {
+		char lo = compact_forms[i].letter, up = (char)(lo - 'a' + 'A');
+
+		print_message("compact form %c\n", lo);
+		assert_int_equal(sip_hdr_lookup(&lo, 1), compact_forms[i].id);
+		assert_int_equal(sip_hdr_lookup(&up, 1), compact_forms[i].id);
+	}
+	/* letters with no compact form */
+	for (const char *p = "ghpqwzGHPQWZ"; *p; p++)
+		assert_int_equal(sip_hdr_lookup(p, 1), SIP_HDR_OTHER);
+}
+
+/* Every compact form in a message, lower and upper case, with the value right after the colon (escnull "L:0"). */
+static void test_compact_in_message(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(compact_forms) / sizeof(compact_forms[0]); i++) {
+		for (int upper = 0; upper < 2; upper++) {
+			char text[256];
+			char letter = upper ? (char)(compact_forms[i].letter - 'a' + 'A') : compact_forms[i].letter;
+			enum sip_hdr_id id = compact_forms[i].id;
+			const char *val = id == SIP_HDR_CONTENT_LENGTH ? "0" : "value-1";
+			struct tu_dgram d;
+
+			snprintf(text, sizeof(text), "OPTIONS sip:bob@example.com SIP/2.0\nX-Before: 1\n%c:%s\n\n",
+				 letter, val);
+			d = tu_crlf(text);
+			assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+			assert_int_equal(msg.nhdrs, 2);
+			assert_int_equal(msg.hdrs[1].id, id);
+			assert_int_equal(msg.first[id], 1);
+			assert_int_equal(msg.count[id], 1);
+			assert_view_n(msg.hdrs[1].name, &letter, 1, "name as written");
+			assert_view(msg.hdrs[1].value, val, "value");
+			assert_ptr_equal(sip_msg_hdr(&msg, id), &msg.hdrs[1]);
+			tu_free(&d);
+		}
+	}
+}
+
+static const struct {
+	const char *name;
+	enum sip_hdr_id id;
+} full_names[] = {
+	/* RFC 3261 7.3.1: field names are case-insensitive; RFC 4475 3.1.1.1/3.1.1.7 mix cases */
+	{ "call-id", SIP_HDR_CALL_ID },
+	{ "CALL-ID", SIP_HDR_CALL_ID },
+	{ "Call-Id", SIP_HDR_CALL_ID },
+	{ "cseq", SIP_HDR_CSEQ },
+	{ "CSEQ", SIP_HDR_CSEQ },
+	{ "MaX-fOrWaRdS", SIP_HDR_MAX_FORWARDS },
+	{ "proxy-require", SIP_HDR_PROXY_REQUIRE },
+	{ "REQUIRE", SIP_HDR_REQUIRE },
+	{ "content-LENGTH", SIP_HDR_CONTENT_LENGTH },
+	{ "VIA", SIP_HDR_VIA },
+	{ "vIa", SIP_HDR_VIA },
+	{ "from", SIP_HDR_FROM },
+	{ "TO", SIP_HDR_TO },
+	{ "Record-route", SIP_HDR_RECORD_ROUTE },
+	{ "route", SIP_HDR_ROUTE },
+	{ "user-agent", SIP_HDR_USER_AGENT },
+	{ "EXPIRES", SIP_HDR_EXPIRES },
+	{ "allow", SIP_HDR_ALLOW },
+	{ "server", SIP_HDR_SERVER },
+	{ "SUPPORTED", SIP_HDR_SUPPORTED },
+	{ "content-type", SIP_HDR_CONTENT_TYPE },
+	{ "Content-Encoding", SIP_HDR_CONTENT_ENCODING },
+	{ "CONTACT", SIP_HDR_CONTACT },
+	{ "subject", SIP_HDR_SUBJECT },
+	{ "event", SIP_HDR_EVENT },
+	{ "allow-events", SIP_HDR_ALLOW_EVENTS },
+	{ "refer-to", SIP_HDR_REFER_TO },
+	{ "referred-by", SIP_HDR_REFERRED_BY },
+	{ "session-expires", SIP_HDR_SESSION_EXPIRES },
+	{ "identity", SIP_HDR_IDENTITY },
+	{ "identity-info", SIP_HDR_IDENTITY_INFO },
+	{ "accept-contact", SIP_HDR_ACCEPT_CONTACT },
+	{ "reject-contact", SIP_HDR_REJECT_CONTACT },
+	{ "request-disposition", SIP_HDR_REQUEST_DISPOSITION },
+	/* not known: near misses and headers the core has no id for */
+	{ "Vias", SIP_HDR_OTHER },
+	{ "Tox", SIP_HDR_OTHER },
+	{ "Call-IDs", SIP_HDR_OTHER },
+	{ "X-Via", SIP_HDR_OTHER },
+	{ "Max-Forward", SIP_HDR_OTHER },
+	{ "Accept", SIP_HDR_OTHER },
+	{ "Date", SIP_HDR_OTHER },
+	{ "C%6Fntact", SIP_HDR_OTHER }, /* RFC 4475 3.1.1.5 esc02: % is not an escape in a name */
+	{ "extensionHeader-!.%*+_`'~", SIP_HDR_OTHER },
+};
+
+static void test_full_names(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]); i++) {
+		print_message("name %s\n", full_names[i].name);
+		assert_int_equal(sip_hdr_lookup(full_names[i].name, (uint32_t)strlen(full_names[i].name)),
+				 full_names[i].id);
+	}
+	assert_int_equal(sip_hdr_lookup("", 0), SIP_HDR_OTHER);
+	/* the length bounds the compare: "Via" inside a longer buffer */
+	assert_int_equal(sip_hdr_lookup("Viaxyz", 3), SIP_HDR_VIA);
+	assert_int_equal(sip_hdr_lookup("toolong", 2), SIP_HDR_TO);
+}
+
+static const struct {
+	enum sip_hdr_id id;
+	const char *name;
+} canonical[] = {
+	{ SIP_HDR_ACCEPT_CONTACT, "Accept-Contact" },
+	{ SIP_HDR_REFERRED_BY, "Referred-By" },
+	{ SIP_HDR_CONTENT_TYPE, "Content-Type" },
+	{ SIP_HDR_REQUEST_DISPOSITION, "Request-Disposition" },
+	{ SIP_HDR_CONTENT_ENCODING, "Content-Encoding" },
+	{ SIP_HDR_FROM, "From" },
+	{ SIP_HDR_CALL_ID, "Call-ID" },
+	{ SIP_HDR_REJECT_CONTACT, "Reject-Contact" },
+	{ SIP_HDR_SUPPORTED, "Supported" },
+	{ SIP_HDR_CONTENT_LENGTH, "Content-Length" },
+	{ SIP_HDR_CONTACT, "Contact" },
+	{ SIP_HDR_IDENTITY_INFO, "Identity-Info" },
+	{ SIP_HDR_EVENT, "Event" },
+	{ SIP_HDR_REFER_TO, "Refer-To" },
+	{ SIP_HDR_SUBJECT, "Subject" },
+	{ SIP_HDR_TO, "To" },
+	{ SIP_HDR_ALLOW_EVENTS, "Allow-Events" },
+	{ SIP_HDR_VIA, "Via" },
+	{ SIP_HDR_SESSION_EXPIRES, "Session-Expires" },
+	{ SIP_HDR_IDENTITY, "Identity" },
+	{ SIP_HDR_CSEQ, "CSeq" },
+	{ SIP_HDR_MAX_FORWARDS, "Max-Forwards" },
+	{ SIP_HDR_PROXY_REQUIRE, "Proxy-Require" },
+	{ SIP_HDR_REQUIRE, "Require" },
+	{ SIP_HDR_USER_AGENT, "User-Agent" },
+	{ SIP_HDR_RECORD_ROUTE, "Record-Route" },
+	{ SIP_HDR_ROUTE, "Route" },
+	{ SIP_HDR_EXPIRES, "Expires" },
+	{ SIP_HDR_ALLOW, "Allow" },
+	{ SIP_HDR_SERVER, "Server" },
+};
+
+static void test_canonical_names(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(canonical) / sizeof(canonical[0]), SIP_HDR__COUNT - 1);
+	for (size_t i = 0; i < sizeof(canonical) / sizeof(canonical[0]); i++) {
+		const char *n = sip_hdr_name(canonical[i].id);
+
+		assert_non_null(n);
+		assert_string_equal(n, canonical[i].name);
+		/* and the canonical name looks itself up */
+		assert_int_equal(sip_hdr_lookup(n, (uint32_t)strlen(n)), canonical[i].id);
+	}
+	assert_null(sip_hdr_name(SIP_HDR_OTHER));
+}
+
+/* ---------------------------------------------------------------- whitespace around the colon */
+
+static const struct {
+	const char *line; /* one header line, without CRLF */
+	const char *name; /* as written */
+	enum sip_hdr_id id;
+	const char *value; /* trimmed */
+} colon_cases[] = {
+	/* RFC 3261 7.3.1: HCOLON = *( SP / HTAB ) ":" SWS; RFC 4475 3.1.1.1 wsinv and 3.1.1.7 longreq */
+	{ "Via:SIP/2.0/UDP h1.example.com", "Via", SIP_HDR_VIA, "SIP/2.0/UDP h1.example.com" },
+	{ "Via : SIP/2.0/UDP h1.example.com", "Via", SIP_HDR_VIA, "SIP/2.0/UDP h1.example.com" },
+	{ "Via  : SIP/2.0/UDP h1.example.com", "Via", SIP_HDR_VIA, "SIP/2.0/UDP h1.example.com" },
+	{ "V :  SIP/2.0/TCP sip22.example.com", "V", SIP_HDR_VIA, "SIP/2.0/TCP sip22.example.com" },
+	{ "v\t:\tSIP/2.0/UDP h1.example.com \t", "v", SIP_HDR_VIA, "SIP/2.0/UDP h1.example.com" },
+	{ "Content-Length   : 0", "Content-Length", SIP_HDR_CONTENT_LENGTH, "0" },
+	{ "Call-ID:  transports.kijh4akdnaqjkwendsasfdj", "Call-ID", SIP_HDR_CALL_ID,
+	  "transports.kijh4akdnaqjkwendsasfdj" },
+	{ "s :", "s", SIP_HDR_SUBJECT, "" },
+	{ "Subject:   ", "Subject", SIP_HDR_SUBJECT, "" },
+	{ "X-Empty:", "X-Empty", SIP_HDR_OTHER, "" },
+	{ "UnknownHeaderWithUnusualValue: ;;,,;;,;", "UnknownHeaderWithUnusualValue", SIP_HDR_OTHER, ";;,,;;,;" },
+};
+
+static void test_colon_whitespace(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(colon_cases) / sizeof(colon_cases[0]); i++) {
+		char text[512];
+		struct tu_dgram d;
+
+		snprintf(text, sizeof(text), "OPTIONS sip:bob@example.com SIP/2.0\n%s\n\n", colon_cases[i].line);
+		d = tu_crlf(text);
+		print_message("line: %s\n", colon_cases[i].line);
+		assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+		assert_int_equal(msg.nhdrs, 1);
+		assert_view(msg.hdrs[0].name, colon_cases[i].name, "name");
+		assert_int_equal(msg.hdrs[0].id, colon_cases[i].id);
+		assert_view(msg.hdrs[0].value, colon_cases[i].value, "value");
+		assert_int_equal(msg.hdrs[0].flags & SIP_HF_FOLDED, 0);
+		tu_free(&d);
+	}
+}
+
+/* ---------------------------------------------------------------- folding */
+
+static const struct {
+	const char *lines; /* header lines with continuation, "\n"-separated (made CRLF) */
+	enum sip_hdr_id id;
+	const char *raw;      /* value as indexed (CRLF kept) */
+	const char *unfolded; /* sip_hdr_unfold() */
+} fold_cases[] = {
+	/* RFC 3261 7.3.1 example shape */
+	{ "Subject: I know you're there,\n pick up the phone\n and talk to me!", SIP_HDR_SUBJECT,
+	  "I know you're there,\r\n pick up the phone\r\n and talk to me!",
+	  "I know you're there, pick up the phone and talk to me!" },
+	/* constructed: HTAB continuation, several WS */
+	{ "Subject: first\n\t  second\n \tthird", SIP_HDR_SUBJECT, "first\r\n\t  second\r\n \tthird",
+	  "first second third" },
+	/* RFC 4475 3.1.1.1 wsinv */
+	{ "cseq: 0009\n  INVITE", SIP_HDR_CSEQ, "0009\r\n  INVITE", "0009 INVITE" },
+	{ "Via  : SIP  /   2.0\n /UDP\n    192.0.2.2;branch=390skdjuw", SIP_HDR_VIA,
+	  "SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw", "SIP  /   2.0 /UDP 192.0.2.2;branch=390skdjuw" },
+	{ "NewFangledHeader:   newfangled value\n continued newfangled value", SIP_HDR_OTHER,
+	  "newfangled value\r\n continued newfangled value", "newfangled value continued newfangled value" },
+	/* RFC 4475 3.1.1.9 semiuri: folded list */
+	{ "Supported: 100rel,\n        timer", SIP_HDR_SUPPORTED, "100rel,\r\n        timer", "100rel, timer" },
+};
+
+static void test_folding(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fold_cases) / sizeof(fold_cases[0]); i++) {
+		char text[512], out[512];
+		struct tu_dgram d;
+		const struct sip_hdr *h;
+		uint32_t n;
+
+		snprintf(text, sizeof(text), "OPTIONS sip:bob@example.com SIP/2.0\nX-Before: 1\n%s\nX-After: 2\n\n",
+			 fold_cases[i].lines);
+		d = tu_crlf(text);
+		print_message("folded: %s\n", tu_show(fold_cases[i].lines, (uint32_t)strlen(fold_cases[i].lines)));
+		assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+		/* the continuation lines belong to the header: exactly three lines indexed */
+		assert_int_equal(msg.nhdrs, 3);
+		h = &msg.hdrs[1];
+		assert_int_equal(h->id, fold_cases[i].id);
+		assert_true(h->flags & SIP_HF_FOLDED);
+		assert_view(h->value, fold_cases[i].raw, "raw value");
+		n = sip_hdr_unfold(h, out, sizeof(out));
+		assert_view_n(sw_str_make(out, n), fold_cases[i].unfolded, (uint32_t)strlen(fold_cases[i].unfolded),
+			      "unfolded");
+		assert_view(msg.hdrs[2].value, "2", "line after the folded one");
+		/* the cap bounds the output */
+		n = sip_hdr_unfold(h, out, 4);
+		assert_int_equal(n, 4);
+		assert_memory_equal(out, fold_cases[i].unfolded, 4);
+		tu_free(&d);
+	}
+}
+
+/* RFC 4475 3.1.1.3 esc01: "Contact:" CRLF "  <sip:...>": the value starts on the continuation line */
+static void test_fold_empty_first_line(void **state)
+{
+	struct tu_dgram d = tu_crlf("INVITE sip:bob@example.com SIP/2.0\n"
+				    "Contact:\n  <sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31>\n"
+				    "Call-ID: x\n\n");
+	char out[256];
+	uint32_t n;
+	const struct sip_hdr *h;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_int_equal(msg.nhdrs, 2);
+	h = sip_msg_hdr(&msg, SIP_HDR_CONTACT);
+	assert_non_null(h);
+	n = sip_hdr_unfold(h, out, sizeof(out));
+	assert_view(sw_str_trim(sw_str_make(out, n)), "<sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31>",
+		    "unfolded contact");
+	tu_free(&d);
+}
+
+/* A value that is not folded unfolds to itself. */
+static void test_unfold_plain(void **state)
+{
+	struct tu_dgram d = tu_crlf("OPTIONS sip:bob@example.com SIP/2.0\nSubject: plain value\n\n");
+	char out[64];
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	n = sip_hdr_unfold(&msg.hdrs[0], out, sizeof(out));
+	assert_view_n(sw_str_make(out, n), "plain value", 11, "unfold of a plain value");
+	tu_free(&d);
+}
+
+/* A continuation line with no header before it is a syntax error where that line starts (offset 37). */
+static void test_fold_without_header(void **state)
+{
+	struct tu_dgram d = tu_crlf("OPTIONS sip:bob@example.com SIP/2.0\n continued\nTo: x\n\n");
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_BAD_HEADER);
+	assert_in_range(msg.err_off, 37, 38);
+	tu_free(&d);
+}
+
+/* ---------------------------------------------------------------- repeated headers */
+
+static void test_multi_line_headers(void **state)
+{
+	/* constructed after RFC 4475 3.1.1.7 longreq (Via in every case and form) and RFC 3261 7.3.1 */
+	struct tu_dgram d = tu_crlf("INVITE sip:bob@example.com SIP/2.0\n"
+				    "Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\n"   /* 0 */
+				    "v: SIP/2.0/UDP b.example.com;branch=z9hG4bK2\n"     /* 1 */
+				    "Max-Forwards: 70\n"                                 /* 2 */
+				    "VIA: SIP/2.0/UDP c.example.com;branch=z9hG4bK3, SIP/2.0/UDP d.example.com\n" /* 3 */
+				    "Contact: <sip:a@x.example.com>\n"                   /* 4 */
+				    "X-Custom: 1\n"                                      /* 5 */
+				    "m: <sip:b@y.example.com>\n"                         /* 6 */
+				    "X-Custom: 2\n"                                      /* 7 */
+				    "Route: <sip:p1.example.com;lr>\n"                   /* 8 */
+				    "Route: <sip:p2.example.com;lr>, <sip:p3.example.com;lr>\n" /* 9 */
+				    "\n");
+	const struct sip_hdr *h;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_int_equal(msg.nhdrs, 10);
+	assert_int_equal(msg.count[SIP_HDR_VIA], 3);
+	assert_int_equal(msg.first[SIP_HDR_VIA], 0);
+	h = sip_msg_hdr(&msg, SIP_HDR_VIA);
+	assert_view(h->value, "SIP/2.0/UDP a.example.com;branch=z9hG4bK1", "via 0");
+	assert_int_equal(h->next, 1);
+	h = sip_msg_hdr_next(&msg, h);
+	assert_view(h->value, "SIP/2.0/UDP b.example.com;branch=z9hG4bK2", "via 1");
+	assert_int_equal(h->next, 3);
+	h = sip_msg_hdr_next(&msg, h);
+	assert_view(h->value, "SIP/2.0/UDP c.example.com;branch=z9hG4bK3, SIP/2.0/UDP d.example.com", "via 2");
+	assert_int_equal(h->next, -1);
+	assert_null(sip_msg_hdr_next(&msg, h));
+
+	assert_int_equal(msg.count[SIP_HDR_CONTACT], 2);
+	assert_int_equal(msg.first[SIP_HDR_CONTACT], 4);
+	assert_int_equal(msg.hdrs[4].next, 6);
+	assert_int_equal(msg.hdrs[6].next, -1);
+	assert_int_equal(msg.count[SIP_HDR_ROUTE], 2);
+	assert_int_equal(msg.hdrs[8].next, 9);
+	assert_int_equal(msg.count[SIP_HDR_MAX_FORWARDS], 1);
+	assert_int_equal(msg.count[SIP_HDR_TO], 0);
+	assert_int_equal(msg.first[SIP_HDR_TO], -1);
+	assert_null(sip_msg_hdr(&msg, SIP_HDR_TO));
+	/* unknown headers: id OTHER, never chained */
+	assert_int_equal(msg.hdrs[5].id, SIP_HDR_OTHER);
+	assert_int_equal(msg.hdrs[5].next, -1);
+	assert_int_equal(msg.hdrs[7].id, SIP_HDR_OTHER);
+	assert_int_equal(msg.hdrs[7].next, -1);
+	tu_free(&d);
+}
+
+/* RFC 4475 3.3.8 multi01: the parser indexes repeated single-value headers; the verdict refuses them */
+static void test_repeated_single_value(void **state)
+{
+	struct tu_dgram d = tu_load("torture/rfc4475/multi01.dat");
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_int_equal(msg.count[SIP_HDR_CSEQ], 2);
+	assert_int_equal(msg.count[SIP_HDR_CALL_ID], 2);
+	assert_int_equal(msg.count[SIP_HDR_TO], 2);
+	assert_int_equal(msg.count[SIP_HDR_FROM], 2);
+	assert_int_equal(msg.count[SIP_HDR_MAX_FORWARDS], 2);
+	assert_int_equal(msg.count[SIP_HDR_CONTACT], 2);
+	assert_int_equal(msg.count[SIP_HDR_CONTENT_LENGTH], 1);
+	assert_view(sip_msg_hdr(&msg, SIP_HDR_CSEQ)->value, "5 INVITE", "first CSeq");
+	assert_view(sip_msg_hdr_next(&msg, sip_msg_hdr(&msg, SIP_HDR_CSEQ))->value, "59 INVITE", "second CSeq");
+	tu_free(&d);
+}
+
+/* RFC 4475 3.1.1.7 longreq: 34 Via lines in every spelling */
+static void test_longreq_vias(void **state)
+{
+	struct tu_dgram d = tu_load("torture/rfc4475/longreq.dat");
+	const struct sip_hdr *h;
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_int_equal(msg.count[SIP_HDR_VIA], 34);
+	for (h = sip_msg_hdr(&msg, SIP_HDR_VIA); h; h = sip_msg_hdr_next(&msg, h))
+		n++;
+	assert_int_equal(n, 34);
+	assert_view(sip_msg_hdr(&msg, SIP_HDR_VIA)->value, "SIP/2.0/TCP sip33.example.com", "top via");
+	assert_int_equal(msg.content_length, 150);
+	assert_int_equal(msg.body.len, 150);
+	tu_free(&d);
+}
+
+static void test_too_many_headers(void **state)
+{
+	(void)state;
+	for (unsigned lines = SIP_MAX_HEADERS - 1; lines <= SIP_MAX_HEADERS + 2; lines++) {
+		char *text = malloc(64 + lines * 16);
+		size_t o = (size_t)sprintf(text, "OPTIONS sip:bob@example.com SIP/2.0\n");
+		struct tu_dgram d;
+		enum sip_parse_status st;
+
+		for (unsigned i = 0; i < lines; i++)
+			o += (size_t)sprintf(text + o, "X-H%u: %u\n", i, i);
+		sprintf(text + o, "\n");
+		d = tu_crlf(text);
+		st = sip_msg_parse(&msg, d.p, d.len);
+		print_message("%u header lines\n", lines);
+		if (lines <= SIP_MAX_HEADERS) {
+			assert_int_equal(st, SIP_PARSE_OK);
+			assert_int_equal(msg.nhdrs, lines);
+		} else {
+			assert_int_equal(st, SIP_PARSE_TOO_MANY_HEADERS);
+			assert_true(msg.nhdrs <= SIP_MAX_HEADERS);
+		}
+		tu_free(&d);
+		free(text);
+	}
+}
+
+/* ---------------------------------------------------------------- quoted strings, NUL, non-UTF-8 */
+
+struct bytes_case {
+	const char *name;
+	const char *text; /* CRLF already */
+	uint32_t len;
+	enum sip_parse_status st;
+	uint32_t err_off; /* on error */
+	enum sip_hdr_id id; /* on success: the header whose value is checked */
+	const char *value;
+	uint32_t vlen;
+};
+
+#define RL "OPTIONS sip:bob@example.com SIP/2.0\r\n" /* 37 bytes */
+#define B(s) s, sizeof(s) - 1
+
+static const struct bytes_case bytes_cases[] = {
+	/* constructed: commas, colons, semicolons and an escaped quote inside a display name */
+	{ "quoted comma colon", B(RL "To: \"Doe, John: \\\"the, first\\\"\" <sip:j@example.com>;tag=1\r\n\r\n"),
+	  SIP_PARSE_OK, 0, SIP_HDR_TO, B("\"Doe, John: \\\"the, first\\\"\" <sip:j@example.com>;tag=1") },
+	/* RFC 4475 3.1.1.2 intmeth: NUL, BEL and DEL as quoted-pairs in a display name */
+	{ "quoted NUL", B(RL "To: \"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <sip:x@example.com>\r\n\r\n"), SIP_PARSE_OK, 0,
+	  SIP_HDR_TO, B("\"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <sip:x@example.com>") },
+	/* constructed: a raw NUL (not a quoted-pair) inside a quoted string */
+	{ "raw NUL in quotes", B(RL "From: \"a\0b\" <sip:a@example.com>;tag=9\r\n\r\n"), SIP_PARSE_OK, 0, SIP_HDR_FROM,
+	  B("\"a\0b\" <sip:a@example.com>;tag=9") },
+	/* constructed: non-UTF-8 octets in a quoted string */
+	{ "quoted non-UTF-8", B(RL "From: \"\xff\xfe\x80\" <sip:a@example.com>;tag=9\r\n\r\n"), SIP_PARSE_OK, 0,
+	  SIP_HDR_FROM, B("\"\xff\xfe\x80\" <sip:a@example.com>;tag=9") },
+	/* RFC 4475 3.1.1.2 intmeth: a '"' in a Call-ID is a word character, not a quote */
+	{ "quote in Call-ID", B(RL "Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{\r\nTo: <sip:x@example.com>\r\n\r\n"),
+	  SIP_PARSE_OK, 0, SIP_HDR_TO, B("<sip:x@example.com>") },
+	/* constructed: a raw NUL outside any quoted string: syntax error at the NUL (offset 37 + 15) */
+	{ "NUL in value", B(RL "Subject: abcdef\0gh\r\n\r\n"), SIP_PARSE_BAD_HEADER, 37 + 15 },
+	/* constructed: NUL after a closed quoted string: "a\\" closes (escaped backslash), NUL at 37 + 15 */
+	{ "NUL after quoted-pair backslash", B(RL "Subject: \"a\\\\\" \0x\r\n\r\n"), SIP_PARSE_BAD_HEADER, 37 + 15 },
+	/* constructed: NUL in a header name */
+	{ "NUL in name", B(RL "Sub\0ject: x\r\n\r\n"), SIP_PARSE_BAD_HEADER, 37 + 3 },
+	/* constructed: NUL as the first byte of a header line */
+	{ "NUL line start", B(RL "Subject: x\r\n\0To: y\r\n\r\n"), SIP_PARSE_BAD_HEADER, 37 + 12 },
+	/* constructed: NUL in the value of a known header in the second line */
+	{ "NUL in Via", B(RL "To: <sip:x@example.com>\r\nVia: SIP/2.0/UDP a\0b\r\n\r\n"), SIP_PARSE_BAD_HEADER,
+	  37 + 25 + 18 },
+};
+
+static void test_quoted_and_nul(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bytes_cases) / sizeof(bytes_cases[0]); i++) {
+		const struct bytes_case *c = &bytes_cases[i];
+		struct tu_dgram d = tu_dup(c->text, c->len);
+		enum sip_parse_status st = sip_msg_parse(&msg, d.p, d.len);
+
+		print_message("bytes: %s\n", c->name);
+		assert_int_equal(st, c->st);
+		if (st == SIP_PARSE_OK) {
+			const struct sip_hdr *h = sip_msg_hdr(&msg, c->id);
+
+			assert_non_null(h);
+			assert_view_n(h->value, c->value, c->vlen, "value");
+		} else {
+			if (msg.err_off != c->err_off)
+				fail_msg("%s: err_off %u, want %u (%s)", c->name, msg.err_off, c->err_off,
+					 msg.err_reason ? msg.err_reason : "");
+			assert_non_null(msg.err_reason);
+		}
+		tu_free(&d);
+	}
+}
+
+/* NUL and non-UTF-8 bytes in the body are the body's business (RFC 4475 3.1.1.11 mpart01). */
+static void test_binary_body(void **state)
+{
+	static const char text[] = RL "Content-Length: 8\r\n\r\n\0\xff\xfe\0\r\n\0\x80";
+	struct tu_dgram d = tu_dup(text, sizeof(text) - 1);
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_int_equal(msg.body.len, 8);
+	assert_memory_equal(msg.body.p, "\0\xff\xfe\0\r\n\0\x80", 8);
+	tu_free(&d);
+
+	d = tu_load("torture/rfc4475/mpart01.dat");
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_int_equal(msg.content_length, 553);
+	assert_int_equal(msg.body.len, 553);
+	assert_ptr_equal(msg.body.p, d.p + 737);
+	tu_free(&d);
+}
+
+/* ---------------------------------------------------------------- header section syntax */
+
+static const struct {
+	const char *name;
+	const char *text; /* "\n" made CRLF */
+	uint32_t err_lo, err_hi;
+} header_errors[] = {
+	/* RFC 4475 archive test.dat line "Foobar roobar": no colon (name ends at 37 + 6, 'r' at 37 + 7) */
+	{ "no colon", "OPTIONS sip:bob@example.com SIP/2.0\nFoobar roobar\n\n", 37 + 6, 37 + 7 },
+	/* constructed: space inside a name */
+	{ "space in name", "OPTIONS sip:bob@example.com SIP/2.0\nMax Forwards: 70\n\n", 37 + 3, 37 + 4 },
+	/* constructed: a colon with no name */
+	{ "empty name", "OPTIONS sip:bob@example.com SIP/2.0\n: value\n\n", 37, 37 },
+	/* constructed: non-token byte in a name */
+	{ "bad name byte", "OPTIONS sip:bob@example.com SIP/2.0\nTo<: x\n\n", 37 + 2, 37 + 2 },
+};
+
+static void test_header_syntax_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(header_errors) / sizeof(header_errors[0]); i++) {
+		struct tu_dgram d = tu_crlf(header_errors[i].text);
+
+		print_message("header error: %s\n", header_errors[i].name);
+		assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_BAD_HEADER);
+		if (msg.err_off < header_errors[i].err_lo || msg.err_off > header_errors[i].err_hi)
+			fail_msg("%s: err_off %u not in [%u, %u]", header_errors[i].name, msg.err_off,
+				 header_errors[i].err_lo, header_errors[i].err_hi);
+		assert_non_null(msg.err_reason);
+		/* the start line parsed: the kind of message is known even on a header error */
+		assert_true(msg.is_request);
+		assert_view(msg.method, "OPTIONS", "method on error");
+		tu_free(&d);
+	}
+}
+
+/* RFC 4475 3.1.2.15 baddn as archived: no empty line ends the header section. */
+static void test_unterminated_header_section(void **state)
+{
+	struct tu_dgram d = tu_load("torture/rfc4475/baddn.dat");
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_BAD_HEADER);
+	assert_in_range(msg.err_off, d.len - 2, d.len);
+	/* the lines before the error are indexed, so an error reply can still be built */
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_VIA));
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_CALL_ID));
+	tu_free(&d);
+
+	d = tu_crlf("OPTIONS sip:bob@example.com SIP/2.0\nVia: SIP/2.0/UDP h\nCall-ID: x\n");
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_BAD_HEADER);
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_VIA));
+	tu_free(&d);
+}
+
+/* ---------------------------------------------------------------- Content-Length framing (RFC 3261 18.3, 20.14) */
+
+struct cl_case {
+	const char *name;
+	const char *headers; /* header lines after the request line, "\n"-separated, no final empty line */
+	const char *body;
+	enum sip_parse_status st;
+	int64_t content_length; /* on success */
+	const char *framed;     /* on success: the body after framing */
+};
+
+static const struct cl_case cl_cases[] = {
+	{ "exact", "Content-Length: 5", "hello", SIP_PARSE_OK, 5, "hello" },
+	/* 18.3: smaller than the datagram's body: the surplus is discarded (RFC 4475 3.1.1.8 dblreq) */
+	{ "smaller", "Content-Length: 3", "hello", SIP_PARSE_OK, 3, "hel" },
+	{ "zero + trailing", "Content-Length: 0", "INVITE sip:x SIP/2.0\r\n\r\n", SIP_PARSE_OK, 0, "" },
+	/* absent: the body runs to the end of the datagram (RFC 4475 3.4.1 inv2543) */
+	{ "absent", "Subject: no length", "hello", SIP_PARSE_OK, -1, "hello" },
+	{ "absent, no body", "Subject: no length", "", SIP_PARSE_OK, -1, "" },
+	/* compact form, any case, no space (RFC 4475 3.1.1.4 escnull "L:0") */
+	{ "compact l", "l: 5", "hello", SIP_PARSE_OK, 5, "hello" },
+	{ "compact L", "L:2", "hello", SIP_PARSE_OK, 2, "he" },
+	{ "leading zeros", "Content-Length: 0005", "hello", SIP_PARSE_OK, 5, "hello" },
+	{ "space before colon", "Content-Length   : 5", "hello", SIP_PARSE_OK, 5, "hello" },
+	/* larger than the bytes present: error (RFC 4475 3.1.2.2 clerr) */
+	{ "larger", "Content-Length: 6", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "larger, no body", "Content-Length: 1", "", SIP_PARSE_BAD_FRAMING },
+	{ "huge", "Content-Length: 9999", "hello", SIP_PARSE_BAD_FRAMING },
+	/* not a number (RFC 4475 3.1.2.3 ncl) */
+	{ "negative", "Content-Length: -999", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "letters", "Content-Length: five", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "empty", "Content-Length:", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "two numbers", "Content-Length: 1 2", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "plus sign", "Content-Length: +5", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "overflow", "Content-Length: 99999999999999999999999", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "2^32", "Content-Length: 4294967296", "hello", SIP_PARSE_BAD_FRAMING },
+	/* several values (RFC 4475 3.3.9 mcl01) */
+	{ "two lines", "Content-Length: 5\nContent-Length: 3", "hello", SIP_PARSE_BAD_FRAMING },
+	{ "full and compact", "Content-Length: 5\nl: 2", "hello", SIP_PARSE_BAD_FRAMING },
+};
+
+static void test_content_length(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cl_cases) / sizeof(cl_cases[0]); i++) {
+		const struct cl_case *c = &cl_cases[i];
+		char head[512];
+		size_t hl, bl = strlen(c->body);
+		struct tu_dgram h, d;
+		char *all;
+
+		snprintf(head, sizeof(head), "OPTIONS sip:bob@example.com SIP/2.0\n%s\n\n", c->headers);
+		h = tu_crlf(head);
+		hl = h.len;
+		all = malloc(hl + bl + 1);
+		memcpy(all, h.p, hl);
+		memcpy(all + hl, c->body, bl);
+		d = tu_dup(all, (uint32_t)(hl + bl));
+		free(all);
+
+		print_message("Content-Length: %s\n", c->name);
+		assert_int_equal(sip_msg_parse(&msg, d.p, d.len), c->st);
+		assert_int_equal(msg.hdr_end, hl);
+		if (c->st == SIP_PARSE_OK) {
+			assert_int_equal(msg.content_length, c->content_length);
+			assert_ptr_equal(msg.body.p, d.p + hl);
+			assert_int_equal(msg.body.len, strlen(c->framed));
+		} else {
+			/* the error points into the Content-Length header lines */
+			assert_in_range(msg.err_off, 37, hl - 2);
+			assert_non_null(msg.err_reason);
+		}
+		/* sip_msg_parse_headers() does not frame: every case indexes fine */
+		assert_int_equal(sip_msg_parse_headers(&msg, d.p, d.len), SIP_PARSE_OK);
+		assert_int_equal(msg.hdr_end, hl);
+		tu_free(&h);
+		tu_free(&d);
+	}
+}
+
+/* RFC 4475 3.1.1.8 dblreq: the INVITE after the REGISTER (Content-Length: 0) is noise */
+static void test_dblreq_framing(void **state)
+{
+	struct tu_dgram d = tu_load("torture/rfc4475/dblreq.dat");
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_OK);
+	assert_view(msg.method, "REGISTER", "method");
+	assert_int_equal(msg.hdr_end, 300);
+	assert_int_equal(msg.content_length, 0);
+	assert_int_equal(msg.body.len, 0);
+	assert_int_equal(msg.count[SIP_HDR_CALL_ID], 1); /* "I:" (upper-case compact) */
+	assert_int_equal(msg.count[SIP_HDR_TO], 1);      /* the INVITE's "t:" is not a header of this message */
+	tu_free(&d);
+}
+
+/* RFC 4475 3.1.2.2 clerr: Content-Length 9999 with 154 bytes of body */
+static void test_clerr_framing(void **state)
+{
+	struct tu_dgram d = tu_load("torture/rfc4475/clerr.dat");
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&msg, d.p, d.len), SIP_PARSE_BAD_FRAMING);
+	assert_true(msg.is_request);
+	assert_non_null(sip_msg_hdr(&msg, SIP_HDR_VIA)); /* still indexed, so a 400 can be built */
+	tu_free(&d);
+}
+
+/* ---------------------------------------------------------------- value parsers */
+
+struct via_case {
+	const char *name;
+	const char *value;
+	bool ok;
+	const char *transport, *host;
+	uint16_t port;
+	bool rport, rport_value;
+	const char *branch, *received;
+	char end_char; /* the byte at via.end, or 0 for the end of the value */
+};
+
+static const struct via_case via_cases[] = {
+	/* RFC 3261 20.42 */
+	{ "basic", "SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds", true, "UDP", "192.0.2.10", 5060, false, false,
+	  "z9hG4bK776asdhds", "" },
+	{ "hostname", "SIP/2.0/TCP pc33.example.com;branch=z9hG4bK1", true, "TCP", "pc33.example.com", 0, false, false,
+	  "z9hG4bK1", "" },
+	/* RFC 3581 */
+	{ "bare rport", "SIP/2.0/UDP pc33.example.com:5062;rport;branch=z9hG4bK2", true, "UDP", "pc33.example.com",
+	  5062, true, false, "z9hG4bK2", "" },
+	{ "rport value", "SIP/2.0/UDP 10.1.1.1:4540;received=192.0.2.1;rport=9988;branch=z9hG4bK3", true, "UDP",
+	  "10.1.1.1", 4540, true, true, "z9hG4bK3", "192.0.2.1" },
+	/* RFC 5118 4.7 */
+	{ "ipv6", "SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3-111", true, "UDP", "2001:db8::9:1", 6050, false,
+	  false, "z9hG4bKas3-111", "" },
+	{ "ipv6 no port", "SIP/2.0/TCP [2001:db8::9:255];branch=z9hG4bK451jj;received=192.0.2.200", true, "TCP",
+	  "2001:db8::9:255", 0, false, false, "z9hG4bK451jj", "192.0.2.200" },
+	/* RFC 5118 4.9 */
+	{ "v4-mapped", "SIP/2.0/UDP [::ffff:192.0.2.10]:19823;branch=z9hG4bKbh19", true, "UDP", "::ffff:192.0.2.10",
+	  19823, false, false, "z9hG4bKbh19", "" },
+	/* RFC 4475 3.1.1.10 transports: unknown transport token */
+	{ "unknown transport", "SIP/2.0/UNKNOWN t4.example.com;branch=z9hG4bKasd0f3en", true, "UNKNOWN",
+	  "t4.example.com", 0, false, false, "z9hG4bKasd0f3en", "" },
+	/* RFC 4475 3.4.1 inv2543: no branch */
+	{ "no params", "SIP/2.0/UDP iftgw.example.com", true, "UDP", "iftgw.example.com", 0, false, false, "", "" },
+	/* RFC 4475 3.1.1.1 wsinv, unfolded: LWS around the slashes and before ';' */
+	{ "LWS", "SIP  /   2.0 /UDP 192.0.2.2;branch=390skdjuw", true, "UDP", "192.0.2.2", 0, false, false,
+	  "390skdjuw", "" },
+	{ "LWS 2", "SIP  / 2.0  / TCP     spindle.example.com   ;  branch  =   z9hG4bK9ikj8  ,  SIP / 2.0 / UDP x", true,
+	  "TCP", "spindle.example.com", 0, false, false, "z9hG4bK9ikj8", "", ',' },
+	/* two via-parms on one line: the first one only; end at the comma */
+	{ "two parms", "SIP/2.0/UDP h1.example.com;branch=z9hG4bKa, SIP/2.0/UDP h2.example.com", true, "UDP",
+	  "h1.example.com", 0, false, false, "z9hG4bKa", "", ',' },
+	/* malformed */
+	{ "garbage", "garbage", false },
+	{ "empty", "", false },
+	{ "no host", "SIP/2.0/UDP", false },
+	{ "no host 2", "SIP/2.0/UDP ;branch=z9hG4bK1", false },
+	{ "no transport", "SIP/2.0 192.0.2.1", false },
+	{ "port too big", "SIP/2.0/UDP 192.0.2.1:65536", false },
+	{ "port letters", "SIP/2.0/UDP 192.0.2.1:50a0", false },
+	{ "empty port", "SIP/2.0/UDP 192.0.2.1:", false },
+	{ "unclosed v6", "SIP/2.0/UDP [2001:db8::1;branch=z9hG4bK1", false },
+};
+
+static void test_via_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(via_cases) / sizeof(via_cases[0]); i++) {
+		const struct via_case *c = &via_cases[i];
+		struct tu_dgram d = tu_dup(c->value, (uint32_t)strlen(c->value));
+		struct sip_via via;
+		bool ok;
+
+		memset(&via, 0, sizeof(via));
+		ok = sip_via_parse(sw_str_make(d.p, d.len), &via);
+		print_message("via: %s\n", c->name);
+		assert_int_equal(ok, c->ok);
+		if (ok) {
+			assert_view(via.transport, c->transport, "transport");
+			assert_view(via.host, c->host, "host");
+			assert_int_equal(via.port, c->port);
+			assert_int_equal(via.has_rport, c->rport);
+			assert_int_equal(via.rport_has_value, c->rport_value);
+			assert_view(via.branch, c->branch, "branch");
+			if (c->received[0])
+				assert_view(via.received, c->received, "received");
+			if (c->end_char)
+				assert_true(via.end < d.p + d.len && *via.end == c->end_char);
+			else
+				assert_ptr_equal(via.end, d.p + d.len);
+		}
+		tu_free(&d);
+	}
+}
+
+static const struct {
+	const char *value;
+	bool ok;
+	uint32_t number;
+	const char *method;
+} cseq_cases[] = {
+	/* RFC 3261 20.16, 8.1.1.5: 32-bit unsigned, less than 2^31 */
+	{ "314159 INVITE", true, 314159, "INVITE" },
+	{ "0 INVITE", true, 0, "INVITE" }, /* RFC 4475 3.1.2.3 ncl */
+	{ "2147483647 OPTIONS", true, 2147483647u, "OPTIONS" },
+	{ "0009   INVITE", true, 9, "INVITE" },  /* RFC 4475 3.1.1.1 wsinv, unfolded */
+	{ "0009\t INVITE", true, 9, "INVITE" },
+	{ "29344 RE%47IST%45R", true, 29344, "RE%47IST%45R" }, /* RFC 4475 3.1.1.5 */
+	{ "139122385 !interesting-Method0123456789_*+`.%indeed'~", true, 139122385,
+	  "!interesting-Method0123456789_*+`.%indeed'~" },
+	{ "2147483648 OPTIONS", false },
+	{ "4294967296 OPTIONS", false },
+	{ "36893488147419103232 REGISTER", false }, /* RFC 4475 3.1.2.4 scalar02 */
+	{ "abc INVITE", false },
+	{ "-1 INVITE", false },
+	{ "1", false },
+	{ "1 ", false },
+	{ "INVITE", false },
+	{ "1INVITE", false },
+	{ "1 INV ITE", false },
+	{ "1 INVITE;x", false },
+	{ "", false },
+};
+
+static void test_cseq_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cseq_cases) / sizeof(cseq_cases[0]); i++) {
+		struct tu_dgram d = tu_dup(cseq_cases[i].value, (uint32_t)strlen(cseq_cases[i].value));
+		uint32_t n = 0xdeadbeef;
+		struct sw_str m = SW_STR_NULL;
+		bool ok = sip_cseq_parse(sw_str_make(d.p, d.len), &n, &m);
+
+		print_message("CSeq: %s\n", cseq_cases[i].value);
+		assert_int_equal(ok, cseq_cases[i].ok);
+		if (ok) {
+			assert_int_equal(n, cseq_cases[i].number);
+			assert_view(m, cseq_cases[i].method, "method");
+		}
+		tu_free(&d);
+	}
+}
+
+static const struct {
+	const char *name;
+	const char *value;
+	uint32_t len; /* 0: strlen */
+	bool ok;
+	const char *tag; /* on success: "" when absent */
+} addr_cases[] = {
+	{ "name-addr", "<sip:bob@example.com>", 0, true, "" },
+	{ "display + tag", "Bob <sip:bob@biloxi.example.com>;tag=a6c85cf", 0, true, "a6c85cf" },
+	{ "quoted display", "\"Watson, Thomas\" <sip:t.watson@example.org>;tag=1", 0, true, "1" },
+	{ "addr-spec + tag", "sip:bob@example.com;tag=3xfe-9921883-z9f", 0, true, "3xfe-9921883-z9f" },
+	{ "params before tag", "<sip:a@example.com>;x=1;tag=t2;y", 0, true, "t2" },
+	/* RFC 4475 3.1.1.6 lwsdisp: no LWS between display name and '<' is accepted */
+	{ "lwsdisp", "caller<sip:caller@example.com>;tag=323", 0, true, "323" },
+	/* RFC 4475 3.1.1.1 wsinv, unfolded To and From */
+	{ "wsinv To", "sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n", 0, true, "1918181833n" },
+	{ "wsinv From", "\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com> ; tag = 98asjd8", 0, true,
+	  "98asjd8" },
+	/* RFC 4475 3.1.1.2 intmeth: quoted-pairs of BEL, NUL, DEL; token display name; odd tag token */
+	{ "intmeth To", "\"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>",
+	  89, true, "" },
+	{ "intmeth From",
+	  "token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"\xd1\x80\xd0\xb0\";tag=_token~1'+`*%!-.",
+	  0, true, "_token~1'+`*%!-." },
+	/* RFC 4475 3.3.4 unksm2: other schemes */
+	{ "isbn", "isbn:2983792873", 0, true, "" },
+	{ "http", "<http://www.example.com>;tag=3234233", 0, true, "3234233" },
+	/* RFC 4475 3.1.2.6 quotbal: unterminated quoted string */
+	{ "quotbal", "\"Mr. J. User <sip:j.user@example.com>", 0, false },
+	/* RFC 4475 3.1.2.15 baddn: unquoted display name with a comma */
+	{ "baddn", "Bell, Alexander <sip:a.g.bell@example.com>;tag=43", 0, false },
+	/* RFC 4475 3.1.2.14 badaspec: spaces inside <> */
+	{ "badaspec", "\"Watson, Thomas\" < sip:t.watson@example.org >", 0, false },
+	{ "unclosed <", "<sip:bob@example.com", 0, false },
+	{ "space in addr-spec", "sip:bob@ example.com", 0, false },
+	{ "empty", "", 0, false },
+};
+
+static void test_addr_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++) {
+		uint32_t len = addr_cases[i].len ? addr_cases[i].len : (uint32_t)strlen(addr_cases[i].value);
+		struct tu_dgram d = tu_dup(addr_cases[i].value, len);
+		struct sw_str tag = SW_STR_NULL;
+		bool ok = sip_addr_parse(sw_str_make(d.p, d.len), &tag);
+
+		print_message("address: %s\n", addr_cases[i].name);
+		assert_int_equal(ok, addr_cases[i].ok);
+		if (ok)
+			assert_view(tag, addr_cases[i].tag, "tag");
+		tu_free(&d);
+	}
+}
+
+static const struct {
+	const char *value;
+	const char *tokens[5]; /* expected tokens; NULL ends */
+	bool bad;              /* a bad element is reported */
+} token_cases[] = {
+	{ "100rel", { "100rel" } },
+	{ "100rel, timer", { "100rel", "timer" } },
+	/* RFC 4475 3.3.5 bext01 */
+	{ "noProxiesSupportThis, norDoAnyProxiesSupportThis", { "noProxiesSupportThis", "norDoAnyProxiesSupportThis" } },
+	{ "foo,bar ,  baz", { "foo", "bar", "baz" } },
+	{ "foo\t,\tbar", { "foo", "bar" } },
+	/* folded (RFC 3261 7.3.1) */
+	{ "100rel,\r\n timer", { "100rel", "timer" } },
+	{ "com.example.ext-1", { "com.example.ext-1" } },
+	{ "foo bar", { NULL }, true },
+	{ "foo, <bar>", { NULL }, true },
+};
+
+static void test_token_list(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(token_cases) / sizeof(token_cases[0]); i++) {
+		struct tu_dgram d = tu_dup(token_cases[i].value, (uint32_t)strlen(token_cases[i].value));
+		struct sw_str v = sw_str_make(d.p, d.len), tok;
+		uint32_t pos = 0, n = 0, guard = 0;
+		bool bad = false, any_bad = false;
+
+		print_message("token list: %s\n", tu_show(token_cases[i].value, (uint32_t)strlen(token_cases[i].value)));
+		while (sip_token_list_next(v, &pos, &tok, &bad) && guard++ < 16) {
+			if (bad) {
+				any_bad = true;
+				bad = false;
+				continue;
+			}
+			if (!token_cases[i].bad) {
+				assert_true(n < 5 && token_cases[i].tokens[n]);
+				assert_view(tok, token_cases[i].tokens[n], "token");
+			}
+			n++;
+		}
+		assert_true(guard < 16); /* terminates */
+		assert_int_equal(any_bad, token_cases[i].bad);
+		if (!token_cases[i].bad) {
+			uint32_t want = 0;
+
+			while (want < 5 && token_cases[i].tokens[want])
+				want++;
+			assert_int_equal(n, want);
+		}
+		tu_free(&d);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_lines),
+		cmocka_unit_test(test_compact_lookup),
+		cmocka_unit_test(test_compact_in_message),
+		cmocka_unit_test(test_full_names),
+		cmocka_unit_test(test_canonical_names),
+		cmocka_unit_test(test_colon_whitespace),
+		cmocka_unit_test(test_folding),
+		cmocka_unit_test(test_fold_empty_first_line),
+		cmocka_unit_test(test_unfold_plain),
+		cmocka_unit_test(test_fold_without_header),
+		cmocka_unit_test(test_multi_line_headers),
+		cmocka_unit_test(test_repeated_single_value),
+		cmocka_unit_test(test_longreq_vias),
+		cmocka_unit_test(test_too_many_headers),
+		cmocka_unit_test(test_quoted_and_nul),
+		cmocka_unit_test(test_binary_body),
+		cmocka_unit_test(test_header_syntax_errors),
+		cmocka_unit_test(test_unterminated_header_section),
+		cmocka_unit_test(test_content_length),
+		cmocka_unit_test(test_dblreq_framing),
+		cmocka_unit_test(test_clerr_framing),
+		cmocka_unit_test(test_via_parse),
+		cmocka_unit_test(test_cseq_parse),
+		cmocka_unit_test(test_addr_parse),
+		cmocka_unit_test(test_token_list),
+	};
+
+	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
+}
