@@ -98,7 +98,9 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 {
 	const char *p = m->buf, *t = skip_token(p, cr), *u, *v;
 
-	if (t == p || t >= cr || *t != ' ' || !memmem(t, (size_t)(cr - t), " SIP/", 5))
+	/* the common case ends in " SIP/2.0": check that before searching the line */
+	if (t == p || t >= cr || *t != ' ' ||
+	    (!(cr - t >= 8 && memcmp(cr - 8, " SIP/2.0", 8) == 0) && !memmem(t, (size_t)(cr - t), " SIP/", 5)))
 		return fail(m, SIP_PARSE_NOT_SIP, p, "Not a SIP message");
 	m->is_request = true;
 	m->method = sw_str_make(p, (uint32_t)(t - p));
@@ -160,11 +162,11 @@ static const char *line_end(struct sip_msg *m, const char *p, const char *end, u
 	return lf;
 }
 
-static void index_header(struct sip_msg *m, int16_t *last, struct sw_str name, struct sw_str value, uint8_t flags)
+static void index_header(struct sip_msg *m, int16_t *last, struct sw_str name, uint8_t id, struct sw_str value,
+			 uint8_t flags)
 {
 	int16_t idx = (int16_t)m->nhdrs++;
 	struct sip_hdr *h = &m->hdrs[idx];
-	uint8_t id = (uint8_t)sip_hdr_lookup(name.p, name.len);
 
 	h->name = name;
 	h->value = value;
@@ -203,33 +205,56 @@ static bool in_quoted_string(const struct sip_msg *m, uint32_t off)
 	return false;
 }
 
+/* The value between the colon and the CR: leading and trailing SP/HTAB off (the usual case), else a full trim. */
+static struct sw_str header_value(const char *p, const char *cr)
+{
+	while (p < cr && is_ws(*p))
+		p++;
+	if (p < cr && (*p == '\r' || *p == '\n'))
+		return sw_str_trim(sw_str_make(p, (uint32_t)(cr - p))); /* folded right after the colon */
+	while (cr > p && is_ws(cr[-1]))
+		cr--;
+	return sw_str_make(p, (uint32_t)(cr - p));
+}
+
+/* name [WS] ":" — a known name validates itself by matching; any other name must be all token characters. */
+static bool header_name(const char *p, const char *colon, struct sw_str *name, uint8_t *id)
+{
+	const char *e = colon;
+
+	while (e > p && is_ws(e[-1]))
+		e--;
+	if (e == p)
+		return false;
+	*name = sw_str_make(p, (uint32_t)(e - p));
+	*id = (uint8_t)sip_hdr_lookup(name->p, name->len);
+	return *id != SIP_HDR_OTHER || skip_token(p, e) == e;
+}
+
 static enum sip_parse_status parse_header_section(struct sip_msg *m, uint32_t off)
 {
 	const char *p = m->buf + off, *end = m->buf + m->len;
 	int16_t last[SIP_HDR__COUNT];
 
 	for (;;) {
-		const char *n = p, *lf;
-		uint8_t flags = 0;
+		const char *lf, *colon;
+		struct sw_str name;
+		uint8_t flags = 0, id;
 
 		if (p >= end)
 			return fail(m, SIP_PARSE_BAD_HEADER, p, "Missing empty line after header fields");
 		if (*p == '\r' && p + 1 < end && p[1] == '\n')
 			break;
-		p = skip_token(p, end);
-		if (p == n)
-			return fail(m, SIP_PARSE_BAD_HEADER, p, "Malformed header field name");
-		struct sw_str name = sw_str_make(n, (uint32_t)(p - n));
-
-		while (p < end && is_ws(*p))
-			p++;
-		if (p >= end || *p != ':')
-			return fail(m, SIP_PARSE_BAD_HEADER, p, "Missing colon after header field name");
-		if (!(lf = line_end(m, ++p, end, &flags)))
+		if (!(lf = line_end(m, p, end, &flags)))
 			return m->status_code;
+		colon = memchr(p, ':', (size_t)(lf - p));
+		if (!colon)
+			return fail(m, SIP_PARSE_BAD_HEADER, p, "Missing colon after header field name");
+		if (!header_name(p, colon, &name, &id))
+			return fail(m, SIP_PARSE_BAD_HEADER, p, "Malformed header field name");
 		if (m->nhdrs == SIP_MAX_HEADERS)
-			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, n, "Too many header fields");
-		index_header(m, last, name, sw_str_trim(sw_str_make(p, (uint32_t)(lf - p))), flags);
+			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, p, "Too many header fields");
+		index_header(m, last, name, id, header_value(colon + 1, lf - 1), flags);
 		p = lf + 1;
 	}
 	m->hdr_end = (uint32_t)(p + 2 - m->buf);
