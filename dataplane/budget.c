@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Reply budget (see budget.h). Buckets hold tokens scaled by the TSC rate (one token = hz units), so a refill is
+ * one multiplication of elapsed cycles by the rate and never divides on the packet path. The rte_hash maps a
+ * prefix to a key position; the position indexes a flat array of buckets allocated once.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "budget.h"
+
+struct bucket {
+	uint64_t tokens; /* scaled: hz per token */
+	uint64_t last;   /* TSC of the last refill */
+};
+
+/* A source prefix: family, length and the masked address (IPv4 in the first 4 bytes). */
+struct prefix_key {
+	uint8_t family;
+	uint8_t plen;
+	uint8_t pad[2];
+	uint8_t addr[16];
+};
+
+struct dp_budget {
+	struct rte_hash *h;
+	struct bucket *buckets; /* by key position */
+	uint32_t nslots;
+	uint32_t sweep_next;    /* rte_hash_iterate cursor */
+	unsigned nworkers;
+	uint64_t hz;
+	struct bucket global;   /* this worker's share */
+};
+
+struct dp_budget *dp_budget_create(const char *name, uint32_t entries, unsigned nworkers, int socket)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = entries,
+		.key_len = sizeof(struct prefix_key),
+		.hash_func = rte_hash_crc,
+		.socket_id = socket,
+	};
+	struct dp_budget *b;
+
+	if (entries < 8 || nworkers == 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	b = rte_zmalloc_socket(name, sizeof(*b), RTE_CACHE_LINE_SIZE, socket);
+	if (!b) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	b->nslots = entries;
+	b->nworkers = nworkers;
+	b->hz = rte_get_tsc_hz();
+	b->h = rte_hash_create(&hp);
+	b->buckets = rte_zmalloc_socket(name, sizeof(struct bucket) * entries, RTE_CACHE_LINE_SIZE, socket);
+	if (!b->h || !b->buckets) {
+		dp_budget_free(b);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	b->global.last = rte_rdtsc();
+	b->global.tokens = UINT64_MAX; /* clamped to the burst at the first refill */
+	return b;
+}
+
+void dp_budget_free(struct dp_budget *b)
+{
+	if (!b)
+		return;
+	rte_hash_free(b->h);
+	rte_free(b->buckets);
+	rte_free(b);
+}
+
+/* Add the tokens earned since bk->last at pps, up to burst. Bounded so the product never overflows. */
+static void refill(struct bucket *bk, uint64_t hz, uint64_t pps, uint64_t burst, uint64_t now)
+{
+	uint64_t max = burst * hz;
+	uint64_t el, add;
+
+	if (now > bk->last) {
+		el = now - bk->last;
+		if (el > max / pps + 1)
+			el = max / pps + 1;
+		add = el * pps;
+		bk->tokens = add >= max || bk->tokens > max - add ? max : bk->tokens + add;
+	}
+	if (bk->tokens > max)
+		bk->tokens = max;
+	bk->last = now;
+}
+
+static void make_key(const struct sw_policy *pol, const struct sw_peer *src, struct prefix_key *k)
+{
+	unsigned plen = src->family == 4 ? pol->budget_v4_prefix : pol->budget_v6_prefix;
+	unsigned alen = src->family == 4 ? 4 : 16;
+	unsigned full = plen / 8;
+
+	memset(k, 0, sizeof(*k));
+	k->family = src->family;
+	k->plen = (uint8_t)plen;
+	memcpy(k->addr, src->addr, full < alen ? full : alen);
+	if (full < alen && plen % 8)
+		k->addr[full] = src->addr[full] & (uint8_t)(0xff00u >> (plen % 8));
+}
+
+static void global_share(const struct dp_budget *b, const struct sw_policy *pol, uint64_t *pps, uint64_t *burst)
+{
+	*pps = RTE_MAX(pol->budget_global_pps / b->nworkers, 1u);
+	*burst = RTE_MAX(pol->budget_global_burst / b->nworkers, 1u);
+}
+
+enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_policy *pol, const struct sw_peer *src,
+				      uint64_t now, struct dp_budget_ticket *t)
+{
+	struct prefix_key k;
+	uint64_t gpps, gburst;
+	int32_t pos;
+
+	global_share(b, pol, &gpps, &gburst);
+	refill(&b->global, b->hz, gpps, gburst, now);
+	if (b->global.tokens < b->hz)
+		return DP_BUDGET_GLOBAL;
+	make_key(pol, src, &k);
+	pos = rte_hash_lookup(b->h, &k);
+	if (pos < 0) {
+		pos = rte_hash_add_key(b->h, &k);
+		if (pos < 0 || (uint32_t)pos >= b->nslots)
+			return DP_BUDGET_FULL;
+		b->buckets[pos].tokens = UINT64_MAX; /* a new prefix starts with a full bucket */
+		b->buckets[pos].last = now;
+	}
+	refill(&b->buckets[pos], b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
+	if (b->buckets[pos].tokens < b->hz)
+		return DP_BUDGET_PREFIX;
+	t->slot = pos;
+	return DP_BUDGET_OK;
+}
+
+void dp_budget_commit(struct dp_budget *b, const struct dp_budget_ticket *t)
+{
+	b->buckets[t->slot].tokens -= b->hz;
+	b->global.tokens -= b->hz;
+}
+
+unsigned dp_budget_sweep(struct dp_budget *b, const struct sw_policy *pol, uint64_t now, unsigned max)
+{
+	uint64_t full = (uint64_t)pol->budget_prefix_burst * b->hz;
+	unsigned removed = 0;
+	const void *key;
+	void *data;
+	int32_t pos;
+
+	for (unsigned i = 0; i < max; i++) {
+		pos = rte_hash_iterate(b->h, &key, &data, &b->sweep_next);
+		if (pos < 0) {
+			b->sweep_next = 0;
+			break;
+		}
+		refill(&b->buckets[pos], b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
+		if (b->buckets[pos].tokens >= full && rte_hash_del_key(b->h, key) >= 0)
+			removed++;
+	}
+	return removed;
+}
+
+uint32_t dp_budget_count(const struct dp_budget *b)
+{
+	int32_t n = rte_hash_count(b->h);
+
+	return n < 0 ? 0 : (uint32_t)n;
+}

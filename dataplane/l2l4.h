@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * L2-L4 decoding: one pass over Ethernet, up to two VLAN tags, IPv4 (options) or IPv6 (extension headers) and UDP,
+ * producing offsets only. Every length field is checked against the frame before it is trusted; nothing is copied
+ * and nothing is written. Pure functions of the bytes, so the unit tests feed them plain buffers.
+ */
+#ifndef DP_L2L4_H
+#define DP_L2L4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sw_verdict.h"
+
+struct rte_mbuf;
+
+#define DP_MAX_VLANS 2   /* 802.1Q, or QinQ (802.1ad / 0x9100 outer + 802.1Q inner); a third tag is refused */
+#define DP_MAX_V6_EXT 8  /* IPv6 extension headers walked before the datagram is refused (evasion bound) */
+
+/* What a frame is, for the worker. Keep in step with dp_l2l4_class_name(). */
+enum dp_l2l4_class {
+	DP_PKT_UDP = 0,  /* a whole UDP datagram: every field below is valid */
+	DP_PKT_FRAG,     /* an IP fragment that may carry UDP: l2/l3 fields and frag_* are valid */
+	DP_PKT_OTHER,    /* not IP, or IP carrying something other than UDP: forwarded untouched */
+	DP_PKT_BAD_L2,   /* truncated Ethernet or VLAN header, or more than DP_MAX_VLANS tags */
+	DP_PKT_BAD_L3,   /* IP header truncated, wrong version, IHL < 5, extension header chain too long */
+	DP_PKT_BAD_LEN,  /* a length field that lies: IPv4 total length, IPv6 payload length or UDP length */
+	DP_PKT_BAD_FRAG, /* fragment that ends past 65535, or a first fragment too short for the UDP header */
+	DP_PKT__COUNT
+};
+
+/*
+ * Offsets are from the first byte of the frame. Ports in host byte order. For DP_PKT_UDP the payload is
+ * [payload_off, payload_off + payload_len) and lies within the frame (possibly across segments of an mbuf).
+ */
+struct dp_l2l4 {
+	uint16_t l2_len;       /* Ethernet header + VLAN tags: where the IP header starts */
+	uint8_t nvlan;
+	uint8_t ip_ver;        /* 4 or 6; 0 when not IP */
+	uint16_t l3_len;       /* IPv4: IHL * 4; IPv6: 40 + extension headers up to and including a fragment header */
+	uint8_t l4_proto;      /* upper-layer protocol (IPv6: after the extension headers) */
+	bool is_frag;          /* DP_PKT_FRAG */
+	bool frag_first;       /* fragment offset 0 */
+	bool frag_more;        /* MF / M flag */
+	bool frag_v6_direct;   /* IPv6: the fragment header follows the base header directly (reassemblable) */
+	uint16_t frag_off;     /* fragment offset in bytes */
+	uint32_t ip_end;       /* l2_len + IP datagram length; bytes after it are link padding */
+	uint32_t l4_off;       /* UDP header */
+	uint16_t udp_len;      /* UDP length field: header + payload */
+	uint16_t sport, dport;
+	uint32_t payload_off;
+	uint32_t payload_len;
+};
+
+/*
+ * Decode frame[0..seg_len) whose whole length is pkt_len (>= seg_len; larger for a chained mbuf). Headers must lie
+ * in the first seg_len bytes; length fields are checked against pkt_len. Always fills d as far as it got.
+ * Returns the class.
+ */
+enum dp_l2l4_class dp_l2l4_decode(const uint8_t *frame, uint32_t seg_len, uint32_t pkt_len, struct dp_l2l4 *d);
+
+/* Name of a class for counters and logs ("udp", "bad_len"). */
+const char *dp_l2l4_class_name(enum dp_l2l4_class c);
+
+/* IPv4 header checksum of a DP_PKT_UDP or DP_PKT_FRAG IPv4 frame is right (options included). */
+bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d);
+
+/*
+ * UDP checksum of a DP_PKT_UDP datagram in a flat buffer, computed over udp_len bytes with the pseudo-header
+ * (RFC 768, RFC 8200 8.1). A zero checksum is accepted over IPv4 (not computed) and refused over IPv6.
+ */
+bool dp_udp_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d);
+
+/* The same over an mbuf whose datagram may span segments (a reassembled datagram). */
+bool dp_udp_cksum_ok_mbuf(const struct rte_mbuf *m, const struct dp_l2l4 *d);
+
+/* The datagram's source (where a reply goes) and destination, from a DP_PKT_UDP frame. */
+void dp_l2l4_src(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *src);
+void dp_l2l4_dst(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *dst);
+
+/*
+ * A reply may be sent: the Ethernet source is unicast, and the IP source and destination are unicast addresses
+ * that may appear as a source (not 0.0.0.0, broadcast, multicast, class E, ::, ::1 or ff00::/8), the port not 0.
+ */
+bool dp_l2l4_reply_allowed(const uint8_t *frame, const struct dp_l2l4 *d);
+
+#endif
