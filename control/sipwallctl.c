@@ -10,7 +10,7 @@
 
 static const struct ctl_command commands[] = {
 	{ "check", do_check, "run the SIP core on captured traffic and say what sipwall would do" },
-	{ "policy", do_policy, "validate a policy file" },
+	{ "policy", do_policy, "validate and show policy files" },
 	{ "xdp", do_xdp, "attach, detach and inspect the XDP prefilter" },
 };
 
