@@ -895,6 +895,32 @@ static void test_folded_via(void **state)
 	tu_policy_free(pol);
 }
 
+/* A header value folded onto a blank continuation line: the reply must not end its header section early. */
+static void test_blank_continuation(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.3", 5060);
+	struct reply r;
+
+	(void)state;
+	respond(&r, pol, w,
+		"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP 192.0.2.3;branch=z9hG4bKblank\n"
+		"Max-Forwards: 0\n"
+		"From: <sip:alice@atlanta.example.com>;tag=bl1\n"
+		"To: <sip:bob@biloxi.example.com>;tag=bl2\n"
+		"Call-ID: blank.1@example.com\n"
+		"CSeq: 1 OPTIONS\n \n"
+		"User-Agent: fixture padding so that the reply fits\n"
+		"Content-Length: 0\n\n",
+		&src, 0);
+	assert_wellformed(&r, 483);
+	reply_free(&r);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -910,6 +936,7 @@ int main(void)
 		cmocka_unit_test(test_amplification_caps),
 		cmocka_unit_test(test_canonical_names),
 		cmocka_unit_test(test_folded_via),
+		cmocka_unit_test(test_blank_continuation),
 	};
 
 	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
