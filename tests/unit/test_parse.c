@@ -610,7 +610,11 @@ static void test_too_many_headers(void **state)
 	(void)state;
 	for (unsigned lines = SIP_MAX_HEADERS - 1; lines <= SIP_MAX_HEADERS + 2; lines++) {
 		char *text = malloc(64 + lines * 16);
-		size_t o = (size_t)sprintf(text, "OPTIONS sip:bob@example.com SIP/2.0\n");
+		size_t o;
+
+		if (!text)
+			abort();
+		o = (size_t)sprintf(text, "OPTIONS sip:bob@example.com SIP/2.0\n");
 		struct tu_dgram d;
 		enum sip_parse_status st;
 
