@@ -42,17 +42,16 @@ static void put_cstr(struct out *o, const char *s)
 /* "Via: " or, in a compact reply, "v: " (CSeq and the rest have no compact form) */
 static void put_name(struct out *o, enum sip_hdr_id id)
 {
+	static const char *const full[SIP_HDR__COUNT] = {
+		[SIP_HDR_VIA] = "Via: ", [SIP_HDR_FROM] = "From: ", [SIP_HDR_TO] = "To: ",
+		[SIP_HDR_CALL_ID] = "Call-ID: ", [SIP_HDR_CSEQ] = "CSeq: ", [SIP_HDR_CONTENT_LENGTH] = "Content-Length: ",
+	};
 	static const char *const compact[SIP_HDR__COUNT] = {
 		[SIP_HDR_VIA] = "v: ", [SIP_HDR_FROM] = "f: ", [SIP_HDR_TO] = "t: ",
 		[SIP_HDR_CALL_ID] = "i: ", [SIP_HDR_CONTENT_LENGTH] = "l: ",
 	};
 
-	if (o->compact && compact[id]) {
-		put(o, compact[id], 3);
-		return;
-	}
-	put_cstr(o, sip_hdr_name(id));
-	put(o, ": ", 2);
+	put_cstr(o, o->compact && compact[id] ? compact[id] : full[id]);
 }
 
 static void put_u32(struct out *o, uint32_t v)
@@ -69,8 +68,24 @@ static void put_u32(struct out *o, uint32_t v)
 /* The source address as text: dotted quad, or RFC 5952 IPv6 (received= carries it without brackets, RFC 5118). */
 static void peer_text(const struct sw_peer *src, char *buf, size_t len)
 {
-	if (!inet_ntop(src->family == 6 ? AF_INET6 : AF_INET, src->addr, buf, (socklen_t)len))
-		buf[0] = 0;
+	if (src->family == 6) {
+		if (!inet_ntop(AF_INET6, src->addr, buf, (socklen_t)len))
+			buf[0] = 0;
+		return;
+	}
+	/* dotted quad by hand: inet_ntop goes through sprintf, ~2,000 instructions on the reply path */
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = src->addr[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : 0;
+	}
 }
 
 /* Does the sent-by host name exactly the source address? A host name never does (18.2.1). */
@@ -120,16 +135,22 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	}
 }
 
-static void put_vias(struct out *o, const struct sip_msg *m, const struct sw_peer *src)
-{
-	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
-	struct sip_via via;
+/* What a reply needs from the request, parsed once (the compact retry reuses it). */
+struct reply_ctx {
+	const struct sip_msg *m;
+	struct sip_via via;   /* top via-parm */
+	bool to_has_tag;
+	char tag[17];         /* our To tag when the request's To has none */
+};
 
-	/* the caller checked that the top via-parm parses */
-	sip_via_parse(h->value, &via);
+static void put_vias(struct out *o, const struct reply_ctx *c, const struct sw_peer *src)
+{
+	const struct sip_msg *m = c->m;
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
+
 	put_name(o, SIP_HDR_VIA);
-	put_top_via(o, &via, src);
-	put(o, via.end, (uint32_t)(h->value.p + h->value.len - via.end));
+	put_top_via(o, &c->via, src);
+	put(o, c->via.end, (uint32_t)(h->value.p + h->value.len - c->via.end));
 	put_cstr(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
 		put_name(o, SIP_HDR_VIA);
@@ -153,19 +174,18 @@ static void put_header(struct out *o, const struct sip_msg *m, enum sip_hdr_id i
  * A To tag that a retransmission gets again: SipHash-2-4 (libsodium crypto_shorthash) under the instance secret of
  * what identifies the transaction (Call-ID, From tag, top Via branch, CSeq) and the status.
  */
-static void to_tag(const struct sip_msg *m, const struct sw_verdict *v, const uint8_t key[16], char hex[17])
+static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const uint8_t key[16])
 {
+	static const char digits[] = "0123456789abcdef";
+	const struct sip_msg *m = c->m;
 	unsigned char in[1024], h[crypto_shorthash_BYTES];
-	struct sw_str parts[4] = { SW_STR_NULL, SW_STR_NULL, SW_STR_NULL, SW_STR_NULL };
-	struct sip_via via;
+	struct sw_str parts[4] = { SW_STR_NULL, SW_STR_NULL, c->via.branch, SW_STR_NULL };
 	uint32_t n = 0;
 
 	if (sip_msg_hdr(m, SIP_HDR_CALL_ID))
 		parts[0] = sip_msg_hdr(m, SIP_HDR_CALL_ID)->value;
 	if (sip_msg_hdr(m, SIP_HDR_FROM))
 		sip_addr_parse(sip_msg_hdr(m, SIP_HDR_FROM)->value, &parts[1]);
-	if (sip_via_parse(sip_msg_hdr(m, SIP_HDR_VIA)->value, &via))
-		parts[2] = via.branch;
 	if (sip_msg_hdr(m, SIP_HDR_CSEQ))
 		parts[3] = sip_msg_hdr(m, SIP_HDR_CSEQ)->value;
 	for (int i = 0; i < 4; i++) {
@@ -178,29 +198,24 @@ static void to_tag(const struct sip_msg *m, const struct sw_verdict *v, const ui
 	memcpy(in + n, &v->status, sizeof(v->status));
 	n += sizeof(v->status);
 	crypto_shorthash(h, in, n, key);
-	static const char digits[] = "0123456789abcdef";
-
 	for (int i = 0; i < 8; i++) {
-		hex[2 * i] = digits[h[i] >> 4];
-		hex[2 * i + 1] = digits[h[i] & 15];
+		c->tag[2 * i] = digits[h[i] >> 4];
+		c->tag[2 * i + 1] = digits[h[i] & 15];
 	}
-	hex[16] = 0;
+	c->tag[16] = 0;
 }
 
-static void put_to(struct out *o, const struct sip_msg *m, const struct sw_verdict *v, const uint8_t key[16])
+static void put_to(struct out *o, const struct reply_ctx *c)
 {
-	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_TO);
-	struct sw_str tag;
-	char hex[17];
+	const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_TO);
 
 	if (!h)
 		return;
 	put_name(o, SIP_HDR_TO);
 	put_str(o, h->value);
-	if (!sip_addr_parse(h->value, &tag) || !tag.len) {
-		to_tag(m, v, key, hex);
+	if (!c->to_has_tag) {
 		put_cstr(o, ";tag=");
-		put(o, hex, 16);
+		put(o, c->tag, 16);
 	}
 	put_cstr(o, "\r\n");
 }
@@ -229,21 +244,21 @@ static void put_unsupported(struct out *o, const struct sw_policy *pol, const st
 		put_cstr(o, "\r\n");
 }
 
-static void build(struct out *o, const struct sw_policy *pol, const struct sip_msg *m, const struct sw_verdict *v,
-		  const struct sw_peer *src, const uint8_t key[16])
+static void build(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
+		  const struct sw_peer *src)
 {
 	put_cstr(o, "SIP/2.0 ");
 	put_u32(o, v->status);
 	put_cstr(o, " ");
 	put_cstr(o, v->reason ? v->reason : "Rejected");
 	put_cstr(o, "\r\n");
-	put_vias(o, m, src);
-	put_header(o, m, SIP_HDR_FROM);
-	put_to(o, m, v, key);
-	put_header(o, m, SIP_HDR_CALL_ID);
-	put_header(o, m, SIP_HDR_CSEQ);
+	put_vias(o, c, src);
+	put_header(o, c->m, SIP_HDR_FROM);
+	put_to(o, c);
+	put_header(o, c->m, SIP_HDR_CALL_ID);
+	put_header(o, c->m, SIP_HDR_CSEQ);
 	if (v->status == 420)
-		put_unsupported(o, pol, m);
+		put_unsupported(o, pol, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
 		put_cstr(o, "Retry-After: ");
 		put_u32(o, pol->retry_after_seconds);
@@ -261,23 +276,26 @@ static void build(struct out *o, const struct sw_policy *pol, const struct sip_m
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
 		    const struct sw_peer *src, char *out, uint32_t cap)
 {
-	const struct sip_msg *m = &w->msg;
-	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
+	const struct sip_hdr *top = sip_msg_hdr(&w->msg, SIP_HDR_VIA), *to = sip_msg_hdr(&w->msg, SIP_HDR_TO);
+	struct reply_ctx c = { .m = &w->msg };
 	struct out o = { out, 0, cap, false, false };
-	struct sip_via via;
+	struct sw_str tag = SW_STR_NULL;
 
 	if (v->action != SW_ACT_REPLY)
 		return 0;
-	if (!top || !sip_via_parse(top->value, &via)) {
+	if (!top || !sip_via_parse(top->value, &c.via)) {
 		v->action = SW_ACT_DROP;
 		v->why = SW_WHY_NO_VIA;
 		return 0;
 	}
-	build(&o, pol, m, v, src, w->secret);
+	c.to_has_tag = to && sip_addr_parse(to->value, &tag) && tag.len;
+	if (to && !c.to_has_tag)
+		to_tag(&c, v, w->secret);
+	build(&o, pol, &c, v, src);
 	if (o.over) {
 		/* RFC 3261 7.3.3: compact names exist for transports where size matters; try them before dropping */
 		o = (struct out){ out, 0, cap, false, true };
-		build(&o, pol, m, v, src, w->secret);
+		build(&o, pol, &c, v, src);
 	}
 	if (o.over) {
 		v->action = SW_ACT_DROP;
