@@ -47,7 +47,8 @@ static const struct torture table[] = {
 	{ "rfc4475/noreason.dat", "4475 3.1.1.13", "Empty Reason Phrase", RESP },
 
 	/* ---- RFC 4475 3.1.2: invalid messages ---- */
-	{ "rfc4475/badinv01.dat", "4475 3.1.2.1", "Extraneous Header Field Separators", REPLY(400), "Via" },
+	/* RFC: 400; sipwall drops: a top Via whose parameters do not parse is not usable (docs/torture.md) */
+	{ "rfc4475/badinv01.dat", "4475 3.1.2.1", "Extraneous Header Field Separators", SW_ACT_DROP, SW_WHY_NO_VIA },
 	{ "rfc4475/clerr.dat", "4475 3.1.2.2", "Content Length Larger Than Message", REPLY(400), "Content-Length" },
 	{ "rfc4475/ncl.dat", "4475 3.1.2.3", "Negative Content-Length", REPLY(400), "Content-Length" },
 	{ "rfc4475/scalar02.dat", "4475 3.1.2.4", "Request Scalar Fields with Overlarge Values", REPLY(400), "CSeq" },
