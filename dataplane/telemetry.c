@@ -7,7 +7,8 @@
  *   /sipwall/replies        replies sent by status
  *   /sipwall/worker,ID      one worker's headline counters
  *   /sipwall/policy         the running policy: version, file, reloads, key settings
- *   /sipwall/rules[,FROM]   per-rule counters, 32 rules from index FROM (default 0), "next" when there are more
+ *   /sipwall/rules[,FROM]   per-rule counters, 32 rules from index FROM (default 0), "next" when there are more;
+ *                           keyed by rule id with characters telemetry refuses turned into '_' ("id" has it as is)
  *   /sipwall/budget         source prefixes tracked per worker
  * Callbacks run on the telemetry thread: counters are read relaxed (a snapshot); the policy only under app->mu.
  */
@@ -160,9 +161,23 @@ static int cmd_policy(const char *cmd __rte_unused, const char *params __rte_unu
 	return 0;
 }
 
+/* Telemetry names allow [A-Za-z0-9_/] only: a rule id "friendly-scanner" is listed as "friendly_scanner". */
+static void tel_name(char *out, size_t cap, const char *in)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < cap; i++) {
+		char c = in[i];
+
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ? c : '_';
+	}
+	out[i] = '\0';
+}
+
 static void add_rule(struct rte_tel_data *d, const struct sw_policy *p, uint32_t i)
 {
 	struct rte_tel_data *r = rte_tel_data_alloc();
+	char key[SW_RULE_ID_MAX];
 	struct rules_stats st;
 
 	if (!r)
@@ -170,12 +185,15 @@ static void add_rule(struct rte_tel_data *d, const struct sw_policy *p, uint32_t
 	memset(&st, 0, sizeof(st));
 	rules_stats(p->db, i, &st);
 	rte_tel_data_start_dict(r);
+	rte_tel_data_add_dict_string(r, "id", p->rules[i].id);
+	rte_tel_data_add_dict_u64(r, "index", i);
 	rte_tel_data_add_dict_u64(r, "matches", st.matches);
 	rte_tel_data_add_dict_u64(r, "dropped", st.dropped);
 	rte_tel_data_add_dict_u64(r, "replied", st.replied);
 	rte_tel_data_add_dict_u64(r, "passed", st.passed);
 	rte_tel_data_add_dict_u64(r, "counted", st.counted);
-	if (rte_tel_data_add_dict_container(d, p->rules[i].id, r, 0) < 0)
+	tel_name(key, sizeof(key), p->rules[i].id);
+	if (rte_tel_data_add_dict_container(d, key, r, 0) < 0)
 		rte_tel_data_free(r);
 }
 
