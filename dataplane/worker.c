@@ -304,6 +304,21 @@ uint16_t sw_worker_burst(struct dp_worker *w, const struct sw_policy *pol, enum 
 	return n;
 }
 
+uint16_t dp_worker_forward_burst(struct dp_worker *w, enum dp_side side, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		w->stats.rx++;
+		forward(w, side, pkts[i]);
+	}
+	return n;
+}
+
 void dp_worker_tick(struct dp_worker *w, const struct sw_policy *pol)
 {
 	dp_worker_flush(w);

@@ -90,6 +90,12 @@ void dp_worker_free(struct dp_worker *w);
 uint16_t sw_worker_burst(struct dp_worker *w, const struct sw_policy *pol, enum dp_side side,
 			 struct rte_mbuf **pkts, uint16_t n);
 
+/*
+ * The baseline the bench compares with: the same loop (prefetch, counters, TX batching) forwarding every frame
+ * to the other side without looking at it. Returns n.
+ */
+uint16_t dp_worker_forward_burst(struct dp_worker *w, enum dp_side side, struct rte_mbuf **pkts, uint16_t n);
+
 /* Send what is queued on both sides. */
 void dp_worker_flush(struct dp_worker *w);
 
