@@ -588,12 +588,15 @@ static struct compile_job *job_build(const struct sw_policy *pol, unsigned n, bo
 	for (uint32_t i = 0; i < pol->nrules; i++) {
 		const struct sw_rule_spec *r = &pol->rules[i];
 		unsigned base = HS_FLAG_SINGLEMATCH | (r->caseless ? HS_FLAG_CASELESS : 0);
+		/* ^ and $ at line ends where there are lines; a header value, method or URI has none (unfolded), and a
+		 * pattern anchored at the start of its region is much cheaper to run everywhere else. */
+		bool multiline = r->where == SW_WHERE_BODY || r->where == SW_WHERE_MESSAGE;
 		for (uint32_t k = 0; k < r->nliterals + r->nregexes; k++, e++) {
 			bool lit = k < r->nliterals;
 			j->expr[e] = at;
 			at = put_pattern(at, lit ? r->literals[k] : r->regexes[k - r->nliterals], lit && !literal_api);
 			j->len[e] = (size_t)(at - j->expr[e] - 1);
-			j->flags[e] = base | (lit ? 0 : HS_FLAG_MULTILINE);
+			j->flags[e] = base | (lit || !multiline ? 0 : HS_FLAG_MULTILINE);
 			j->ids[e] = i;
 			j->pat[e] = k;
 		}
