@@ -43,6 +43,8 @@ static int configure(uint16_t port, const struct dp_port_conf *c, const struct r
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 		info->craft.udp_cksum_offload = true;
 	}
+	/* the NIC's checksum verdicts, where it has them, spare the worker a pass over every SIP datagram */
+	conf.rxmode.offloads |= di->rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	/* frames received in several segments (jumbo) pass as they are */
 	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;

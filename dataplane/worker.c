@@ -187,6 +187,35 @@ static void judge(struct dp_worker *w, const struct sw_policy *pol, struct pkt *
 	}
 }
 
+/*
+ * Checksums: the NIC's RX verdict when it gave one (RX checksum offload, a single frame), else computed here.
+ * A zero UDP checksum over IPv6 is refused whatever the NIC says (some report it good).
+ */
+static inline bool ip_cksum_ok(const struct pkt *p)
+{
+	uint64_t f = p->m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return true;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	return dp_ipv4_hdr_cksum_ok(p->f, &p->d);
+}
+
+static inline bool udp_cksum_ok(const struct pkt *p)
+{
+	uint64_t f = p->m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	const uint8_t *u = p->f + p->d.l4_off;
+
+	if (p->whole || (p->d.ip_ver == 6 && u[6] == 0 && u[7] == 0))
+		return dp_udp_cksum_ok_mbuf(p->m, &p->d);
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		return true;
+	if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return false;
+	return dp_udp_cksum_ok_mbuf(p->m, &p->d);
+}
+
 static void udp(struct dp_worker *w, const struct sw_policy *pol, struct pkt *p)
 {
 	if (!sw_policy_is_sip_port(pol, p->d.sport, p->d.dport)) {
@@ -195,11 +224,11 @@ static void udp(struct dp_worker *w, const struct sw_policy *pol, struct pkt *p)
 		return;
 	}
 	/* a reassembled header has no checksum left: each fragment's was checked on the way in */
-	if (p->d.ip_ver == 4 && !p->whole && !dp_ipv4_hdr_cksum_ok(p->f, &p->d)) {
+	if (p->d.ip_ver == 4 && !p->whole && !ip_cksum_ok(p)) {
 		drop(w, p->m, DP_DROP_BAD_IP_CKSUM);
 		return;
 	}
-	if (!dp_udp_cksum_ok_mbuf(p->m, &p->d)) {
+	if (!udp_cksum_ok(p)) {
 		drop(w, p->m, DP_DROP_BAD_UDP_CKSUM);
 		return;
 	}
