@@ -295,7 +295,8 @@ static void measure(const struct bench_env *env, const struct bench_opts *o, str
 		for (int k = 0; k < T__COUNT; k++) {
 			if (k == T_EVAL)
 				op_judge(&c[k]);
-			ns[k][i] = bench_ticks_to_ns(env, (double)time_loop(fns[k], &c[k], iters[k])) / (double)iters[k];
+			double t = (double)time_loop(fns[k], &c[k], iters[k]);
+			ns[k][i] = bench_ticks_to_ns(env, t) / (double)iters[k];
 		}
 	}
 	for (int k = 0; k < T__COUNT; k++) {
@@ -354,7 +355,8 @@ static void print_table(const struct bench_env *env, const struct bench_opts *o,
 	printf("CPU %d (%s), TSC %.3f GHz%s, %u rounds x %u ms per row (a third each for baseline, judge, eval),\n"
 	       "medians; each figure includes %.1f ns of loop and call overhead.\n"
 	       "baseline = parse + verdict without rules; judge = parse + rules + verdict; +rules = judge - baseline;\n"
-	       "eval = rules_eval alone on the parsed message. No rule matches: every region a rule looks at is scanned.\n\n",
+	       "eval = rules_eval alone on the parsed message. No rule matches: every place a rule looks at is\n"
+	       "scanned.\n\n",
 	       env->cpu, env->cpu_model, env->tsc_hz / 1e9, env->tsc_invariant ? "" : " (NOT invariant)", o->rounds,
 	       o->round_ms, env->call_ns);
 	bench_table_head(stdout, cols, NCOLS);

@@ -199,7 +199,8 @@ static const struct rule_def table_rules[] = {
 	{ "any-hdr", SW_WHERE_ANY_HEADER, NULL, { "toll-fraud-kit" }, { 0 }, true, SW_RULE_DROP, 0, NULL },
 	{ "method", SW_WHERE_METHOD, NULL, { 0 }, { "^PUBLISH$" }, false, SW_RULE_REPLY, 405, "Method Not Allowed" },
 	{ "ruri-domain", SW_WHERE_REQUEST_URI, NULL, { "@premium-rate.example" }, { 0 }, true, SW_RULE_DROP, 0, NULL },
-	{ "ruri-sqli", SW_WHERE_REQUEST_URI, NULL, { 0 }, { "^sips?:[^@]*('|%27|--)[^@]*@" }, true, SW_RULE_DROP, 0, NULL },
+	{ "ruri-sqli", SW_WHERE_REQUEST_URI, NULL, { 0 }, { "^sips?:[^@]*('|%27|--)[^@]*@" },
+	  true, SW_RULE_DROP, 0, NULL },
 	{ "sdp-name", SW_WHERE_BODY, NULL, { 0 }, { "^s=sipvicious" }, true, SW_RULE_DROP, 0, NULL },
 	{ "whole", SW_WHERE_MESSAGE, NULL, { "X-Probe-Marker" }, { 0 }, false, SW_RULE_DROP, 0, NULL },
 	{ 0 },
@@ -381,7 +382,8 @@ static void test_pass_and_count(void **state)
 	const struct rule_def defs[] = {
 		{ "trial", SW_WHERE_HEADER, "User-Agent", { "scanner" }, { 0 }, false, SW_RULE_COUNT, 0, NULL },
 		{ "trusted", SW_WHERE_HEADER, "Via", { "192.0.2.200" }, { 0 }, false, SW_RULE_PASS, 0, NULL },
-		{ "scanners", SW_WHERE_HEADER, "User-Agent", { "friendly-scanner" }, { 0 }, false, SW_RULE_DROP, 0, NULL },
+		{ "scanners", SW_WHERE_HEADER, "User-Agent", { "friendly-scanner" }, { 0 },
+		  false, SW_RULE_DROP, 0, NULL },
 		{ "late-count", SW_WHERE_HEADER, "User-Agent", { "friendly" }, { 0 }, false, SW_RULE_COUNT, 0, NULL },
 		{ 0 },
 	};
@@ -440,10 +442,12 @@ static void test_many_rules_match_one_message(void **state)
 	for (int i = 0; i < 150; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "count-%d", i);
-		struct rule_def d = { id, SW_WHERE_ANY_HEADER, NULL, { "scanner" }, { 0 }, false, SW_RULE_COUNT, 0, NULL };
+		struct rule_def d = { id, SW_WHERE_ANY_HEADER, NULL, { "scanner" }, { 0 },
+		  false, SW_RULE_COUNT, 0, NULL };
 		add_rule(p, &d);
 	}
-	struct rule_def last = { "drop", SW_WHERE_HEADER, "User-Agent", { "friendly" }, { 0 }, false, SW_RULE_DROP, 0, NULL };
+	struct rule_def last = { "drop", SW_WHERE_HEADER, "User-Agent", { "friendly" }, { 0 },
+	  false, SW_RULE_DROP, 0, NULL };
 	add_rule(p, &last);
 	assert_int_equal(rules_compile(p, 1, err, sizeof(err)), 0);
 
@@ -463,7 +467,8 @@ static void test_many_rules_match_one_message(void **state)
 static void test_counters_per_worker(void **state)
 {
 	const struct rule_def defs[] = {
-		{ "scanners", SW_WHERE_HEADER, "User-Agent", { "friendly-scanner" }, { 0 }, false, SW_RULE_DROP, 0, NULL },
+		{ "scanners", SW_WHERE_HEADER, "User-Agent", { "friendly-scanner" }, { 0 },
+		  false, SW_RULE_DROP, 0, NULL },
 		{ 0 },
 	};
 	struct sw_policy *p = policy_with(defs, 3);
@@ -565,7 +570,8 @@ static void test_truncation(void **state)
 {
 	struct sw_policy *p = policy_with(table_rules, 1);
 	struct sw_worker *w = worker(0);
-	struct dgram full = invite("User-Agent: sip\n scanner suite\nX-Campaign: spray\nContact: <sip:b@evil.example>\n");
+	struct dgram full = invite("User-Agent: sip\n scanner suite\nX-Campaign: spray\n"
+				   "Contact: <sip:b@evil.example>\n");
 	struct sw_verdict v;
 
 	(void)state;

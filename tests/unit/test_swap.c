@@ -82,8 +82,9 @@ static struct sw_worker *worker(unsigned id)
 static struct sw_policy *prepare(struct policy_store *s, bool b)
 {
 	char err[1024] = "";
-	struct sw_policy *p = b ? policy_store_prepare_buffer(s, policy_b, strlen(policy_b), "b.yaml", err, sizeof(err))
-				: policy_store_prepare_buffer(s, policy_a, strlen(policy_a), "a.yaml", err, sizeof(err));
+	const char *text = b ? policy_b : policy_a;
+	struct sw_policy *p = policy_store_prepare_buffer(s, text, strlen(text), b ? "b.yaml" : "a.yaml", err,
+							  sizeof(err));
 
 	if (!p)
 		fail_msg("prepare: %s", err);
@@ -131,7 +132,8 @@ static void *reader(void *arg)
 				snprintf(r->failure, sizeof(r->failure),
 					 "UA %s under version %llu (%s), store %llu..%llu: %s/%s rule %d", msgs[i].ua,
 					 (unsigned long long)p->version, p->rules[0].id, (unsigned long long)before,
-					 (unsigned long long)after, sw_action_name(v.action), sw_why_name(v.why), v.rule);
+					 (unsigned long long)after, sw_action_name(v.action), sw_why_name(v.why),
+					 v.rule);
 				atomic_store(&r->failed, true);
 				break;
 			}
@@ -161,7 +163,7 @@ static void test_swap_under_load(void **state)
 	assert_int_equal(policy_store_swap(r.s, prepare(r.s, false)), 1);
 	assert_int_equal(pthread_create(&t, NULL, reader, &r), 0);
 	for (uint64_t i = 1; i <= SWAPS && !atomic_load(&r.failed); i++) {
-		/* prepare (parse, validate, compile), commit (one pointer), reclaim (after the reader's grace period) */
+		/* prepare (parse, validate, compile), commit (one pointer), reclaim (after the grace period) */
 		struct sw_policy *p = prepare(r.s, i % 2), *old;
 		assert_int_equal(policy_store_commit(r.s, p, &old), i + 1);
 		assert_non_null(old);
