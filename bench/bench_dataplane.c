@@ -14,7 +14,7 @@
  * Floors (the issue, "on this kind of machine"): valid SIP with 1,000 literal rules <= 300 ns per packet; every
  * reply class <= 300 ns; non-SIP pass-through <= 2x the baseline. A missed floor is reported, not an error.
  *
- *   bench_dataplane [--cpu N] [--json FILE] [--rounds N] [--round-ms N] [--pps-ms N] [--quiet]
+ *   bench_dataplane [--cpu N] [--json FILE] [--rounds N] [--round-ms N] [--pps-ms N] [--only SUBSTRING] [--quiet]
  * EAL options are built in (--no-huge -m 512, a private --file-prefix, main lcore 0, worker lcore 1 or the --cpu).
  */
 #include <errno.h>
@@ -93,6 +93,7 @@ static struct klass classes[] = {
 };
 #undef K
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
+static size_t nclasses = NCLASSES; /* --only keeps the matching classes at the front */
 
 /* Ethernet II (+ one 802.1Q tag), IPv4 or IPv6, UDP (or a TCP SYN), checksums right: the worker verifies them. */
 static void build_frame(struct klass *k)
@@ -358,6 +359,7 @@ static double run_pps(struct pps_ctx *c, unsigned lcore, unsigned ms)
 struct args {
 	struct bench_opts o;
 	unsigned pps_ms;
+	const char *only;
 };
 
 static int parse(int argc, char **argv, struct args *a)
@@ -366,6 +368,7 @@ static int parse(int argc, char **argv, struct args *a)
 		{ "cpu", required_argument, NULL, 'c' },    { "json", required_argument, NULL, 'j' },
 		{ "rounds", required_argument, NULL, 'r' }, { "round-ms", required_argument, NULL, 'm' },
 		{ "pps-ms", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -380,9 +383,10 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'm': a->o.round_ms = (unsigned)atoi(optarg); break;
 		case 'p': a->pps_ms = (unsigned)atoi(optarg); break;
 		case 'q': a->o.quiet = true; break;
+		case 'o': a->only = optarg; break;
 		case 'h':
 			printf("usage: %s [--cpu N] [--json FILE] [--rounds N] [--round-ms N] [--pps-ms N (0: skip)] "
-			       "[--quiet]\n", argv[0]);
+			       "[--only SUBSTRING] [--quiet]\n", argv[0]);
 			return 1;
 		default: return -EINVAL;
 		}
@@ -432,7 +436,7 @@ static int eal_start(const char *prog, int cpu, bool with_pps)
 	if (with_pps) {
 		unsigned v = 0;
 
-		for (size_t i = 0; i < NCLASSES; i++) {
+		for (size_t i = 0; i < nclasses; i++) {
 			if (!classes[i].pps)
 				continue;
 			snprintf(bufs[2 + v], sizeof(bufs[0]), "net_pcap%u,rx_pcap=%s/c%zu.pcap,infinite_rx=1", v, pcap_dir,
@@ -470,7 +474,7 @@ static void print_rows(const struct result *res)
 	const char *cells[NCOLS];
 
 	bench_table_head(stdout, cols, NCOLS);
-	for (size_t i = 0; i < NCLASSES; i++) {
+	for (size_t i = 0; i < nclasses; i++) {
 		for (unsigned v = 0; v < 2; v++) {
 			double ns = res[i].r[v].ns_median / DP_BURST, base = res[i].base.ns_median / DP_BURST;
 
@@ -506,7 +510,7 @@ static size_t floors(const struct result *res, struct floor *fl)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < NCLASSES; i++) {
+	for (size_t i = 0; i < nclasses; i++) {
 		const struct klass *k = res[i].k;
 		double ns = res[i].r[1].ns_median / DP_BURST, base = res[i].base.ns_median / DP_BURST;
 		static char what[NCLASSES][96];
@@ -547,7 +551,7 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 	bench_json_u64(&j, "burst", DP_BURST);
 	bench_json_u64(&j, "rounds", a->o.rounds);
 	bench_json_arr_begin(&j, "memory");
-	for (size_t i = 0; i < NCLASSES; i++) {
+	for (size_t i = 0; i < nclasses; i++) {
 		bench_json_obj_begin(&j, NULL);
 		bench_json_str(&j, "class", res[i].k->name);
 		bench_json_u64(&j, "frame_bytes", res[i].k->len);
@@ -612,23 +616,26 @@ static void measure_memory(const struct bench_env *env, const struct args *a, st
 	static struct bench_case cases[NCLASSES * 4];
 	size_t n = 0;
 
-	for (size_t i = 0; i < NCLASSES; i++) {
+	for (size_t i = 0; i < nclasses; i++) {
 		res[i].k = &classes[i];
 		outcome(w, pol[1], &classes[i], res[i].outcome, sizeof(res[i].outcome));
 		rows[n++] = (struct row){ .k = &classes[i], .pol = NULL, .w = w };
 		rows[n++] = (struct row){ .k = &classes[i], .pol = pol[0], .w = w };
 		rows[n++] = (struct row){ .k = &classes[i], .pol = pol[1], .nrules = NRULES, .w = w };
-		rows[n++] = (struct row){ .k = &classes[i], .pol = pol[1], .nrules = NRULES, .w = w,
-					  .core_only = true };
+		if (classes[i].sip)
+			rows[n++] = (struct row){ .k = &classes[i], .pol = pol[1], .nrules = NRULES, .w = w,
+						  .core_only = true };
 	}
 	for (size_t i = 0; i < n; i++)
 		cases[i] = (struct bench_case){ .fn = rows[i].core_only ? op_core : op_burst, .arg = &rows[i] };
 	bench_measure_interleaved(env, &a->o, cases, n, a->o.quiet ? NULL : progress);
-	for (size_t i = 0; i < NCLASSES; i++) {
-		res[i].base = cases[4 * i].r;
-		res[i].r[0] = cases[4 * i + 1].r;
-		res[i].r[1] = cases[4 * i + 2].r;
-		res[i].core = cases[4 * i + 3].r;
+	n = 0;
+	for (size_t i = 0; i < nclasses; i++) {
+		res[i].base = cases[n++].r;
+		res[i].r[0] = cases[n++].r;
+		res[i].r[1] = cases[n++].r;
+		if (classes[i].sip)
+			res[i].core = cases[n++].r;
 	}
 }
 
@@ -659,7 +666,7 @@ static size_t measure_pps(const struct args *a, struct dp_worker *w, const struc
 		}
 	}
 	bench_pin_cpu(0); /* the main lcore only waits: leave the worker's CPU to the worker */
-	for (size_t i = 0; i < NCLASSES; i++) {
+	for (size_t i = 0; i < nclasses; i++) {
 		if (!classes[i].pps)
 			continue;
 		snprintf(name, sizeof(name), "net_pcap%zu", n);
@@ -698,11 +705,23 @@ int main(int argc, char **argv)
 	rc = parse(argc, argv, &a);
 	if (rc)
 		return rc > 0 ? 0 : 2;
-	for (size_t i = 0; i < NCLASSES; i++)
+	if (a.only) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < NCLASSES; i++)
+			if (strstr(classes[i].name, a.only))
+				classes[n++] = classes[i];
+		nclasses = n;
+		if (n == 0) {
+			fprintf(stderr, "bench_dataplane: no class matches --only %s\n", a.only);
+			return 2;
+		}
+	}
+	for (size_t i = 0; i < nclasses; i++)
 		build_frame(&classes[i]);
 	snprintf(pcap_dir, sizeof(pcap_dir), "/tmp/bench_dataplane.%d", (int)getpid());
 	if (a.pps_ms && mkdir(pcap_dir, 0700) == 0)
-		for (size_t i = 0; i < NCLASSES; i++) {
+		for (size_t i = 0; i < nclasses; i++) {
 			char path[128];
 
 			snprintf(path, sizeof(path), "%s/c%zu.pcap", pcap_dir, i);
@@ -746,7 +765,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_dataplane: %s: %s\n", a.o.json, strerror(-rc));
 	else
 		printf("\nbench_dataplane: wrote %s\n", a.o.json);
-	for (size_t i = 0; i < NCLASSES; i++) {
+	for (size_t i = 0; i < nclasses; i++) {
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s/c%zu.pcap", pcap_dir, i);

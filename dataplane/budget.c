@@ -5,6 +5,7 @@
  * prefix to a key position; the position indexes a flat array of buckets allocated once.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -19,6 +20,7 @@
 struct bucket {
 	uint64_t tokens; /* scaled: hz per token */
 	uint64_t last;   /* TSC of the last refill */
+	bool used;       /* the slot holds a prefix (the sweep walks slots, not the hash) */
 };
 
 /* A source prefix: family, length and the masked address (IPv4 in the first 4 bytes). */
@@ -33,7 +35,7 @@ struct dp_budget {
 	struct rte_hash *h;
 	struct bucket *buckets; /* by key position */
 	uint32_t nslots;
-	uint32_t sweep_next;    /* rte_hash_iterate cursor */
+	uint32_t sweep_next;    /* next slot the sweep looks at */
 	unsigned nworkers;
 	uint64_t hz;
 	struct bucket global;   /* this worker's share */
@@ -140,6 +142,7 @@ enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_polic
 			return DP_BUDGET_FULL;
 		b->buckets[pos].tokens = UINT64_MAX; /* a new prefix starts with a full bucket */
 		b->buckets[pos].last = now;
+		b->buckets[pos].used = true;
 	}
 	refill(&b->buckets[pos], b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
 	if (b->buckets[pos].tokens < b->hz)
@@ -154,23 +157,30 @@ void dp_budget_commit(struct dp_budget *b, const struct dp_budget_ticket *t)
 	b->global.tokens -= b->hz;
 }
 
+/*
+ * The sweep walks bucket slots, max per call, rather than rte_hash_iterate(): that one scans the whole table to
+ * find its next key, which on a sparse table costs tens of microseconds per call (every drain tick).
+ */
 unsigned dp_budget_sweep(struct dp_budget *b, const struct sw_policy *pol, uint64_t now, unsigned max)
 {
 	uint64_t full = (uint64_t)pol->budget_prefix_burst * b->hz;
 	unsigned removed = 0;
 	const void *key;
-	void *data;
-	int32_t pos;
 
-	for (unsigned i = 0; i < max; i++) {
-		pos = rte_hash_iterate(b->h, &key, &data, &b->sweep_next);
-		if (pos < 0) {
-			b->sweep_next = 0;
-			break;
-		}
-		refill(&b->buckets[pos], b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
-		if (b->buckets[pos].tokens >= full && rte_hash_del_key(b->h, key) >= 0)
+	for (unsigned i = 0; i < max && i < b->nslots; i++) {
+		uint32_t pos = b->sweep_next;
+		struct bucket *bk = &b->buckets[pos];
+
+		b->sweep_next = pos + 1 == b->nslots ? 0 : pos + 1;
+		if (!bk->used)
+			continue;
+		refill(bk, b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
+		if (bk->tokens < full || rte_hash_get_key_with_position(b->h, (int32_t)pos, (void **)&key) != 0)
+			continue;
+		if (rte_hash_del_key(b->h, key) >= 0) {
+			bk->used = false;
 			removed++;
+		}
 	}
 	return removed;
 }

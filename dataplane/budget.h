@@ -47,8 +47,9 @@ enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_polic
 void dp_budget_commit(struct dp_budget *b, const struct dp_budget_ticket *t);
 
 /*
- * Forget up to max prefixes whose buckets have refilled completely (a fresh bucket is the same): keeps the table
- * from filling with sources seen once. Resumes where the last call stopped. Returns the number removed.
+ * Look at the next max slots of the table (resuming where the last call stopped, wrapping around) and forget the
+ * prefixes whose buckets have refilled completely (a fresh bucket is the same): keeps the table from filling with
+ * sources seen once. Bounded work per call. Returns the number removed.
  */
 unsigned dp_budget_sweep(struct dp_budget *b, const struct sw_policy *pol, uint64_t now, unsigned max);
 

@@ -216,11 +216,14 @@ static inline bool udp_cksum_ok(const struct pkt *p)
 	return dp_udp_cksum_ok_mbuf(p->m, &p->d);
 }
 
-static void udp(struct dp_worker *w, const struct sw_policy *pol, struct pkt *p)
+static inline void udp(struct dp_worker *w, const struct sw_policy *pol, struct pkt *p)
 {
 	if (!sw_policy_is_sip_port(pol, p->d.sport, p->d.dport)) {
 		w->stats.pass_other++;
-		pass(w, p);
+		if (likely(!p->whole))
+			forward(w, p->side, p->m);
+		else
+			pass(w, p);
 		return;
 	}
 	/* a reassembled header has no checksum left: each fragment's was checked on the way in */

@@ -25,7 +25,7 @@ struct policy_store;
 
 #define DP_BURST 32          /* RX burst, and the TX batch that triggers a send */
 #define DP_DRAIN_US 100      /* a partial TX batch waits at most this long (l2fwd's drain timer) */
-#define DP_SWEEP_PER_TICK 64 /* budget prefixes examined per drain tick */
+#define DP_SWEEP_PER_TICK 256 /* budget table slots examined per drain tick (65536 slots: every 26 ms) */
 
 /* The two ports of the bump in the wire. What passes leaves by the other one; a reply by the same one. */
 enum dp_side {

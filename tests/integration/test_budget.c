@@ -127,11 +127,33 @@ static void test_full_and_sweep(void **state)
 	assert_int_equal(ok + full, 64);
 	assert_int_equal(dp_budget_count(b), ok);
 	/* nothing refilled yet: the sweep keeps them */
-	assert_int_equal(dp_budget_sweep(b, &pol, t0, 64), 0);
+	assert_int_equal(dp_budget_sweep(b, &pol, t0, 1024), 0);
 	/* after burst/pps seconds every bucket is full again, the same as a fresh one: forgotten */
-	assert_int_equal(dp_budget_sweep(b, &pol, t0 + 4 * hz, 64), ok);
+	assert_int_equal(dp_budget_sweep(b, &pol, t0 + 4 * hz, 1024), ok);
 	assert_int_equal(dp_budget_count(b), 0);
 	assert_int_equal(take(b, v4(10, 63, 0, 1), t0 + 4 * hz), DP_BUDGET_OK);
+	dp_budget_free(b);
+}
+
+/* The sweep's work is bounded: max slots per call, never more than one prefix removed per slot looked at. */
+static void test_sweep_bounded(void **state)
+{
+	struct dp_budget *b = dp_budget_create("t_sweep", 64, 1, SOCKET_ID_ANY);
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc();
+	unsigned removed = 0;
+
+	(void)state;
+	setup_policy();
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(take(b, v4(10, 1, (uint8_t)i, 1), t0), DP_BUDGET_OK);
+	for (int i = 0; i < 64; i++) {
+		unsigned r = dp_budget_sweep(b, &pol, t0 + 4 * hz, 1);
+
+		assert_true(r <= 1);
+		removed += r;
+	}
+	assert_int_equal(removed, 3);
+	assert_int_equal(dp_budget_count(b), 0);
 	dp_budget_free(b);
 }
 
@@ -142,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_v6_prefix),
 		cmocka_unit_test(test_global_share),
 		cmocka_unit_test(test_full_and_sweep),
+		cmocka_unit_test(test_sweep_bounded),
 	};
 
 	if (!test_eal_init("test_budget"))
