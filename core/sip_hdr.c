@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * Header field names: full names and compact forms (RFC 3261 20 and the extensions that define one) to ids.
- * Lookup is by length, then a case-insensitive compare against the few names of that length.
+ * Lookup is a multiplicative perfect hash of the lower-cased name words, then one word compare (sip_hdr_tab.h).
  */
 #include <stdlib.h>
 
-#include "sip_msg.h"
+#include "sip_hdr_tab.h"
 
 struct hdr_name {
 	const char *name;
@@ -13,50 +13,14 @@ struct hdr_name {
 	uint8_t id;
 };
 
-/*
- * Case-insensitive compare of a token against a known name, 8 (or 4) bytes at a time: OR-ing 0x20 into every byte
- * lower-cases letters and leaves '-' and digits alone; for any other token character c, c|0x20 is not a token
- * character, so it can never equal a byte of a known name. lc holds the name with 0x20 OR-ed in, zero-padded.
- */
-struct hdr_key {
-	char lc[24];
-};
-static struct hdr_key keys[SIP_HDR__COUNT]; /* parallel to full_names */
-
-static inline uint64_t ld8(const char *p)
+/* w0 (sip_hdr_tab.h) of a name of fewer than 8 bytes, read byte by byte: nothing past the name is read. */
+uint64_t sip_hdr_w0_short(const char *name, uint32_t len)
 {
-	uint64_t v;
+	uint64_t w = 0;
 
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static inline uint32_t ld4(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static bool name_ieq_lc(const char *lc, const char *in, uint32_t len)
-{
-	const uint64_t m8 = 0x2020202020202020ull;
-	const uint32_t m4 = 0x20202020u;
-	uint32_t i;
-
-	if (len >= 8) {
-		for (i = 0; i + 8 <= len; i += 8)
-			if ((ld8(in + i) | m8) != ld8(lc + i))
-				return false;
-		return (ld8(in + len - 8) | m8) == ld8(lc + len - 8);
-	}
-	if (len >= 4)
-		return (ld4(in) | m4) == ld4(lc) && (ld4(in + len - 4) | m4) == ld4(lc + len - 4);
-	for (i = 0; i < len; i++)
-		if (((uint8_t)in[i] | 0x20) != (uint8_t)lc[i])
-			return false;
-	return true;
+	for (uint32_t i = 0; i < len; i++)
+		w |= (uint64_t)((uint8_t)name[i] | 0x20) << (8 * i);
+	return w;
 }
 
 #define H(s, id) { s, sizeof(s) - 1, id }
@@ -97,7 +61,7 @@ static const struct hdr_name full_names[] = {
 _Static_assert(sizeof(full_names) / sizeof(full_names[0]) == SIP_HDR__COUNT - 1, "one full name per header id");
 
 /* Compact forms, indexed by the lower-case letter. */
-static const uint8_t compact[26] = {
+const uint8_t sip_hdr_compact[26] = {
 	['a' - 'a'] = SIP_HDR_ACCEPT_CONTACT,
 	['b' - 'a'] = SIP_HDR_REFERRED_BY,
 	['c' - 'a'] = SIP_HDR_CONTENT_TYPE,
@@ -120,50 +84,36 @@ static const uint8_t compact[26] = {
 	['y' - 'a'] = SIP_HDR_IDENTITY,
 };
 
-/*
- * A perfect hash: (len + 4*first + 6*last + second letter, lower-cased) mod 64 puts every known name in a slot of its
- * own (checked at load time), so a lookup is one hash and at most one compare, known name or not.
- */
-#define HSLOTS 64
-static uint8_t slots[HSLOTS]; /* index + 1 into full_names; 0 = empty */
-
-static unsigned name_hash(const char *name, uint32_t len)
-{
-	/* |0x20 is tolower() for the letters and '-' that known names are made of */
-	return (len + 4u * ((uint8_t)name[0] | 0x20) + 6u * ((uint8_t)name[len - 1] | 0x20) +
-		((uint8_t)name[1] | 0x20)) & (HSLOTS - 1);
-}
+/* Every known name in a slot of its own under sip_hdr_hash() (checked at load time). */
+struct sip_hdr_slot sip_hdr_slots[SIP_HDR_HSLOTS];
 
 __attribute__((constructor)) static void hdr_table_init(void)
 {
 	for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]); i++) {
-		unsigned s = name_hash(full_names[i].name, full_names[i].len);
+		const struct hdr_name *n = &full_names[i];
+		char lc[24] = { 0 };
+		uint64_t w0, wl = 0, wm = 0;
+		struct sip_hdr_slot *s;
 
-		if (slots[s])
-			abort(); /* a new name broke the perfect hash: pick new multipliers */
-		slots[s] = (uint8_t)(i + 1);
-		for (uint32_t k = 0; k < full_names[i].len; k++)
-			keys[i].lc[k] = (char)(full_names[i].name[k] | 0x20);
+		for (uint32_t k = 0; k < n->len; k++)
+			lc[k] = (char)(n->name[k] | 0x20);
+		w0 = n->len >= 8 ? sip_hdr_ld8(lc) : sip_hdr_w0_short(n->name, n->len);
+		if (n->len >= 8)
+			wl = sip_hdr_ld8(lc + n->len - 8);
+		if (n->len > 16)
+			wm = sip_hdr_ld8(lc + 8);
+		s = &sip_hdr_slots[sip_hdr_hash(w0, wl, n->len)];
+		if (s->len || n->len > 24)
+			abort(); /* a new name broke the perfect hash: find a new SIP_HDR_HMUL */
+		*s = (struct sip_hdr_slot){ .w0 = w0, .wm = wm, .wl = wl, .len = n->len, .id = n->id };
 	}
 }
 
 enum sip_hdr_id sip_hdr_lookup(const char *name, uint32_t len)
 {
-	const struct hdr_name *h;
-	unsigned s;
-
-	if (len == 1) {
-		uint8_t c = sw_lower[(uint8_t)name[0]];
-
-		return (c >= 'a' && c <= 'z') ? compact[c - 'a'] : SIP_HDR_OTHER;
-	}
 	if (len == 0)
 		return SIP_HDR_OTHER;
-	s = slots[name_hash(name, len)];
-	if (!s)
-		return SIP_HDR_OTHER;
-	h = &full_names[s - 1];
-	return h->len == len && name_ieq_lc(keys[s - 1].lc, name, len) ? (enum sip_hdr_id)h->id : SIP_HDR_OTHER;
+	return sip_hdr_lookup_in(name, len, len);
 }
 
 const char *sip_hdr_name(enum sip_hdr_id id)

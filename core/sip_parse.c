@@ -1,12 +1,223 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * sip_msg_parse(): index a UDP datagram as a SIP message in place (RFC 3261 7, 18.3). One pass over the start line
- * and header section using memchr for line ends; header values are trimmed views, never copied. The body is framed
+ * and header section: a structural scan (struct scan) turns each 64-byte block into bitmasks of LF, ':' and NUL,
+ * and the line walker iterates their set bits; header values are trimmed views, never copied. The body is framed
  * by Content-Length and never read. Errors record the byte offset and a reason fit for a 400 reason phrase.
  * Line ends must be CRLF (RFC 3261 7 / 25.1): a bare LF is a syntax error. Popular servers accept bare LF; a filter
  * at the edge follows the grammar, so that what it passes is what every element behind it parses the same way.
  */
-#include "sip_msg.h"
+#include "sip_hdr_tab.h"
+
+#include <immintrin.h>
+
+#define NONE UINT32_MAX
+
+/*
+ * The structural scan (simdjson's stage 1, done lazily): bitmasks of LF, ':' and NUL for a 64-byte window of buf,
+ * bit i for byte base + i. The line walker reads the next LF and the first colon of a line off the masks with one
+ * shift and one count-trailing-zeros; when the rest of the window holds no LF, the window moves to the line start.
+ * So the scan follows the walker, stops where the header section does, and never touches a large body.
+ * No load reaches past buf + len: a window that would is loaded as the last 64 bytes of buf and shifted (or, for a
+ * datagram under 64 bytes, with a masked load on AVX-512 or from a copy).
+ */
+struct scan {
+	const char *buf;
+	uint32_t len;
+	uint32_t base;      /* offset of the byte that bit 0 stands for */
+	uint64_t lf, colon, nul;
+	uint32_t nul_from;  /* NULs before this offset are not recorded (the start line is not checked for them) */
+	uint32_t first_nul; /* first NUL at or after nul_from in the windows loaded so far, NONE when none */
+};
+
+#if defined(__AVX512BW__)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+{
+	__m512i v = _mm512_loadu_si512(p);
+
+	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+	*nul = _mm512_cmpeq_epi8_mask(v, _mm512_setzero_si512());
+}
+
+/* Fewer than 64 bytes in all: a masked load reads only p[0..n); the zeroed lanes are masked off the NUL mask. */
+static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+{
+	__mmask64 k = (1ull << n) - 1;
+	__m512i v = _mm512_maskz_loadu_epi8(k, p);
+
+	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+	*nul = _mm512_mask_cmpeq_epi8_mask(k, v, _mm512_setzero_si512());
+}
+#else
+#if defined(__AVX2__)
+static inline uint64_t eq64(__m256i a, __m256i b, char c)
+{
+	__m256i x = _mm256_set1_epi8(c);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, x)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, x)) << 32;
+}
+
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+{
+	__m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+
+	*lf = eq64(a, b, '\n');
+	*colon = eq64(a, b, ':');
+	*nul = eq64(a, b, 0);
+}
+#else
+static inline uint64_t eq64(const __m128i v[4], char c)
+{
+	__m128i x = _mm_set1_epi8(c);
+	uint64_t m = 0;
+
+	for (int i = 0; i < 4; i++)
+		m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v[i], x)) << (16 * i);
+	return m;
+}
+
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+{
+	__m128i v[4];
+
+	for (int i = 0; i < 4; i++)
+		v[i] = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+	*lf = eq64(v, '\n');
+	*colon = eq64(v, ':');
+	*nul = eq64(v, 0);
+}
+#endif
+
+/* Fewer than 64 bytes in all: scan a zero-padded copy, then mask the padding off. */
+static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+{
+	char tail[64];
+	uint64_t k = (1ull << n) - 1;
+
+	memcpy(tail, p, n);
+	memset(tail + n, 0, 64 - n);
+	masks64(tail, lf, colon, nul);
+	*lf &= k;
+	*colon &= k;
+	*nul &= k;
+}
+#endif
+
+/* Record the first NUL at or after nul_from in the window (rare: only a NUL-bearing datagram pays). */
+static void scan_note_nul(struct scan *s)
+{
+	uint64_t m = s->nul;
+
+	if (s->first_nul != NONE || s->nul_from >= s->base + 64)
+		return;
+	if (s->nul_from > s->base)
+		m &= ~0ull << (s->nul_from - s->base);
+	if (m)
+		s->first_nul = s->base + (uint32_t)__builtin_ctzll(m);
+}
+
+/*
+ * The window at byte at when fewer than 64 bytes are left: the last 64 bytes of buf, shifted so that bit 0 is byte
+ * at (the bits past the end shift in as 0), or for a datagram under 64 bytes a bounded short scan.
+ */
+static __attribute__((noinline)) void scan_load_tail(struct scan *s, uint32_t at)
+{
+	uint32_t n = s->len - at;
+
+	if (s->len >= 64) {
+		masks64(s->buf + s->len - 64, &s->lf, &s->colon, &s->nul);
+		s->lf >>= 64 - n;
+		s->colon >>= 64 - n;
+		s->nul >>= 64 - n;
+	} else {
+		masks_short(s->buf + at, n, &s->lf, &s->colon, &s->nul);
+	}
+}
+
+/* Move the window to start at byte at (< len). */
+static inline void scan_load(struct scan *s, uint32_t at)
+{
+	s->base = at;
+	if (__builtin_expect(s->len - at >= 64, 1))
+		masks64(s->buf + at, &s->lf, &s->colon, &s->nul);
+	else
+		scan_load_tail(s, at);
+	if (__builtin_expect(s->nul != 0, 0))
+		scan_note_nul(s);
+}
+
+static void scan_init(struct scan *s, const char *buf, uint32_t len)
+{
+	s->buf = buf;
+	s->len = len;
+	s->nul_from = NONE;
+	s->first_nul = NONE;
+	s->base = 0;
+	s->lf = s->colon = s->nul = 0;
+	if (len)
+		scan_load(s, 0);
+}
+
+/*
+ * The first LF at or after q (base <= q < len), or NONE; on the way *colon becomes the first ':' at or after q
+ * when it is still NONE. Moves the window forward 64 bytes at a time: the path of lines that cross a window end.
+ */
+static __attribute__((noinline)) uint32_t scan_lf_slow(struct scan *s, uint32_t q, uint32_t *colon)
+{
+	for (;;) {
+		uint32_t sh = q - s->base;
+
+		if (sh < 64) {
+			uint64_t l = s->lf >> sh, c = s->colon >> sh;
+
+			if (*colon == NONE && c)
+				*colon = q + (uint32_t)__builtin_ctzll(c);
+			if (l)
+				return q + (uint32_t)__builtin_ctzll(l);
+		}
+		if (s->len - s->base <= 64)
+			return NONE;
+		scan_load(s, sh < 64 ? s->base + 64 : q);
+		if (q < s->base)
+			q = s->base;
+	}
+}
+
+/*
+ * The line starting at p (base <= p < len): its first LF, or NONE; *colon is the first ':' at or after p (it may
+ * lie past the LF), or NONE when there is none in the windows looked at. One shift and two tzcnt when the line
+ * ends in the window; one more window load when it ends in the next 64 bytes.
+ */
+static inline uint32_t scan_line(struct scan *s, uint32_t p, uint32_t *colon)
+{
+	uint32_t sh = p - s->base, next = s->base + 64;
+
+	if (__builtin_expect(sh < 64, 1)) {
+		uint64_t l = s->lf >> sh, c = s->colon >> sh;
+		uint32_t cp = c ? p + (uint32_t)__builtin_ctzll(c) : NONE;
+
+		if (l) {
+			*colon = cp;
+			return p + (uint32_t)__builtin_ctzll(l);
+		}
+		if (s->len - next >= 64 && s->len > next) {
+			scan_load(s, next);
+			if (s->lf) {
+				if (cp == NONE && s->colon)
+					cp = next + (uint32_t)__builtin_ctzll(s->colon);
+				*colon = cp;
+				return next + (uint32_t)__builtin_ctzll(s->lf);
+			}
+			*colon = cp;
+			return scan_lf_slow(s, next, colon);
+		}
+	}
+	*colon = NONE;
+	return scan_lf_slow(s, p, colon);
+}
 
 static void msg_reset(struct sip_msg *m, const char *buf, uint32_t len)
 {
@@ -120,9 +331,10 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 }
 
 /* Returns the offset of the first header line, or 0 when the message is not SIP at all. */
-static uint32_t parse_start_line(struct sip_msg *m)
+static uint32_t parse_start_line(struct sip_msg *m, struct scan *s)
 {
-	const char *buf = m->buf, *lf = memchr(buf, '\n', m->len);
+	uint32_t colon, at = m->len ? scan_line(s, 0, &colon) : NONE;
+	const char *buf = m->buf, *lf = at == NONE ? NULL : buf + at;
 	const char *cr = lf ? lf : buf + m->len;
 
 	if (lf && lf > buf && lf[-1] == '\r')
@@ -140,47 +352,20 @@ static uint32_t parse_start_line(struct sip_msg *m)
 	return (uint32_t)(lf + 1 - buf);
 }
 
-/* Find the LF that ends the header line starting at p, following folded continuation lines. */
-static const char *line_end(struct sip_msg *m, const char *p, const char *end, uint8_t *flags)
+/*
+ * A folded header line: the LF at lf is followed by SP/HTAB. Follow the continuation lines to the LF that ends the
+ * header field; a bare LF before a continuation ends the search (the caller reports it). Returns the LF (NONE when
+ * there is none) in the low half and the colon in the high half.
+ */
+static __attribute__((noinline)) uint64_t fold_end(const struct sip_msg *m, struct scan *s, uint32_t lf,
+						   uint32_t colon)
 {
-	const char *lf = memchr(p, '\n', (size_t)(end - p));
-
-	while (lf && lf + 1 < end && is_ws(lf[1])) {
-		*flags |= SIP_HF_FOLDED;
-		if (lf[-1] != '\r')
+	do {
+		if (m->buf[lf - 1] != '\r')
 			break;
-		lf = memchr(lf + 1, '\n', (size_t)(end - lf - 1));
-	}
-	if (!lf) {
-		fail(m, SIP_PARSE_BAD_HEADER, end, "Missing empty line after header fields");
-		return NULL;
-	}
-	if (lf[-1] != '\r') {
-		fail(m, SIP_PARSE_BAD_HEADER, lf, "Bare LF line ending");
-		return NULL;
-	}
-	return lf;
-}
-
-static void index_header(struct sip_msg *m, int16_t *last, struct sw_str name, uint8_t id, struct sw_str value,
-			 uint8_t flags)
-{
-	int16_t idx = (int16_t)m->nhdrs++;
-	struct sip_hdr *h = &m->hdrs[idx];
-
-	h->name = name;
-	h->value = value;
-	h->id = id;
-	h->flags = flags;
-	h->next = -1;
-	if (id == SIP_HDR_OTHER)
-		return;
-	if (m->first[id] < 0)
-		m->first[id] = idx;
-	else
-		m->hdrs[last[id]].next = idx;
-	last[id] = idx;
-	m->count[id]++;
+		lf = scan_lf_slow(s, lf + 1, &colon);
+	} while (lf != NONE && lf + 1 < m->len && is_ws(m->buf[lf + 1]));
+	return lf | (uint64_t)colon << 32;
 }
 
 /* Is buf[off] inside a quoted string of the header line that holds it? (NUL is legal only there.) */
@@ -205,65 +390,102 @@ static bool in_quoted_string(const struct sip_msg *m, uint32_t off)
 	return false;
 }
 
-/* The value between the colon and the CR: leading and trailing SP/HTAB off (the usual case), else a full trim. */
-static struct sw_str header_value(const char *p, const char *cr)
+static inline bool ws_at(const char *buf, uint32_t i)
 {
-	while (p < cr && is_ws(*p))
-		p++;
-	if (p < cr && (*p == '\r' || *p == '\n'))
-		return sw_str_trim(sw_str_make(p, (uint32_t)(cr - p))); /* folded right after the colon */
-	while (cr > p && is_ws(cr[-1]))
-		cr--;
-	return sw_str_make(p, (uint32_t)(cr - p));
+	return sw_is((uint8_t)buf[i], SW_C_WS);
 }
 
-/* name [WS] ":" — a known name validates itself by matching; any other name must be all token characters. */
-static bool header_name(const char *p, const char *colon, struct sw_str *name, uint8_t *id)
+/*
+ * The value between the colon and the CR at cr (buf[cr] is '\r', which bounds both loops): leading and trailing
+ * SP/HTAB off (the usual case), else, when folded right after the colon, a full trim.
+ */
+static inline struct sw_str header_value(const char *buf, uint32_t v, uint32_t cr)
 {
-	const char *e = colon;
+	uint32_t e = cr;
 
-	while (e > p && is_ws(e[-1]))
+	while (ws_at(buf, v))
+		v++;
+	if (v == cr)
+		return sw_str_make(buf + v, 0);
+	if (__builtin_expect(buf[v] == '\r' || buf[v] == '\n', 0))
+		return sw_str_trim(sw_str_make(buf + v, cr - v)); /* folded right after the colon */
+	while (ws_at(buf, e - 1)) /* stops at buf[v], which is not SP/HTAB */
 		e--;
-	if (e == p)
-		return false;
-	*name = sw_str_make(p, (uint32_t)(e - p));
-	*id = (uint8_t)sip_hdr_lookup(name->p, name->len);
-	return *id != SIP_HDR_OTHER || skip_token(p, e) == e;
+	return sw_str_make(buf + v, e - v);
 }
 
-static enum sip_parse_status parse_header_section(struct sip_msg *m, uint32_t off)
+/*
+ * The header lines, from off to the empty line. Per line: the LF and the colon come off the scan's masks, the name
+ * is looked up inline (a known name validates itself by matching; any other must be all token characters), and
+ * the value is trimmed of the SP/HTAB around it.
+ */
+static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s,
+									     uint32_t off)
 {
-	const char *p = m->buf + off, *end = m->buf + m->len;
+	const char *buf = m->buf;
+	const uint32_t len = m->len;
+	uint32_t p = off, nh = 0;
 	int16_t last[SIP_HDR__COUNT];
 
+	s->nul_from = off;
+	scan_note_nul(s);
 	for (;;) {
-		const char *lf, *colon;
-		struct sw_str name;
+		uint32_t lf, colon, e;
 		uint8_t flags = 0, id;
+		struct sip_hdr *h;
 
-		if (p >= end)
-			return fail(m, SIP_PARSE_BAD_HEADER, p, "Missing empty line after header fields");
-		if (*p == '\r' && p + 1 < end && p[1] == '\n')
+		if (p >= len)
+			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
+		if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n')
 			break;
-		if (!(lf = line_end(m, p, end, &flags)))
-			return m->status_code;
-		colon = memchr(p, ':', (size_t)(lf - p));
-		if (!colon)
-			return fail(m, SIP_PARSE_BAD_HEADER, p, "Missing colon after header field name");
-		if (!header_name(p, colon, &name, &id))
-			return fail(m, SIP_PARSE_BAD_HEADER, p, "Malformed header field name");
-		if (m->nhdrs == SIP_MAX_HEADERS)
-			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, p, "Too many header fields");
-		index_header(m, last, name, id, header_value(colon + 1, lf - 1), flags);
+		lf = scan_line(s, p, &colon);
+		if (__builtin_expect(lf != NONE && lf + 1 < len && ws_at(buf, lf + 1), 0)) {
+			uint64_t r = fold_end(m, s, lf, colon);
+
+			lf = (uint32_t)r;
+			colon = (uint32_t)(r >> 32);
+			flags = SIP_HF_FOLDED;
+		}
+		if (lf == NONE)
+			return fail(m, SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
+		if (buf[lf - 1] != '\r')
+			return fail(m, SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
+		if (colon >= lf)
+			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
+		for (e = colon; e > p && ws_at(buf, e - 1);)
+			e--;
+		if (e == p)
+			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
+		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
+		if (id == SIP_HDR_OTHER && skip_token(buf + p, buf + e) != buf + e)
+			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
+		if (nh == SIP_MAX_HEADERS)
+			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
+		h = &m->hdrs[nh];
+		h->name = sw_str_make(buf + p, e - p);
+		h->value = header_value(buf, colon + 1, lf - 1);
+		h->id = id;
+		h->flags = flags;
+		h->next = -1;
+		if (id != SIP_HDR_OTHER) {
+			if (m->count[id]++ == 0)
+				m->first[id] = (int16_t)nh;
+			else
+				m->hdrs[last[id]].next = (int16_t)nh;
+			last[id] = (int16_t)nh;
+		}
+		m->nhdrs = (uint16_t)++nh;
 		p = lf + 1;
 	}
-	m->hdr_end = (uint32_t)(p + 2 - m->buf);
+	m->hdr_end = p + 2;
 
-	/* A raw NUL is legal only inside a quoted string (and the body): one SIMD memchr covers the common case. */
-	const char *nul = memchr(m->buf + off, 0, m->hdr_end - off);
+	/* A raw NUL is legal only inside a quoted string (and the body): the scan found the first one, if any. */
+	if (__builtin_expect(s->first_nul >= m->hdr_end, 1))
+		return m->status_code;
+	const char *nul = buf + s->first_nul;
 
 	while (nul) {
-		uint32_t at = (uint32_t)(nul - m->buf);
+		uint32_t at = (uint32_t)(nul - buf);
 
 		if (!in_quoted_string(m, at))
 			return fail(m, SIP_PARSE_BAD_HEADER, nul, "NUL byte in header section");
@@ -274,13 +496,15 @@ static enum sip_parse_status parse_header_section(struct sip_msg *m, uint32_t of
 
 enum sip_parse_status sip_msg_parse_headers(struct sip_msg *m, const char *buf, uint32_t len)
 {
+	struct scan s;
 	uint32_t off;
 
 	msg_reset(m, buf, len);
-	off = parse_start_line(m);
+	scan_init(&s, buf, len);
+	off = parse_start_line(m, &s);
 	if (off == 0)
 		return m->status_code;
-	parse_header_section(m, off);
+	parse_header_section(m, &s, off);
 	return m->status_code;
 }
 

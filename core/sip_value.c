@@ -4,52 +4,104 @@
  * RFC 3581), CSeq (20.16), From/To name-addr / addr-spec (20.20, 20.39), option-tag lists (20.29, 20.32).
  * Values come from sip_msg_parse(): trimmed, possibly folded (CRLF always followed by SP/HTAB), so every CR or LF
  * inside a value is part of an LWS and is skipped like a space.
+ * Every scanner is one table load and one bit test per byte: vclass[] gives each stop set of these parsers a bit
+ * of its own, so a loop never compares a byte against a list of characters.
  */
 #include <arpa/inet.h>
 
 #include "sip_msg.h"
+
+/* Classes of the value scanners (bits of vclass[]), derived from sw_cclass[] at load time. */
+enum {
+	V_TOKEN = 1u << 0, /* token */
+	V_LWS = 1u << 1,   /* SP / HTAB / CR / LF */
+	V_HOSTN = 1u << 2, /* a hostname or IPv4 byte: host characters but ':', '[' and ']' */
+	V_HOST6 = 1u << 3, /* inside [...]: host characters but '[' and ']' */
+	V_GENV = 1u << 4,  /* gen-value as a token, plus ':' (a bare IPv6 received=, RFC 5118 4.5) */
+	V_URIP = 1u << 5,  /* a URI byte with no meaning to take_uri(): URIC but ';' ',' '?' ':' */
+	V_DIGIT = 1u << 6,
+	V_NASTOP = 1u << 7, /* is_name_addr() stops at '<', '"' and ';' */
+};
+
+static uint8_t vclass[256];
+
+__attribute__((constructor)) static void vclass_init(void)
+{
+	for (unsigned c = 0; c < 256; c++) {
+		uint8_t k = sw_cclass[c], v = 0;
+
+		if (k & SW_C_TOKEN)
+			v |= V_TOKEN | V_GENV;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			v |= V_LWS;
+		if ((k & SW_C_HOST) && c != ':' && c != '[' && c != ']')
+			v |= V_HOSTN;
+		if ((k & SW_C_HOST) && c != '[' && c != ']')
+			v |= V_HOST6;
+		if (c == ':')
+			v |= V_GENV;
+		if ((k & SW_C_URIC) && c != ';' && c != ',' && c != '?' && c != ':')
+			v |= V_URIP;
+		if (k & SW_C_DIGIT)
+			v |= V_DIGIT;
+		if (c == '<' || c == '"' || c == ';')
+			v |= V_NASTOP;
+		vclass[c] = v;
+	}
+}
+
+static inline bool vis(char ch, unsigned cls)
+{
+	return (vclass[(uint8_t)ch] & cls) != 0;
+}
 
 struct cur {
 	const char *p;
 	const char *end;
 };
 
-static bool at_end(const struct cur *c)
+static inline bool at_end(const struct cur *c)
 {
 	return c->p >= c->end;
 }
 
-static bool peek(const struct cur *c, char ch)
+static inline bool peek(const struct cur *c, char ch)
 {
 	return c->p < c->end && *c->p == ch;
 }
 
-static bool is_lws(char ch)
+static inline bool is_lws(char ch)
 {
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+	return vis(ch, V_LWS);
+}
+
+/* First position at or after p, before end, whose byte is not in cls (end when none). */
+static inline const char *span(const char *p, const char *end, unsigned cls)
+{
+	while (p < end && vis(*p, cls))
+		p++;
+	return p;
 }
 
 /* Skip LWS; returns true when anything was skipped. */
-static bool skip_lws(struct cur *c)
+static inline bool skip_lws(struct cur *c)
 {
 	const char *s = c->p;
 
-	while (c->p < c->end && is_lws(*c->p))
-		c->p++;
+	c->p = span(c->p, c->end, V_LWS);
 	return c->p != s;
 }
 
-static struct sw_str take_class(struct cur *c, unsigned cls)
+static inline struct sw_str take_class(struct cur *c, unsigned cls)
 {
 	const char *s = c->p;
 
-	while (c->p < c->end && sw_is((uint8_t)*c->p, cls))
-		c->p++;
+	c->p = span(c->p, c->end, cls);
 	return sw_str_make(s, (uint32_t)(c->p - s));
 }
 
 /* SWS ch SWS */
-static bool expect_sep(struct cur *c, char ch)
+static inline bool expect_sep(struct cur *c, char ch)
 {
 	skip_lws(c);
 	if (!peek(c, ch))
@@ -57,6 +109,18 @@ static bool expect_sep(struct cur *c, char ch)
 	c->p++;
 	skip_lws(c);
 	return true;
+}
+
+/* Case-insensitive compare of s against a lower-case, all-letter literal of n <= 8 bytes (|0x20 is tolower there). */
+static inline bool name_is(struct sw_str s, const char *lit, uint32_t n)
+{
+	uint64_t a = 0, b = 0, m = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+
+	if (s.len != n)
+		return false;
+	memcpy(&a, s.p, n);
+	memcpy(&b, lit, n);
+	return ((a | (0x2020202020202020ull & m)) ^ b) == 0;
 }
 
 /* quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE; any octet but CR/LF may be escaped; NUL is allowed. */
@@ -81,33 +145,31 @@ static bool take_quoted(struct cur *c, struct sw_str *out)
 }
 
 /* host = hostname / IPv4address / IPv6reference */
-static bool take_host(struct cur *c, struct sw_str *host)
+static inline bool take_host(struct cur *c, struct sw_str *host)
 {
-	if (peek(c, '[')) {
-		const char *s = ++c->p;
+	const char *s;
 
-		while (c->p < c->end && (sw_is((uint8_t)*c->p, SW_C_HOST) && *c->p != ']' && *c->p != '['))
-			c->p++;
+	if (__builtin_expect(peek(c, '['), 0)) {
+		s = ++c->p;
+		c->p = span(c->p, c->end, V_HOST6);
 		if (!peek(c, ']') || c->p == s)
 			return false;
 		*host = sw_str_make(s, (uint32_t)(c->p - s));
 		c->p++;
 		return true;
 	}
-	const char *s = c->p;
-
-	while (c->p < c->end && sw_is((uint8_t)*c->p, SW_C_HOST) && *c->p != ':' && *c->p != '[' && *c->p != ']')
-		c->p++;
+	s = c->p;
+	c->p = span(c->p, c->end, V_HOSTN);
 	*host = sw_str_make(s, (uint32_t)(c->p - s));
 	return host->len != 0;
 }
 
 /* gen-value = token / host / quoted-string */
-static bool take_gen_value(struct cur *c, struct sw_str *v)
+static inline bool take_gen_value(struct cur *c, struct sw_str *v)
 {
-	if (peek(c, '"'))
+	if (__builtin_expect(peek(c, '"'), 0))
 		return take_quoted(c, v);
-	if (peek(c, '[')) {
+	if (__builtin_expect(peek(c, '['), 0)) {
 		const char *s = c->p;
 		struct sw_str h;
 
@@ -116,12 +178,7 @@ static bool take_gen_value(struct cur *c, struct sw_str *v)
 		*v = sw_str_make(s, (uint32_t)(c->p - s));
 		return true;
 	}
-	/* token, plus ':' so that a bare IPv6 received= (RFC 5118 4.5) reads as one value */
-	const char *s = c->p;
-
-	while (c->p < c->end && (sw_is((uint8_t)*c->p, SW_C_TOKEN) || *c->p == ':'))
-		c->p++;
-	*v = sw_str_make(s, (uint32_t)(c->p - s));
+	*v = take_class(c, V_GENV);
 	return v->len != 0;
 }
 
@@ -133,16 +190,16 @@ struct param {
 };
 
 /* *( SEMI generic-param ), stopping at ',' or the end. Returns 1 with a param, 0 at the end, -1 on error. */
-static int next_param(struct cur *c, struct param *pr)
+static inline int next_param(struct cur *c, struct param *pr)
 {
 	skip_lws(c);
-	if (at_end(c) || peek(c, ','))
+	if (at_end(c) || *c->p == ',')
 		return 0;
-	if (!peek(c, ';'))
+	if (*c->p != ';')
 		return -1;
 	pr->span.p = c->p++;
 	skip_lws(c);
-	pr->name = take_class(c, SW_C_TOKEN);
+	pr->name = take_class(c, V_TOKEN);
 	if (pr->name.len == 0)
 		return -1;
 	pr->has_value = false;
@@ -163,18 +220,39 @@ static int next_param(struct cur *c, struct param *pr)
 	return 1;
 }
 
-static void via_param(struct sip_via *via, const struct param *pr)
+static inline void via_param(struct sip_via *via, const struct param *pr)
 {
-	if (sw_str_ieq_cstr(pr->name, "branch")) {
+	if (name_is(pr->name, "branch", 6)) {
 		via->branch = pr->value;
-	} else if (sw_str_ieq_cstr(pr->name, "rport")) {
+	} else if (name_is(pr->name, "rport", 5)) {
 		via->has_rport = true;
 		via->rport_has_value = pr->has_value;
 		via->rport_param = pr->span;
-	} else if (sw_str_ieq_cstr(pr->name, "received")) {
+	} else if (name_is(pr->name, "received", 8)) {
 		via->received = pr->value;
 		via->received_param = pr->span;
 	}
+}
+
+/* 1*DIGIT as a number no greater than max (leading zeros allowed, any length overflow-safe). */
+static inline bool to_u64(struct sw_str s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.len == 0)
+		return false;
+	for (uint32_t i = 0; i < s.len; i++) {
+		unsigned d = (uint8_t)s.p[i] - '0';
+
+		if (d > 9)
+			return false;
+		if (v <= max)
+			v = v * 10 + d;
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
 }
 
 bool sip_via_parse(struct sw_str value, struct sip_via *via)
@@ -189,20 +267,20 @@ bool sip_via_parse(struct sw_str value, struct sip_via *via)
 	const char *start = c.p;
 
 	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS) */
-	proto = take_class(&c, SW_C_TOKEN);
+	proto = take_class(&c, V_TOKEN);
 	if (!proto.len || !expect_sep(&c, '/'))
 		return false;
-	ver = take_class(&c, SW_C_TOKEN);
+	ver = take_class(&c, V_TOKEN);
 	if (!ver.len || !expect_sep(&c, '/'))
 		return false;
-	via->transport = take_class(&c, SW_C_TOKEN);
+	via->transport = take_class(&c, V_TOKEN);
 	if (!via->transport.len || !skip_lws(&c) || !take_host(&c, &via->host))
 		return false;
 	if (expect_sep(&c, ':')) {
 		uint64_t port;
-		struct sw_str digits = take_class(&c, SW_C_DIGIT);
+		struct sw_str digits = take_class(&c, V_DIGIT);
 
-		if (!sw_str_to_u64(digits, 65535, &port) || port == 0)
+		if (!to_u64(digits, 65535, &port) || port == 0)
 			return false;
 		via->port = (uint16_t)port;
 	}
@@ -223,9 +301,9 @@ bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method
 	uint64_t n;
 
 	skip_lws(&c);
-	if (!sw_str_to_u64(take_class(&c, SW_C_DIGIT), 0x7fffffffu, &n) || !skip_lws(&c))
+	if (!to_u64(take_class(&c, V_DIGIT), 0x7fffffffu, &n) || !skip_lws(&c))
 		return false;
-	*method = take_class(&c, SW_C_TOKEN);
+	*method = take_class(&c, V_TOKEN);
 	skip_lws(&c);
 	if (!method->len || !at_end(&c))
 		return false;
@@ -233,27 +311,39 @@ bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method
 	return true;
 }
 
-/* addr-spec inside or outside <>: a URI with a scheme, no LWS; outside <> it ends at the first ';' (20.10). */
-static bool take_uri(struct cur *c, bool bracketed)
+/*
+ * addr-spec inside or outside <>: a URI with a scheme, no LWS; outside <> it ends at the first ';' or ',' (20.10).
+ * Runs of bytes that mean nothing here go by one table test each; only ';' ',' '?' ':' stop the run.
+ */
+static inline bool take_uri(struct cur *c, bool bracketed)
 {
 	const char *s = c->p;
 	bool colon = false;
 
-	while (c->p < c->end && sw_is((uint8_t)*c->p, SW_C_URIC)) {
-		if (!bracketed && (*c->p == ';' || *c->p == ','))
+	for (;;) {
+		c->p = span(c->p, c->end, V_URIP);
+		if (at_end(c))
 			break;
-		if (!bracketed && *c->p == '?')
-			return false; /* 20.10: a URI with '?' must be enclosed in <> */
-		if (*c->p == '>')
-			break;
-		colon |= *c->p == ':';
+		char ch = *c->p;
+
+		if (ch == ':') {
+			colon = true;
+		} else if (ch == ';' || ch == ',') {
+			if (!bracketed)
+				break;
+		} else if (ch == '?') {
+			if (!bracketed)
+				return false; /* 20.10: a URI with '?' must be enclosed in <> */
+		} else {
+			break; /* '>' or a byte that is not URIC */
+		}
 		c->p++;
 	}
 	return c->p > s && colon;
 }
 
 /* display-name = *(token LWS) / quoted-string, then "<" addr-spec ">" */
-static bool take_name_addr(struct cur *c)
+static inline bool take_name_addr(struct cur *c)
 {
 	struct sw_str q;
 
@@ -262,8 +352,8 @@ static bool take_name_addr(struct cur *c)
 			return false;
 		skip_lws(c);
 	} else {
-		while (c->p < c->end && sw_is((uint8_t)*c->p, SW_C_TOKEN)) {
-			take_class(c, SW_C_TOKEN);
+		while (c->p < c->end && vis(*c->p, V_TOKEN)) {
+			take_class(c, V_TOKEN);
 			skip_lws(c);
 		}
 	}
@@ -277,33 +367,29 @@ static bool take_name_addr(struct cur *c)
 }
 
 /* Does the value use the name-addr form? A '<' before any ';' outside a quoted string says so. */
-static bool is_name_addr(struct sw_str v)
+static inline bool is_name_addr(const char *p, const char *end)
 {
-	for (uint32_t i = 0; i < v.len; i++) {
-		if (v.p[i] == '<' || v.p[i] == '"')
-			return true;
-		if (v.p[i] == ';')
-			return false;
-	}
-	return false;
+	while (p < end && !vis(*p, V_NASTOP))
+		p++;
+	return p < end && *p != ';';
 }
 
 /* One ( name-addr / addr-spec ) *( SEMI param ), ending at ',' or the end of the value. */
-static bool take_addr(struct cur *c, struct sw_str *tag)
+static inline bool take_addr(struct cur *c, struct sw_str *tag)
 {
 	struct param pr;
 	int r;
 
 	*tag = SW_STR_NULL;
 	skip_lws(c);
-	if (is_name_addr(sw_str_make(c->p, (uint32_t)(c->end - c->p)))) {
+	if (is_name_addr(c->p, c->end)) {
 		if (!take_name_addr(c))
 			return false;
 	} else if (!take_uri(c, false)) {
 		return false;
 	}
 	while ((r = next_param(c, &pr)) > 0)
-		if (sw_str_ieq_cstr(pr.name, "tag")) {
+		if (name_is(pr.name, "tag", 3)) {
 			if (!pr.value.len)
 				return false;
 			*tag = pr.value;
@@ -338,47 +424,61 @@ bool sip_contact_parse(struct sw_str value)
 	}
 }
 
+/* An IPv6 reference's address, checked by inet_pton (rare: only bracketed hosts). */
+static __attribute__((noinline)) bool ipv6_ok(struct sw_str host)
+{
+	char buf[64];
+	unsigned char a[16];
+
+	if (host.len >= sizeof(buf))
+		return false;
+	memcpy(buf, host.p, host.len);
+	buf[host.len] = 0;
+	return inet_pton(AF_INET6, buf, a) == 1;
+}
+
 /* hostport of a sip:/sips: URI: IPv6 only in brackets (RFC 5118 4.2), a port of digits, nothing else. */
-static bool hostport_ok(struct sw_str hp)
+static inline bool hostport_ok(struct sw_str hp)
 {
 	struct cur c = { hp.p, hp.p + hp.len };
 	struct sw_str host;
-	char buf[64];
 	uint64_t port;
 
 	if (!take_host(&c, &host))
 		return false;
-	if (host.p > hp.p) {
-		unsigned char a[16];
-
-		if (host.len >= sizeof(buf))
-			return false;
-		memcpy(buf, host.p, host.len);
-		buf[host.len] = 0;
-		if (inet_pton(AF_INET6, buf, a) != 1)
-			return false;
-	}
+	if (host.p > hp.p && !ipv6_ok(host))
+		return false;
 	if (at_end(&c))
 		return true;
 	if (!peek(&c, ':'))
 		return false;
 	c.p++;
-	return sw_str_to_u64(sw_str_make(c.p, (uint32_t)(c.end - c.p)), 65535, &port);
+	return to_u64(sw_str_make(c.p, (uint32_t)(c.end - c.p)), 65535, &port);
 }
 
 bool sip_ruri_check(struct sw_str uri)
 {
-	const char *at, *p, *end = uri.p + uri.len;
-	uint32_t start;
+	const char *at = NULL, *p, *end = uri.p + uri.len;
+	uint32_t start, w = 0;
 
-	if (uri.len > 4 && sw_str_ieq_cstr(sw_str_make(uri.p, 4), "sip:"))
+	/* "sip:" / "sips:", case-insensitive: |0x20 lower-cases the letters, the ':' is compared as is */
+	if (uri.len > 4)
+		memcpy(&w, uri.p, 4);
+	if (uri.len > 4 && (w | 0x00202020u) == 0x3a706973u) /* "sip:" */
 		start = 4;
-	else if (uri.len > 5 && sw_str_ieq_cstr(sw_str_make(uri.p, 5), "sips:"))
+	else if (uri.len > 5 && (w | 0x20202020u) == 0x73706973u && uri.p[4] == ':') /* "sips" ":" */
 		start = 5;
 	else
 		return memchr(uri.p, ':', uri.len) != NULL; /* absoluteURI: any scheme (RFC 4475 3.3.2) */
-	/* userinfo may hold ';', '?' and ',' (user-unreserved, RFC 4475 3.1.1.3): hostport starts after its '@' */
-	at = memchr(uri.p + start, '@', uri.len - start);
+	/*
+	 * userinfo may hold ';', '?' and ',' (user-unreserved, RFC 4475 3.1.1.3): hostport starts after its '@'.
+	 * One pass finds the '@' and the first ';' or '?' before it or after it.
+	 */
+	for (p = uri.p + start; p < end; p++)
+		if (*p == '@') {
+			at = p;
+			break;
+		}
 	p = at ? at + 1 : uri.p + start;
 	const char *hp = p;
 
@@ -387,8 +487,11 @@ bool sip_ruri_check(struct sw_str uri)
 	if (!hostport_ok(sw_str_make(hp, (uint32_t)(p - hp))))
 		return false;
 	/* RFC 3261 19.1.1: the headers component is not allowed in a Request-URI (RFC 4475 3.1.2.11) */
-	return memchr(p, '?', (size_t)(end - p)) == NULL;
+	while (p < end && *p != '?')
+		p++;
+	return p == end;
 }
+
 bool sip_token_list_next(struct sw_str value, uint32_t *pos, struct sw_str *tok, bool *bad)
 {
 	struct cur c = { value.p + *pos, value.p + value.len };
@@ -404,7 +507,7 @@ bool sip_token_list_next(struct sw_str value, uint32_t *pos, struct sw_str *tok,
 			break;
 		c.p++;
 	}
-	*tok = take_class(&c, SW_C_TOKEN);
+	*tok = take_class(&c, V_TOKEN);
 	skip_lws(&c);
 	if (!tok->len || (!at_end(&c) && !peek(&c, ','))) {
 		*bad = true;
