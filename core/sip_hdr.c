@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
  * Header field names: full names and compact forms (RFC 3261 20 and the extensions that define one) to ids.
- * Lookup is a multiplicative perfect hash of the lower-cased name words, then one word compare (sip_hdr_tab.h).
+ * Lookup is a multiplicative perfect hash of the lower-cased name words, then one word compare (sip_int.h).
  */
 #include <stdlib.h>
 
-#include "sip_hdr_tab.h"
+#include "sip_int.h"
 
 struct hdr_name {
 	const char *name;
@@ -13,7 +13,7 @@ struct hdr_name {
 	uint8_t id;
 };
 
-/* w0 (sip_hdr_tab.h) of a name of fewer than 8 bytes, read byte by byte: nothing past the name is read. */
+/* w0 (sip_int.h) of a name of fewer than 8 bytes, read byte by byte: nothing past the name is read. */
 uint64_t sip_hdr_w0_short(const char *name, uint32_t len)
 {
 	uint64_t w = 0;

@@ -7,7 +7,7 @@
  * Line ends must be CRLF (RFC 3261 7 / 25.1): a bare LF is a syntax error. Popular servers accept bare LF; a filter
  * at the edge follows the grammar, so that what it passes is what every element behind it parses the same way.
  */
-#include "sip_hdr_tab.h"
+#include "sip_int.h"
 
 #include <immintrin.h>
 
@@ -219,6 +219,15 @@ static inline uint32_t scan_line(struct scan *s, uint32_t p, uint32_t *colon)
 	return scan_lf_slow(s, p, colon);
 }
 
+/* sw_cclass token and URIC as classes for sw_span() (the method and the Request-URI). */
+static struct sw_cset token_set, uric_set;
+
+__attribute__((constructor)) static void parse_sets_init(void)
+{
+	sw_cset_init(&token_set, sw_cclass, SW_C_TOKEN);
+	sw_cset_init(&uric_set, sw_cclass, SW_C_URIC);
+}
+
 static void msg_reset(struct sip_msg *m, const char *buf, uint32_t len)
 {
 	m->buf = buf;
@@ -307,7 +316,7 @@ static enum sip_parse_status parse_status_line(struct sip_msg *m, const char *cr
  */
 static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *cr)
 {
-	const char *p = m->buf, *t = skip_token(p, cr), *u, *v;
+	const char *p = m->buf, *t = sw_span(p, cr, p, &token_set), *u, *v;
 
 	/* the common case ends in " SIP/2.0": check that before searching the line */
 	if (t == p || t >= cr || *t != ' ' ||
@@ -316,10 +325,9 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 	m->is_request = true;
 	m->method = sw_str_make(p, (uint32_t)(t - p));
 	u = t + 1;
-	for (p = u; p < cr && sw_is((uint8_t)*p, SW_C_URIC);)
-		p++;
+	p = sw_span(u, cr, m->buf, &uric_set);
 	m->ruri = sw_str_make(u, (uint32_t)(p - u));
-	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check(m->ruri))
+	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check_in(m->ruri, m->buf))
 		return fail(m, SIP_PARSE_BAD_START, p < cr && *p == ' ' ? u : p, "Malformed Request-URI");
 	v = scan_version(p + 1, cr);
 	if (!v)
@@ -390,6 +398,18 @@ static bool in_quoted_string(const struct sip_msg *m, uint32_t off)
 	return false;
 }
 
+/* id, flags and next = -1 of a new index entry, as one 32-bit store (they are adjacent: checked below). */
+static inline void hdr_set_tail(struct sip_hdr *h, uint8_t id, uint8_t flags)
+{
+	uint32_t w = (uint32_t)id | (uint32_t)flags << 8 | 0xffffu << 16;
+
+	memcpy(&h->id, &w, sizeof(w));
+}
+_Static_assert(offsetof(struct sip_hdr, flags) == offsetof(struct sip_hdr, id) + 1 &&
+		       offsetof(struct sip_hdr, next) == offsetof(struct sip_hdr, id) + 2 && sizeof(int16_t) == 2,
+	       "id, flags, next are one 32-bit word");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "hdr_set_tail() packs little-endian");
+
 static inline bool ws_at(const char *buf, uint32_t i)
 {
 	return sw_is((uint8_t)buf[i], SW_C_WS);
@@ -403,13 +423,14 @@ static inline struct sw_str header_value(const char *buf, uint32_t v, uint32_t c
 {
 	uint32_t e = cr;
 
-	while (ws_at(buf, v))
+	v += buf[v] == ' '; /* the usual single SP after the colon */
+	while (__builtin_expect(ws_at(buf, v), 0))
 		v++;
 	if (v == cr)
 		return sw_str_make(buf + v, 0);
 	if (__builtin_expect(buf[v] == '\r' || buf[v] == '\n', 0))
 		return sw_str_trim(sw_str_make(buf + v, cr - v)); /* folded right after the colon */
-	while (ws_at(buf, e - 1)) /* stops at buf[v], which is not SP/HTAB */
+	while (__builtin_expect(ws_at(buf, e - 1), 0)) /* stops at buf[v], which is not SP/HTAB */
 		e--;
 	return sw_str_make(buf + v, e - v);
 }
@@ -464,9 +485,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		h = &m->hdrs[nh];
 		h->name = sw_str_make(buf + p, e - p);
 		h->value = header_value(buf, colon + 1, lf - 1);
-		h->id = id;
-		h->flags = flags;
-		h->next = -1;
+		hdr_set_tail(h, id, flags);
 		if (id != SIP_HDR_OTHER) {
 			if (m->count[id]++ == 0)
 				m->first[id] = (int16_t)nh;
@@ -521,7 +540,7 @@ static enum sip_parse_status frame_body(struct sip_msg *m)
 	}
 	if (m->count[SIP_HDR_CONTENT_LENGTH] > 1)
 		return fail(m, SIP_PARSE_BAD_FRAMING, m->hdrs[cl->next].name.p, "Multiple Content-Length header fields");
-	if (!sw_str_to_u64(cl->value, UINT32_MAX, &n))
+	if (!sw_str_to_u64_inline(cl->value, UINT32_MAX, &n))
 		return fail(m, SIP_PARSE_BAD_FRAMING, cl->value.p, "Malformed Content-Length header field");
 	m->content_length = (int64_t)n;
 	if (n > avail)

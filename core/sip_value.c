@@ -9,7 +9,7 @@
  */
 #include <arpa/inet.h>
 
-#include "sip_msg.h"
+#include "sip_int.h"
 
 /* Classes of the value scanners (bits of vclass[]), derived from sw_cclass[] at load time. */
 enum {
@@ -23,7 +23,12 @@ enum {
 	V_NASTOP = 1u << 7, /* is_name_addr() stops at '<', '"' and ';' */
 };
 
+/* sip_ruri_check(): every byte but '@', ';' and '?' (and those >= 0x80, which stop a span and are stepped over). */
+static uint8_t rplain_tab[256];
+static struct sw_cset rplain_set;
+
 static uint8_t vclass[256];
+static struct sw_cset vsets[8]; /* vsets[i]: the class 1 << i, for sw_span() */
 
 __attribute__((constructor)) static void vclass_init(void)
 {
@@ -48,6 +53,11 @@ __attribute__((constructor)) static void vclass_init(void)
 			v |= V_NASTOP;
 		vclass[c] = v;
 	}
+	for (unsigned i = 0; i < 8; i++)
+		sw_cset_init(&vsets[i], vclass, (uint8_t)(1u << i));
+	for (unsigned c = 0; c < 128; c++)
+		rplain_tab[c] = c != '@' && c != ';' && c != '?';
+	sw_cset_init(&rplain_set, rplain_tab, 1);
 }
 
 static inline bool vis(char ch, unsigned cls)
@@ -55,10 +65,14 @@ static inline bool vis(char ch, unsigned cls)
 	return (vclass[(uint8_t)ch] & cls) != 0;
 }
 
+/* A cursor over a value: p moves, [lo, end) is the value (all that a scanner may read). */
 struct cur {
 	const char *p;
 	const char *end;
+	const char *lo;
 };
+
+#define CUR(v) ((struct cur){ (v).p, (v).p + (v).len, (v).p })
 
 static inline bool at_end(const struct cur *c)
 {
@@ -75,20 +89,19 @@ static inline bool is_lws(char ch)
 	return vis(ch, V_LWS);
 }
 
-/* First position at or after p, before end, whose byte is not in cls (end when none). */
-static inline const char *span(const char *p, const char *end, unsigned cls)
+/* First position at or after c->p, before the end, whose byte is not in cls (one class bit): SIMD, 16 at a time. */
+static inline const char *span(const struct cur *c, unsigned cls)
 {
-	while (p < end && vis(*p, cls))
-		p++;
-	return p;
+	return sw_span(c->p, c->end, c->lo, &vsets[__builtin_ctz(cls)]);
 }
 
-/* Skip LWS; returns true when anything was skipped. */
+/* Skip LWS; returns true when anything was skipped. Runs of LWS are short: byte by byte. */
 static inline bool skip_lws(struct cur *c)
 {
 	const char *s = c->p;
 
-	c->p = span(c->p, c->end, V_LWS);
+	while (c->p < c->end && is_lws(*c->p))
+		c->p++;
 	return c->p != s;
 }
 
@@ -96,7 +109,7 @@ static inline struct sw_str take_class(struct cur *c, unsigned cls)
 {
 	const char *s = c->p;
 
-	c->p = span(c->p, c->end, cls);
+	c->p = span(c, cls);
 	return sw_str_make(s, (uint32_t)(c->p - s));
 }
 
@@ -151,7 +164,7 @@ static inline bool take_host(struct cur *c, struct sw_str *host)
 
 	if (__builtin_expect(peek(c, '['), 0)) {
 		s = ++c->p;
-		c->p = span(c->p, c->end, V_HOST6);
+		c->p = span(c, V_HOST6);
 		if (!peek(c, ']') || c->p == s)
 			return false;
 		*host = sw_str_make(s, (uint32_t)(c->p - s));
@@ -159,7 +172,7 @@ static inline bool take_host(struct cur *c, struct sw_str *host)
 		return true;
 	}
 	s = c->p;
-	c->p = span(c->p, c->end, V_HOSTN);
+	c->p = span(c, V_HOSTN);
 	*host = sw_str_make(s, (uint32_t)(c->p - s));
 	return host->len != 0;
 }
@@ -234,45 +247,42 @@ static inline void via_param(struct sip_via *via, const struct param *pr)
 	}
 }
 
-/* 1*DIGIT as a number no greater than max (leading zeros allowed, any length overflow-safe). */
 static inline bool to_u64(struct sw_str s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (s.len == 0)
-		return false;
-	for (uint32_t i = 0; i < s.len; i++) {
-		unsigned d = (uint8_t)s.p[i] - '0';
-
-		if (d > 9)
-			return false;
-		if (v <= max)
-			v = v * 10 + d;
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
+	return sw_str_to_u64_inline(s, max, out);
 }
 
 bool sip_via_parse(struct sw_str value, struct sip_via *via)
 {
-	struct cur c = { value.p, value.p + value.len };
+	struct cur c = CUR(value);
 	struct sw_str proto, ver;
 	struct param pr;
 	int r;
 
-	memset(via, 0, sizeof(*via));
+	/* field by field: a memset of this size becomes "rep stos", slow to start */
+	via->value = via->transport = via->host = via->branch = via->received = SW_STR_NULL;
+	via->rport_param = via->received_param = SW_STR_NULL;
+	via->port = 0;
+	via->has_rport = via->rport_has_value = false;
+	via->end = NULL;
 	skip_lws(&c);
 	const char *start = c.p;
 
-	/* sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS) */
-	proto = take_class(&c, V_TOKEN);
-	if (!proto.len || !expect_sep(&c, '/'))
-		return false;
-	ver = take_class(&c, V_TOKEN);
-	if (!ver.len || !expect_sep(&c, '/'))
-		return false;
+	/*
+	 * sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS). The usual
+	 * "SIP/2.0/" reads as the general path would: two tokens, two bare slashes.
+	 */
+	if (c.end - c.p >= 8 && memcmp(c.p, "SIP/2.0/", 8) == 0) {
+		c.p += 8;
+		skip_lws(&c);
+	} else {
+		proto = take_class(&c, V_TOKEN);
+		if (!proto.len || !expect_sep(&c, '/'))
+			return false;
+		ver = take_class(&c, V_TOKEN);
+		if (!ver.len || !expect_sep(&c, '/'))
+			return false;
+	}
 	via->transport = take_class(&c, V_TOKEN);
 	if (!via->transport.len || !skip_lws(&c) || !take_host(&c, &via->host))
 		return false;
@@ -297,7 +307,7 @@ bool sip_via_parse(struct sw_str value, struct sip_via *via)
 
 bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method)
 {
-	struct cur c = { value.p, value.p + value.len };
+	struct cur c = CUR(value);
 	uint64_t n;
 
 	skip_lws(&c);
@@ -321,7 +331,7 @@ static inline bool take_uri(struct cur *c, bool bracketed)
 	bool colon = false;
 
 	for (;;) {
-		c->p = span(c->p, c->end, V_URIP);
+		c->p = span(c, V_URIP);
 		if (at_end(c))
 			break;
 		char ch = *c->p;
@@ -399,14 +409,14 @@ static inline bool take_addr(struct cur *c, struct sw_str *tag)
 
 bool sip_addr_parse(struct sw_str value, struct sw_str *tag)
 {
-	struct cur c = { value.p, value.p + value.len };
+	struct cur c = CUR(value);
 
 	return take_addr(&c, tag) && at_end(&c);
 }
 
 bool sip_contact_parse(struct sw_str value)
 {
-	struct cur c = { value.p, value.p + value.len };
+	struct cur c = CUR(value);
 	struct sw_str tag;
 
 	skip_lws(&c);
@@ -440,7 +450,7 @@ static __attribute__((noinline)) bool ipv6_ok(struct sw_str host)
 /* hostport of a sip:/sips: URI: IPv6 only in brackets (RFC 5118 4.2), a port of digits, nothing else. */
 static inline bool hostport_ok(struct sw_str hp)
 {
-	struct cur c = { hp.p, hp.p + hp.len };
+	struct cur c = CUR(hp);
 	struct sw_str host;
 	uint64_t port;
 
@@ -456,9 +466,20 @@ static inline bool hostport_ok(struct sw_str hp)
 	return to_u64(sw_str_make(c.p, (uint32_t)(c.end - c.p)), 65535, &port);
 }
 
-bool sip_ruri_check(struct sw_str uri)
+/* The first '@', ';' or '?' at or after p (end when none): spans of other bytes, SIMD. */
+static inline const char *ruri_next(const char *p, const char *end, const char *lo)
 {
-	const char *at = NULL, *p, *end = uri.p + uri.len;
+	for (;;) {
+		p = sw_span(p, end, lo, &rplain_set);
+		if (p == end || *p == '@' || *p == ';' || *p == '?')
+			return p;
+		p++; /* a byte >= 0x80: not one of the three */
+	}
+}
+
+bool sip_ruri_check_in(struct sw_str uri, const char *lo)
+{
+	const char *p, *hp, *semi = NULL, *end = uri.p + uri.len;
 	uint32_t start, w = 0;
 
 	/* "sip:" / "sips:", case-insensitive: |0x20 lower-cases the letters, the ':' is compared as is */
@@ -471,30 +492,37 @@ bool sip_ruri_check(struct sw_str uri)
 	else
 		return memchr(uri.p, ':', uri.len) != NULL; /* absoluteURI: any scheme (RFC 4475 3.3.2) */
 	/*
-	 * userinfo may hold ';', '?' and ',' (user-unreserved, RFC 4475 3.1.1.3): hostport starts after its '@'.
-	 * One pass finds the '@' and the first ';' or '?' before it or after it.
+	 * userinfo may hold ';', '?' and ',' (user-unreserved, RFC 4475 3.1.1.3): hostport starts after the first '@'
+	 * and ends at the first ';' or '?' after it; with no '@', at the first ';' or '?' after the scheme.
 	 */
-	for (p = uri.p + start; p < end; p++)
-		if (*p == '@') {
-			at = p;
-			break;
-		}
-	p = at ? at + 1 : uri.p + start;
-	const char *hp = p;
-
-	while (p < end && *p != ';' && *p != '?')
-		p++;
+	for (p = ruri_next(uri.p + start, end, lo); p < end && *p != '@'; p = ruri_next(p + 1, end, lo))
+		if (!semi)
+			semi = p;
+	if (p < end) {
+		hp = p + 1;
+		p = ruri_next(hp, end, lo);
+		while (p < end && *p == '@')
+			p = ruri_next(p + 1, end, lo);
+	} else {
+		hp = uri.p + start;
+		p = semi ? semi : end;
+	}
 	if (!hostport_ok(sw_str_make(hp, (uint32_t)(p - hp))))
 		return false;
 	/* RFC 3261 19.1.1: the headers component is not allowed in a Request-URI (RFC 4475 3.1.2.11) */
 	while (p < end && *p != '?')
-		p++;
+		p = ruri_next(p + 1, end, lo);
 	return p == end;
+}
+
+bool sip_ruri_check(struct sw_str uri)
+{
+	return sip_ruri_check_in(uri, uri.p);
 }
 
 bool sip_token_list_next(struct sw_str value, uint32_t *pos, struct sw_str *tok, bool *bad)
 {
-	struct cur c = { value.p + *pos, value.p + value.len };
+	struct cur c = { value.p + *pos, value.p + value.len, value.p };
 
 	*bad = false;
 	for (;;) {

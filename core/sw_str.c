@@ -62,6 +62,16 @@ const uint8_t sw_lower[256] = {
 #undef L4
 };
 
+void sw_cset_init(struct sw_cset *set, const uint8_t tab[256], uint8_t bit)
+{
+	memset(set->nib, 0, sizeof(set->nib));
+	for (unsigned c = 0; c < 128; c++)
+		if (tab[c] & bit)
+			set->nib[c & 15] |= (uint8_t)(1u << (c >> 4));
+	set->tab = tab;
+	set->bit = bit;
+}
+
 bool sw_str_ieq(struct sw_str a, struct sw_str b)
 {
 	if (a.len != b.len)
@@ -95,21 +105,5 @@ struct sw_str sw_str_trim(struct sw_str s)
 
 bool sw_str_to_u64(struct sw_str s, uint64_t max, uint64_t *out)
 {
-	uint64_t v = 0;
-
-	if (s.len == 0)
-		return false;
-	for (uint32_t i = 0; i < s.len; i++) {
-		uint8_t c = (uint8_t)s.p[i];
-
-		if (!sw_is(c, SW_C_DIGIT))
-			return false;
-		/* stop growing once above max: leading zeros are fine, any length is overflow-safe */
-		if (v <= max)
-			v = v * 10 + (c - '0');
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
+	return sw_str_to_u64_inline(s, max, out);
 }

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSSE3__)
+#include <immintrin.h>
+#endif
 
 struct sw_str {
 	const char *p;
@@ -53,6 +56,74 @@ static inline bool sw_str_eq(struct sw_str a, struct sw_str b)
 	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
+/*
+ * A character class for sw_span(): a bit of a 256-entry class table, plus the same class as a 16-byte table for
+ * the SIMD lookup by nibbles: nib[lo] has bit h set when byte h*16 + lo is in the class (h < 8; no byte >= 0x80
+ * is in any class). Built once by sw_cset_init().
+ */
+struct sw_cset {
+	uint8_t nib[16];
+	const uint8_t *tab;
+	uint8_t bit;
+};
+
+void sw_cset_init(struct sw_cset *set, const uint8_t tab[256], uint8_t bit);
+
+#if defined(__SSSE3__)
+/* Bit i set when byte i of x is not in the class. */
+static inline unsigned sw_cset_miss16(__m128i x, const struct sw_cset *set)
+{
+	const __m128i rows = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i f = _mm_set1_epi8(0x0f);
+	__m128i lo = _mm_and_si128(x, f), hi = _mm_and_si128(_mm_srli_epi16(x, 4), f);
+	__m128i in = _mm_and_si128(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)set->nib), lo),
+				   _mm_shuffle_epi8(rows, hi));
+
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(in, _mm_setzero_si128()));
+}
+#endif
+
+/*
+ * The first byte at or after p, before end, that is not in the class (end when none). [lo, end) is what may be
+ * read: no load touches a byte outside it (a tail under 16 bytes is loaded as the 16 bytes ending at end when
+ * lo allows, masked on AVX-512, else read byte by byte).
+ */
+static inline const char *sw_span(const char *p, const char *end, const char *lo, const struct sw_cset *set)
+{
+#if defined(__SSSE3__)
+	unsigned m;
+
+	for (; end - p >= 16; p += 16) {
+		m = sw_cset_miss16(_mm_loadu_si128((const __m128i *)p), set);
+		if (m)
+			return p + __builtin_ctz(m);
+	}
+	if (p >= end)
+		return p;
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+	(void)lo;
+	{
+		__mmask16 k = (__mmask16)((1u << (end - p)) - 1);
+
+		m = sw_cset_miss16(_mm_maskz_loadu_epi8(k, p), set) | ~(unsigned)k;
+		return p + __builtin_ctz(m);
+	}
+#else
+	if (end - lo >= 16) {
+		unsigned n = (unsigned)(end - p);
+
+		m = sw_cset_miss16(_mm_loadu_si128((const __m128i *)(end - 16)), set) >> (16 - n);
+		return p + __builtin_ctz(m | 1u << n);
+	}
+#endif
+#else
+	(void)lo;
+#endif
+	while (p < end && (set->tab[(uint8_t)*p] & set->bit))
+		p++;
+	return p;
+}
+
 /* ASCII case-insensitive comparison against a C string. */
 bool sw_str_ieq_cstr(struct sw_str a, const char *s);
 bool sw_str_ieq(struct sw_str a, struct sw_str b);
@@ -65,5 +136,30 @@ struct sw_str sw_str_trim(struct sw_str s);
  * Returns false when empty, not all digits, or above max (overflow-safe for any length).
  */
 bool sw_str_to_u64(struct sw_str s, uint64_t max, uint64_t *out);
+
+/* sw_str_to_u64(), inline for the hot paths (Content-Length, Max-Forwards, CSeq, ports). */
+static inline bool sw_str_to_u64_inline(struct sw_str s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.len == 0)
+		return false;
+	for (uint32_t i = 0; i < s.len; i++) {
+		unsigned d = (unsigned)(uint8_t)s.p[i] - '0';
+
+		if (d > 9)
+			return false;
+		/* stop growing once above max: leading zeros are fine, any length is overflow-safe */
+		if (v <= max)
+			v = v * 10 + d;
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Exact comparison against a string literal (its length is known at compile time). */
+#define SW_STR_IS(s, lit) ((s).len == sizeof(lit) - 1 && memcmp((s).p, (lit), sizeof(lit) - 1) == 0)
 
 #endif

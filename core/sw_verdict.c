@@ -67,10 +67,8 @@ static bool set_400(struct sw_verdict *v, const struct sip_msg *m, const char *a
 	return set_reply(v, 400, reason);
 }
 
-static bool method_is(const struct sip_msg *m, const char *name)
-{
-	return sw_str_eq(m->method, sw_str_make(name, (uint32_t)strlen(name)));
-}
+/* The request method is exactly the literal name (case-sensitive, RFC 3261 7.1). */
+#define method_is(m, name) SW_STR_IS((m)->method, name)
 
 /* The single-valued mandatory headers of 8.1.1: present, once, and parsable. */
 static bool check_single(struct sw_verdict *v, const struct sip_msg *m, enum sip_hdr_id id, const char *missing,
@@ -95,15 +93,21 @@ static bool check_addr(struct sw_verdict *v, const struct sip_msg *m, enum sip_h
 	return false;
 }
 
+/* Visible ASCII (0x21-0x7e) as a class for sw_span(). */
+static uint8_t vchar_tab[256];
+static struct sw_cset vchar_set;
+
+__attribute__((constructor)) static void vchar_init(void)
+{
+	for (unsigned c = 0x21; c < 0x7f; c++)
+		vchar_tab[c] = 1;
+	sw_cset_init(&vchar_set, vchar_tab, 1);
+}
+
 /* callid = word [ "@" word ]: one run of visible ASCII. */
 static bool call_id_ok(struct sw_str s)
 {
-	if (!s.len)
-		return false;
-	for (uint32_t i = 0; i < s.len; i++)
-		if ((uint8_t)s.p[i] <= 0x20 || (uint8_t)s.p[i] >= 0x7f)
-			return false;
-	return true;
+	return s.len && sw_span(s.p, s.p + s.len, s.p, &vchar_set) == s.p + s.len;
 }
 
 /* Every via-parm of every Via line must parse; the top one is where a reply goes. */
@@ -173,7 +177,7 @@ static bool check_max_forwards(struct sw_verdict *v, const struct sw_policy *pol
 	}
 	if (m->count[SIP_HDR_MAX_FORWARDS] > 1)
 		return set_400(v, m, m->hdrs[h->next].name.p, "Multiple Max-Forwards header fields");
-	if (!sw_str_to_u64(h->value, 255, &n))
+	if (!sw_str_to_u64_inline(h->value, 255, &n))
 		return set_400(v, m, h->value.p, "Malformed Max-Forwards header field");
 	if (n == 0)
 		return set_reply(v, 483, "Too Many Hops");
@@ -299,7 +303,7 @@ static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum
 
 	if (m->ruri.len > pol->max_request_uri_bytes)
 		set_reply(v, 414, "Request-URI Too Long");
-	else if (st == SIP_PARSE_OK && !sw_str_eq(m->version, SW_STR_LIT("SIP/2.0")))
+	else if (st == SIP_PARSE_OK && !SW_STR_IS(m->version, "SIP/2.0"))
 		set_reply(v, 505, "Version Not Supported");
 	else if (st != SIP_PARSE_OK)
 		set_400(v, m, m->buf + m->err_off, m->err_reason);

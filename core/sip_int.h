@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Internal to the core (sip_hdr.c, sip_parse.c): the header-name hash table, so that the parser's line loop looks a
- * name up inline. sip_hdr_lookup() is the public entry; sip_hdr_lookup_in() is the same lookup for a name inside a
- * buffer that goes on past it.
+ * Internal to the core (sip_hdr.c, sip_parse.c, sip_value.c): the header-name hash table, so that the parser's line
+ * loop looks a name up inline, and the variants of public checks for views inside a buffer that may be read around
+ * them. sip_hdr_lookup() and sip_ruri_check() are the public entries.
  */
-#ifndef SIP_HDR_TAB_H
-#define SIP_HDR_TAB_H
+#ifndef SIP_INT_H
+#define SIP_INT_H
 
 #include "sip_msg.h"
 
@@ -61,8 +61,7 @@ static inline enum sip_hdr_id sip_hdr_lookup_in(const char *name, uint32_t len, 
 
 		return (c >= 'a' && c <= 'z') ? (enum sip_hdr_id)sip_hdr_compact[c - 'a'] : SIP_HDR_OTHER;
 	}
-	if (len > 24)
-		return SIP_HDR_OTHER;
+	/* a name over 24 bytes reads w0 and wl only and finds no slot of its length: no known name is that long */
 	if (len >= 8) {
 		w0 = sip_hdr_ld8(name) | SIP_HDR_LC8;
 		wl = sip_hdr_ld8(name + len - 8) | SIP_HDR_LC8;
@@ -74,9 +73,12 @@ static inline enum sip_hdr_id sip_hdr_lookup_in(const char *name, uint32_t len, 
 	s = &sip_hdr_slots[sip_hdr_hash(w0, wl, len)];
 	if (s->len != len || s->w0 != w0 || s->wl != wl)
 		return SIP_HDR_OTHER;
-	if (len > 16 && (sip_hdr_ld8(name + 8) | SIP_HDR_LC8) != s->wm)
+	if (len > 16 && (sip_hdr_ld8(name + 8) | SIP_HDR_LC8) != s->wm) /* len <= 24 here */
 		return SIP_HDR_OTHER;
 	return (enum sip_hdr_id)s->id;
 }
+
+/* sip_ruri_check() for a URI inside a buffer that may be read from lo (lo <= uri.p) to the end of the URI. */
+bool sip_ruri_check_in(struct sw_str uri, const char *lo);
 
 #endif
