@@ -374,8 +374,8 @@ static int parse(int argc, char **argv, struct args *a)
 	};
 	int c;
 
-	a->o = (struct bench_opts){ .cpu = -1, .json = "bench/results/dataplane.json", .rounds = 11, .round_ms = 50 };
-	a->pps_ms = 2000;
+	*a = (struct args){ .o = { .cpu = -1, .json = "bench/results/dataplane.json", .rounds = 11, .round_ms = 50 },
+			    .pps_ms = 2000 };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': a->o.cpu = atoi(optarg); break;
