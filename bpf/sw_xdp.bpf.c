@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * sipwall's XDP prefilter: the first code that sees a frame on the receiving interface. UDP datagrams to a SIP port
+ * are judged (lengths, fragments, payload size, "does it start like SIP", blocklist, per-source rate) and either
+ * dropped, with a counter per reason, or sent on: to the AF_XDP socket DPDK bound on the rx queue, or to the kernel
+ * when there is none.
+ * Everything else (ARP, ICMP, management, other services) passes untouched. Layouts: include/sipwall/xdp_abi.h.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sipwall/xdp_abi.h"
+#include "sw_xdp_maps.bpf.h"
+#include "sw_xdp_parse.bpf.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+/* How many times the blocklist lookup steps past an expired longest match to a shorter prefix. */
+#define SW_BLOCK_EXPIRED_SKIP 4
+
+/*
+ * Used while sw_cfg[0] was never written (generation 0), e.g. when DPDK loaded the object and nothing configured it
+ * yet. Matches the policy defaults (core/policy.c): port 5060, payload 4..65507, no rate limit, fragments allowed.
+ */
+static const struct sw_xdp_cfg sw_cfg_default = {
+	.flags = SW_XDP_F_ALLOW_FRAGMENTS,
+	.min_payload = SW_XDP_DEFAULT_MIN_PAYLOAD,
+	.max_payload = SW_XDP_DEFAULT_MAX_PAYLOAD,
+	.rate_v4_prefix = SW_XDP_DEFAULT_V4_PREFIX,
+	.rate_v6_prefix = SW_XDP_DEFAULT_V6_PREFIX,
+	.nports = 1,
+	.sip_ports[SW_XDP_DEFAULT_PORT >> 6] = 1ULL << (SW_XDP_DEFAULT_PORT & 63),
+};
+
+/* A verdict before it is carried out: XDP_DROP, or XDP_REDIRECT meaning "send on" (socket or kernel). */
+struct fate {
+	__u32 action;
+	__u32 counter;
+};
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *c = bpf_map_lookup_elem(&sw_stats, &counter);
+
+	if (c)
+		*c += 1; /* per-CPU slot: no other writer */
+}
+
+/*
+ * Carry out a fate and count it. Sending on is a redirect into xsks_map at this rx queue; with no socket bound there
+ * bpf_redirect_map() returns its flags argument, XDP_PASS, and the kernel gets the packet. The return value tells
+ * the two apart, so a SIP packet is counted as redirect or pass_no_socket; keepalives keep their own counter.
+ */
+static __always_inline int finish(struct xdp_md *ctx, __u32 action, __u32 counter)
+{
+	long rc;
+
+	if (action != XDP_REDIRECT) {
+		count(counter);
+		return action;
+	}
+	rc = bpf_redirect_map(&xsks_map, ctx->rx_queue_index, XDP_PASS);
+	if (counter == SW_XDP_C_REDIRECT && rc != XDP_REDIRECT)
+		counter = SW_XDP_C_PASS_NO_SOCKET;
+	count(counter);
+	return rc;
+}
+
+static __always_inline const struct sw_xdp_cfg *cfg_get(void)
+{
+	__u32 zero = 0;
+	const struct sw_xdp_cfg *cfg = bpf_map_lookup_elem(&sw_cfg, &zero);
+
+	if (!cfg || !cfg->generation)
+		return &sw_cfg_default;
+	return cfg;
+}
+
+static __always_inline bool port_is_sip(const struct sw_xdp_cfg *cfg, __u16 port)
+{
+	return (cfg->sip_ports[port >> 6] >> (port & 63)) & 1;
+}
+
+/* This CPU's clock cache, refreshed on a new tick (struct sw_clock). NULL cannot happen for index 0. */
+static __always_inline struct sw_clock *clock_get(void)
+{
+	__u32 zero = 0;
+	struct sw_clock *c = bpf_map_lookup_elem(&sw_clock, &zero);
+	__u64 j = bpf_jiffies64();
+
+	if (c && c->jiffies != j) {
+		c->jiffies = j;
+		c->mono_ns = bpf_ktime_get_ns();
+		c->boot_ns = bpf_ktime_get_boot_ns();
+	}
+	return c;
+}
+
+/* Is this entry in force? Reads the clock only for entries that can expire. */
+static __always_inline bool block_active(const struct sw_block_val *v)
+{
+	struct sw_clock *c;
+
+	if (!v->expires_ns)
+		return true;
+	c = clock_get();
+	return c && v->expires_ns > c->boot_ns;
+}
+
+/*
+ * Longest-prefix match of the source in the blocklist, skipping expired entries: an expired /32 must not hide an
+ * active /24 behind it, so the lookup is repeated just below the expired entry's length (a bounded number of times).
+ */
+static __always_inline bool block_found(struct sw_block_val *v)
+{
+	__sync_fetch_and_add(&v->hits, 1);
+	return true;
+}
+
+static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
+{
+	struct sw_block_val *v;
+
+	if (family == 4) {
+		struct sw_block_key4 k = { .prefixlen = 32 };
+
+		__builtin_memcpy(k.addr, saddr, 4);
+#pragma unroll
+		for (int i = 0; i < SW_BLOCK_EXPIRED_SKIP; i++) {
+			v = bpf_map_lookup_elem(&sw_block4, &k);
+			if (!v)
+				return false;
+			if (block_active(v))
+				return block_found(v);
+			if (!v->prefixlen)
+				return false;
+			k.prefixlen = v->prefixlen - 1;
+		}
+	} else {
+		struct sw_block_key6 k = { .prefixlen = 128 };
+
+		__builtin_memcpy(k.addr, saddr, 16);
+#pragma unroll
+		for (int i = 0; i < SW_BLOCK_EXPIRED_SKIP; i++) {
+			v = bpf_map_lookup_elem(&sw_block6, &k);
+			if (!v)
+				return false;
+			if (block_active(v))
+				return block_found(v);
+			if (!v->prefixlen)
+				return false;
+			k.prefixlen = v->prefixlen - 1;
+		}
+	}
+	return false; /* more expired entries in a row than we look past: treated as not blocked */
+}
+
+/* Network-order mask for the 32-bit word holding prefix bits [32 * word, 32 * word + 32). */
+static __always_inline __u32 prefix_word_mask(int bits)
+{
+	if (bits <= 0)
+		return 0;
+	if (bits >= 32)
+		return ~0u;
+	return bpf_htonl(~0u << (32 - bits));
+}
+
+static __always_inline void src_key(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr,
+				    struct sw_src_key *k)
+{
+	__u32 w[4] = {};
+	int plen;
+
+	k->family = family;
+	if (family == 4) {
+		plen = cfg->rate_v4_prefix > 32 ? 32 : cfg->rate_v4_prefix;
+		__builtin_memcpy(w, saddr, 4);
+	} else {
+		plen = cfg->rate_v6_prefix > 128 ? 128 : cfg->rate_v6_prefix;
+		__builtin_memcpy(w, saddr, 16);
+	}
+	k->prefixlen = plen;
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		w[i] &= prefix_word_mask(plen - 32 * i);
+	__builtin_memcpy(k->addr, w, 16);
+}
+
+/*
+ * Per-source token bucket in GCRA form (see struct sw_rate_val). Returns true when the packet is over the rate.
+ * Clock: the per-CPU cache, so "now" is up to one tick old; a bucket should hold at least rate_pps / HZ packets of
+ * burst for that not to matter. Concurrency: the test and the update are two steps, so CPUs racing on one source can
+ * each let one packet through past the limit; the update itself is atomic, so no packet is forgotten.
+ */
+static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr)
+{
+	struct sw_src_key key = {};
+	struct sw_rate_val *v, nv;
+	__u64 now, interval, tau, tat;
+	struct sw_clock *c;
+	__u32 burst;
+
+	c = clock_get();
+	if (!c)
+		return false;
+	now = c->mono_ns;
+	src_key(cfg, family, saddr, &key);
+	interval = cfg->rate_interval_ns;
+	tau = cfg->rate_tau_ns;
+	if (!interval) { /* a writer that did not derive them (sw_xdp_cfg_write() does) */
+		interval = NSEC_PER_SEC / cfg->rate_pps;
+		burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_pps;
+		tau = (__u64)(burst - 1) * interval;
+	}
+	v = bpf_map_lookup_elem(&sw_rate, &key);
+	if (!v) {
+		nv.tat_ns = now + interval; /* a new source starts with a full bucket, less this packet */
+		bpf_map_update_elem(&sw_rate, &key, &nv, BPF_NOEXIST);
+		return false;
+	}
+	tat = v->tat_ns;
+	if (tat > now + tau)
+		return true;
+	if (tat < now) {
+		/* The bucket refilled completely: restart from now, unless another CPU moved it meanwhile. */
+		if (__sync_val_compare_and_swap(&v->tat_ns, tat, now + interval) == tat)
+			return false;
+	}
+	__sync_fetch_and_add(&v->tat_ns, interval);
+	return false;
+}
+
+static __always_inline void frag_key(__u32 id, __u8 family, const __u8 *saddr, const __u8 *daddr,
+				     struct sw_frag_key *k)
+{
+	k->id = id;
+	k->family = family;
+	if (family == 4) {
+		__builtin_memcpy(k->saddr, saddr, 4);
+		__builtin_memcpy(k->daddr, daddr, 4);
+	} else {
+		__builtin_memcpy(k->saddr, saddr, 16);
+		__builtin_memcpy(k->daddr, daddr, 16);
+	}
+}
+
+/*
+ * A later fragment of a UDP datagram: if its first fragment was a judged SIP datagram, same fate; otherwise it is
+ * not ours (another service's, or it overtook its first fragment). The last fragment forgets the datagram.
+ */
+static __always_inline int frag_follow(struct xdp_md *ctx, const struct sw_l3 *l3, __u8 family, const __u8 *saddr,
+				       const __u8 *daddr)
+{
+	struct sw_frag_key key = {};
+	struct sw_frag_val *v;
+	__u32 action, counter;
+
+	frag_key(l3->frag_id, family, saddr, daddr, &key);
+	v = bpf_map_lookup_elem(&sw_frag, &key);
+	if (!v)
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+	action = v->action;
+	counter = v->counter;
+	if (l3->frag_last)
+		bpf_map_delete_elem(&sw_frag, &key);
+	return finish(ctx, action, counter);
+}
+
+/*
+ * A first fragment was judged: its later fragments (no UDP header, no port) will share the fate. An LRU update
+ * allocates a node even when the key exists, so a repeated first fragment (a retransmission, or a flood replaying
+ * one) only looks up.
+ */
+static __always_inline void frag_record(const struct sw_l3 *l3, __u8 family, const __u8 *saddr,
+					const __u8 *daddr, const struct fate *f)
+{
+	struct sw_frag_key key = {};
+	struct sw_frag_val val = { .action = f->action, .counter = f->counter }, *old;
+
+	frag_key(l3->frag_id, family, saddr, daddr, &key);
+	old = bpf_map_lookup_elem(&sw_frag, &key);
+	if (old && old->action == val.action && old->counter == val.counter)
+		return;
+	bpf_map_update_elem(&sw_frag, &key, &val, BPF_ANY);
+}
+
+/*
+ * Judge a UDP datagram to a SIP port. The checks that need no map run first, so garbage is dropped without a trie
+ * walk; a packet that fails several checks is counted under the first: malformed, fragment, short, long, not SIP,
+ * blocklist, rate. A keepalive skips the size and SIP checks but not the blocklist or the rate limit.
+ * udp is bounds-checked for its 8 bytes; the payload reads check end themselves.
+ */
+static __always_inline void judge(const struct sw_xdp_cfg *cfg, const struct sw_l3 *l3, __u8 family,
+				  const __u8 *saddr, const struct udphdr *udp, const void *end, struct fate *f)
+{
+	const __u8 *payload = (const __u8 *)(udp + 1);
+	__u32 ulen = bpf_ntohs(udp->len), plen;
+	bool keepalive;
+
+	f->action = XDP_DROP;
+	/* A whole datagram must fit its IP payload; a first fragment's UDP length covers the datagram, not the fragment. */
+	if (l3->malformed || ulen < sizeof(*udp) ||
+	    (l3->frag == PKT_FRAG_NONE ? ulen > l3->l4_len : ulen < l3->l4_len)) {
+		f->counter = SW_XDP_C_DROP_MALFORMED;
+		return;
+	}
+	if (l3->frag == PKT_FRAG_FIRST && !(cfg->flags & SW_XDP_F_ALLOW_FRAGMENTS)) {
+		f->counter = SW_XDP_C_DROP_FRAGMENT;
+		return;
+	}
+	plen = ulen - sizeof(*udp);
+	keepalive = sip_is_keepalive(payload, end, plen);
+	if (!keepalive) {
+		if (plen < cfg->min_payload) {
+			f->counter = SW_XDP_C_DROP_SHORT;
+			return;
+		}
+		if (plen > cfg->max_payload) {
+			f->counter = SW_XDP_C_DROP_LONG;
+			return;
+		}
+		if (!sip_starts_like_sip(payload, end, plen)) {
+			f->counter = SW_XDP_C_DROP_NOT_SIP;
+			return;
+		}
+	}
+	if (block_hit(family, saddr)) {
+		f->counter = SW_XDP_C_DROP_BLOCKLIST;
+		return;
+	}
+	if (cfg->rate_pps && rate_exceeded(cfg, family, saddr)) {
+		f->counter = SW_XDP_C_DROP_RATE;
+		return;
+	}
+	f->action = XDP_REDIRECT;
+	f->counter = keepalive ? SW_XDP_C_KEEPALIVE : SW_XDP_C_REDIRECT;
+}
+
+/*
+ * IPv6 is parsed by a global (non-static, noinline) function: the verifier checks it once, on its own, and the
+ * caller sees its results as unknown values. Inlined, each combination of extension headers would be a separate
+ * path through everything after it, and the verifier gave up at a million instructions. The price is one call on
+ * IPv6 packets; IPv4 (options are one variable offset, not a path each) stays inline.
+ */
+__attribute__((noinline)) int sw_parse_ip6(struct xdp_md *ctx, struct sw_l3 *l3)
+{
+	if (!l3)
+		return PARSE_OTHER;
+	return parse_ipv6((void *)(long)ctx->data, (void *)(long)ctx->data_end, l3);
+}
+
+SEC("xdp")
+int sw_xdp_filter(struct xdp_md *ctx)
+{
+	const void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	const __u8 *ip, *saddr, *daddr;
+	const struct sw_xdp_cfg *cfg;
+	const struct udphdr *udp;
+	struct sw_l3 l3 = {};
+	enum parse_result pr;
+	__u32 off, l4off;
+	struct fate f;
+	__be16 proto;
+	__u8 family;
+
+	if (parse_eth(data, end, &off, &proto))
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+	l3.l3off = off;
+	ip = data + off;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		family = 4;
+		pr = parse_ipv4(data, end, &l3); /* on PARSE_UDP/LATER_FRAG the 20-byte header was checked */
+		saddr = ip + offsetof(struct iphdr, saddr);
+		daddr = ip + offsetof(struct iphdr, daddr);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		family = 6;
+		pr = sw_parse_ip6(ctx, &l3);
+		/* The callee's bounds checks are invisible here: check the fixed header again. */
+		if ((const void *)(ip + sizeof(struct ipv6hdr)) > end)
+			pr = PARSE_OTHER;
+		saddr = ip + offsetof(struct ipv6hdr, saddr);
+		daddr = ip + offsetof(struct ipv6hdr, daddr);
+	} else {
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+	}
+	if (pr == PARSE_LATER_FRAG)
+		return frag_follow(ctx, &l3, family, saddr, daddr);
+	if (pr != PARSE_UDP)
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+
+	l4off = l3.l4off;
+	if (l4off > SW_L4_OFF_MAX)
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+	udp = data + l4off;
+	if ((const void *)(udp + 1) > end)
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+	cfg = cfg_get();
+	if (!port_is_sip(cfg, bpf_ntohs(udp->dest)))
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+
+	judge(cfg, &l3, family, saddr, udp, end, &f);
+	if (l3.frag == PKT_FRAG_FIRST)
+		frag_record(&l3, family, saddr, daddr, &f);
+	return finish(ctx, f.action, f.counter);
+}
+
+/* The kernel wants a license string; GPL-compatible so every helper is usable. The source is BSD-3-Clause. */
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

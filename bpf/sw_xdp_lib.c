@@ -1,0 +1,842 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * libswxdp: load, attach, pin, adopt and edit the XDP prefilter's maps (contract in sw_xdp_lib.h). The program is
+ * the one embedded by the skeleton (sw_xdp.skel.h), so a binary never looks for a .o at run time.
+ * Errors: 0 or -errno, `err = -errno` right after the failed call, one cleanup path per function.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "policy.h"
+#include "sw_xdp.skel.h"
+#include "sw_xdp_lib.h"
+
+#define BPFFS_DEFAULT "/sys/fs/bpf"
+
+/* The maps pinned under the pin root, by name; xsks_map is per interface and never pinned. */
+static const char *const shared_maps[] = {
+	SW_XDP_MAP_CFG, SW_XDP_MAP_STATS, SW_XDP_MAP_BLOCK4, SW_XDP_MAP_BLOCK6, SW_XDP_MAP_RATE, SW_XDP_MAP_FRAG,
+};
+#define NSHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
+
+/* Their layouts, in shared_maps[] order: a pin of another layout (another sipwall version) is refused, not read. */
+static const struct {
+	uint32_t type, key_size, value_size;
+} shared_layout[NSHARED] = {
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_xdp_cfg) },
+	{ BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t), sizeof(uint64_t) },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key4), sizeof(struct sw_block_val) },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key6), sizeof(struct sw_block_val) },
+	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_src_key), sizeof(struct sw_rate_val) },
+	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_frag_key), sizeof(struct sw_frag_val) },
+};
+
+/* 0 when fd is shared map number i as this build lays it out; -EPROTO when not (reading it would overrun). */
+static int map_layout_check(int fd, size_t i)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != shared_layout[i].type || info.key_size != shared_layout[i].key_size ||
+	    info.value_size != shared_layout[i].value_size)
+		return -EPROTO;
+	return 0;
+}
+
+static const char *const mode_names[] = {
+	[SW_XDP_MODE_AUTO] = "auto",
+	[SW_XDP_MODE_NATIVE] = "native",
+	[SW_XDP_MODE_SKB] = "skb",
+	[SW_XDP_MODE_HW] = "hw",
+};
+
+const char *sw_xdp_mode_name(enum sw_xdp_mode mode)
+{
+	return (unsigned int)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : "?";
+}
+
+int sw_xdp_mode_parse(const char *s, enum sw_xdp_mode *mode)
+{
+	for (unsigned int i = 0; i <= SW_XDP_MODE_SKB; i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static enum xdp_attach_mode to_libxdp_mode(enum sw_xdp_mode m)
+{
+	switch (m) {
+	case SW_XDP_MODE_NATIVE:
+		return XDP_MODE_NATIVE;
+	case SW_XDP_MODE_SKB:
+		return XDP_MODE_SKB;
+	case SW_XDP_MODE_HW:
+		return XDP_MODE_HW;
+	default:
+		return XDP_MODE_UNSPEC;
+	}
+}
+
+static enum sw_xdp_mode from_libxdp_mode(enum xdp_attach_mode m)
+{
+	switch (m) {
+	case XDP_MODE_NATIVE:
+		return SW_XDP_MODE_NATIVE;
+	case XDP_MODE_SKB:
+		return SW_XDP_MODE_SKB;
+	case XDP_MODE_HW:
+		return SW_XDP_MODE_HW;
+	default:
+		return SW_XDP_MODE_AUTO;
+	}
+}
+
+const char *sw_xdp_pin_root(void)
+{
+	const char *env = getenv(SW_XDP_PIN_ROOT_ENV);
+
+	return env && *env ? env : SW_XDP_PIN_ROOT;
+}
+
+static int pin_path(char *buf, size_t len, const char *root, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", root, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+int sw_xdp_pin_root_prepare(const char *pin_root)
+{
+	char parent[PATH_MAX];
+	char *slash;
+
+	if (is_bpffs(pin_root))
+		return 0;
+	if (strlen(pin_root) >= sizeof(parent))
+		return -ENAMETOOLONG;
+	strcpy(parent, pin_root);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return -EINVAL;
+	*slash = '\0';
+	if (!is_bpffs(parent)) {
+		if (strcmp(parent, BPFFS_DEFAULT))
+			return -ENOTSUP;
+		if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700"))
+			return -errno;
+	}
+	if (mkdir(pin_root, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Program and map ids of a loaded program. *map_ids is malloc'ed; the caller frees it. */
+static int prog_map_ids(int prog_fd, uint32_t **map_ids, uint32_t *n)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+	uint32_t *ids;
+	int err;
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	ids = calloc(info.nr_map_ids ? info.nr_map_ids : 1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	*n = info.nr_map_ids;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = *n;
+	info.map_ids = (uintptr_t)ids;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len)) {
+		err = -errno;
+		free(ids);
+		return err;
+	}
+	*n = info.nr_map_ids < *n ? info.nr_map_ids : *n;
+	*map_ids = ids;
+	return 0;
+}
+
+static int map_id_of(int fd, uint32_t *id, char *name, size_t name_len)
+{
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	if (name)
+		snprintf(name, name_len, "%s", info.name);
+	return 0;
+}
+
+/* Does program prog_id use the map pinned at root/sw_stats? */
+static bool prog_uses_pins(uint32_t prog_id, const char *root)
+{
+	uint32_t *ids = NULL, n = 0, pinned_id = 0;
+	char path[PATH_MAX];
+	int prog_fd = -1, map_fd = -1;
+	bool found = false;
+
+	if (pin_path(path, sizeof(path), root, SW_XDP_MAP_STATS))
+		return false;
+	map_fd = bpf_obj_get(path);
+	prog_fd = bpf_prog_get_fd_by_id(prog_id);
+	if (map_fd < 0 || prog_fd < 0 || map_id_of(map_fd, &pinned_id, NULL, 0) || prog_map_ids(prog_fd, &ids, &n))
+		goto out;
+	for (uint32_t i = 0; i < n && !found; i++)
+		found = ids[i] == pinned_id;
+out:
+	free(ids);
+	if (map_fd >= 0)
+		close(map_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	return found;
+}
+
+/* The program of ours attached to mp: the legacy main program, or a component behind libxdp's dispatcher. */
+static struct xdp_program *find_ours(struct xdp_multiprog *mp)
+{
+	struct xdp_program *p = xdp_multiprog__main_prog(mp);
+
+	if (p && !strcmp(xdp_program__name(p), SW_XDP_PROG_NAME))
+		return p;
+	if (xdp_multiprog__is_legacy(mp))
+		return NULL;
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp))
+		if (!strcmp(xdp_program__name(p), SW_XDP_PROG_NAME))
+			return p;
+	return NULL;
+}
+
+int sw_xdp_query(int ifindex, const char *pin_root, struct sw_xdp_iface *out)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	long err;
+
+	memset(out, 0, sizeof(*out));
+	out->ifindex = ifindex;
+	if (!if_indextoname(ifindex, out->name))
+		return -ENODEV;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = libxdp_get_error(mp);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return (int)err;
+	out->mode = from_libxdp_mode(xdp_multiprog__attach_mode(mp));
+	p = find_ours(mp);
+	if (!p)
+		p = xdp_multiprog__main_prog(mp);
+	if (!p)
+		p = xdp_multiprog__hw_prog(mp);
+	if (p) {
+		out->prog_id = xdp_program__id(p);
+		snprintf(out->prog_name, sizeof(out->prog_name), "%s", xdp_program__name(p));
+		out->ours = !strcmp(out->prog_name, SW_XDP_PROG_NAME);
+		out->shared_maps = out->ours && pin_root && prog_uses_pins(out->prog_id, pin_root);
+	}
+	xdp_multiprog__close(mp);
+	return 0;
+}
+
+void sw_xdp_cfg_defaults(struct sw_xdp_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flags = SW_XDP_F_ALLOW_FRAGMENTS;
+	cfg->min_payload = SW_XDP_DEFAULT_MIN_PAYLOAD;
+	cfg->max_payload = SW_XDP_DEFAULT_MAX_PAYLOAD;
+	cfg->rate_v4_prefix = SW_XDP_DEFAULT_V4_PREFIX;
+	cfg->rate_v6_prefix = SW_XDP_DEFAULT_V6_PREFIX;
+	sw_xdp_cfg_port_set(cfg, SW_XDP_DEFAULT_PORT, true);
+}
+
+void sw_xdp_cfg_port_set(struct sw_xdp_cfg *cfg, uint16_t port, bool on)
+{
+	uint64_t bit = 1ULL << (port & 63);
+	bool was = cfg->sip_ports[port >> 6] & bit;
+
+	if (on && !was) {
+		cfg->sip_ports[port >> 6] |= bit;
+		cfg->nports++;
+	} else if (!on && was) {
+		cfg->sip_ports[port >> 6] &= ~bit;
+		cfg->nports--;
+	}
+}
+
+bool sw_xdp_cfg_port_test(const struct sw_xdp_cfg *cfg, uint16_t port)
+{
+	return (cfg->sip_ports[port >> 6] >> (port & 63)) & 1;
+}
+
+void sw_xdp_cfg_from_policy(struct sw_xdp_cfg *cfg, const struct sw_policy *p)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (uint32_t i = 0; i < p->nsip_ports && i < SW_MAX_SIP_PORTS; i++)
+		sw_xdp_cfg_port_set(cfg, p->sip_ports[i], true);
+	cfg->flags = p->xdp_allow_fragments ? SW_XDP_F_ALLOW_FRAGMENTS : 0;
+	cfg->min_payload = p->xdp_min_payload;
+	cfg->max_payload = p->xdp_max_payload;
+	cfg->rate_pps = p->xdp_rate_pps;
+	cfg->rate_burst = p->xdp_rate_burst;
+	cfg->rate_v4_prefix = p->xdp_rate_v4_prefix > 32 ? 32 : p->xdp_rate_v4_prefix;
+	cfg->rate_v6_prefix = p->xdp_rate_v6_prefix > 128 ? 128 : p->xdp_rate_v6_prefix;
+}
+
+int sw_xdp_cfg_validate(const struct sw_xdp_cfg *cfg)
+{
+	if (cfg->rate_v4_prefix > 32 || cfg->rate_v6_prefix > 128 || cfg->min_payload > cfg->max_payload ||
+	    cfg->rate_pps > 1000000000u || (cfg->flags & ~SW_XDP_F_ALLOW_FRAGMENTS))
+		return -EINVAL;
+	return 0;
+}
+
+int sw_xdp_cfg_read(int cfg_fd, struct sw_xdp_cfg *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(cfg_fd, &zero, cfg) ? -errno : 0;
+}
+
+int sw_xdp_cfg_write(int cfg_fd, struct sw_xdp_cfg *cfg)
+{
+	struct sw_xdp_cfg *old;
+	uint32_t zero = 0;
+	int err;
+
+	if (sw_xdp_cfg_validate(cfg))
+		return -EINVAL;
+	old = malloc(sizeof(*old));
+	if (!old)
+		return -ENOMEM;
+	if (cfg->rate_pps) {
+		uint32_t burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_pps;
+
+		cfg->rate_interval_ns = 1000000000ULL / cfg->rate_pps;
+		cfg->rate_tau_ns = (uint64_t)(burst - 1) * cfg->rate_interval_ns;
+	} else {
+		cfg->rate_interval_ns = 0;
+		cfg->rate_tau_ns = 0;
+	}
+	err = sw_xdp_cfg_read(cfg_fd, old);
+	if (!err) {
+		cfg->generation = old->generation + 1 ? old->generation + 1 : 1;
+		if (bpf_map_update_elem(cfg_fd, &zero, cfg, BPF_ANY))
+			err = -errno;
+	}
+	free(old);
+	return err;
+}
+
+/* Point every shared map of obj at its pin: libbpf reuses an existing pin at load, or pins the new map. */
+static int set_pin_paths(struct bpf_object *obj, const char *root)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	for (size_t i = 0; i < NSHARED; i++) {
+		map = bpf_object__find_map_by_name(obj, shared_maps[i]);
+		if (!map)
+			return -ENOENT;
+		err = pin_path(path, sizeof(path), root, shared_maps[i]);
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* After a load: write the configuration given, or the defaults into a map nobody configured yet. */
+static int cfg_apply(int cfg_fd, const struct sw_xdp_cfg *given)
+{
+	struct sw_xdp_cfg *c = malloc(sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	err = sw_xdp_cfg_read(cfg_fd, c);
+	if (!err && (given || !c->generation)) {
+		if (given)
+			*c = *given;
+		else
+			sw_xdp_cfg_defaults(c);
+		err = sw_xdp_cfg_write(cfg_fd, c);
+	}
+	free(c);
+	return err;
+}
+
+int sw_xdp_attach(int ifindex, const struct sw_xdp_attach_opts *opts, struct sw_xdp_iface *out)
+{
+	const char *root = opts->pin_root ? opts->pin_root : sw_xdp_pin_root();
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .prog_name = SW_XDP_PROG_NAME);
+	enum xdp_attach_mode mode = to_libxdp_mode(opts->mode);
+	struct xdp_program *xp = NULL;
+	struct sw_xdp_iface cur;
+	struct sw_xdp *skel;
+	int err;
+
+	if (opts->cfg && sw_xdp_cfg_validate(opts->cfg))
+		return -EINVAL;
+	err = sw_xdp_query(ifindex, NULL, &cur);
+	if (err)
+		return err;
+	if (cur.prog_id)
+		return cur.ours ? -EEXIST : -EBUSY;
+	err = sw_xdp_pin_root_prepare(root);
+	if (err)
+		return err;
+
+	skel = sw_xdp__open();
+	if (!skel)
+		return -errno;
+	err = set_pin_paths(skel->obj, root);
+	if (err)
+		goto out;
+	xopts.obj = skel->obj;
+	xp = xdp_program__create(&xopts);
+	err = (int)libxdp_get_error(xp);
+	if (err) {
+		xp = NULL;
+		goto out;
+	}
+	/*
+	 * libxdp loads the object here (maps reused or pinned), then attaches: behind its dispatcher, or alone where
+	 * the kernel fails the dispatcher's checks. Until cfg_apply() below the program runs on its built-in defaults
+	 * (a fresh map has generation 0): microseconds, and the defaults are the policy's.
+	 */
+	err = xdp_program__attach(xp, ifindex, mode, 0);
+	if (err)
+		goto out;
+	err = cfg_apply(bpf_map__fd(skel->maps.sw_cfg), opts->cfg);
+	if (err) {
+		xdp_program__detach(xp, ifindex, mode, 0);
+		goto out;
+	}
+	if (out)
+		err = sw_xdp_query(ifindex, root, out);
+out:
+	xdp_program__close(xp); /* created from our object: leaves the object to sw_xdp__destroy() */
+	sw_xdp__destroy(skel);
+	return err;
+}
+
+int sw_xdp_detach(int ifindex)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	char name[IF_NAMESIZE];
+	int err;
+
+	if (!if_indextoname(ifindex, name))
+		return -ENODEV;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	err = (int)libxdp_get_error(mp);
+	if (err)
+		return err;
+	p = find_ours(mp);
+	if (!p)
+		err = -EBUSY;
+	else if (xdp_multiprog__is_legacy(mp))
+		err = xdp_multiprog__detach(mp);
+	else
+		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+/* Copy every entry of one map into another with the same layout (blocklist migration). */
+static int map_copy(int from, int to, size_t key_size, size_t value_size)
+{
+	void *key = calloc(1, key_size), *next = calloc(1, key_size), *val = calloc(1, value_size);
+	int err = (key && next && val) ? 0 : -ENOMEM;
+	void *prev = NULL;
+
+	while (!err && !bpf_map_get_next_key(from, prev, next)) {
+		if (!bpf_map_lookup_elem(from, next, val) && bpf_map_update_elem(to, next, val, BPF_ANY))
+			err = -errno;
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+	if (!err && errno != ENOENT)
+		err = -errno;
+	free(key);
+	free(next);
+	free(val);
+	return err;
+}
+
+/* Carry what must survive from the map pinned before (old_fd) into the adopted one (new_fd). */
+static int adopt_carry(const char *name, int old_fd, int new_fd)
+{
+	struct sw_xdp_cfg *c;
+	int err;
+
+	if (!strcmp(name, SW_XDP_MAP_BLOCK4))
+		return map_copy(old_fd, new_fd, sizeof(struct sw_block_key4), sizeof(struct sw_block_val));
+	if (!strcmp(name, SW_XDP_MAP_BLOCK6))
+		return map_copy(old_fd, new_fd, sizeof(struct sw_block_key6), sizeof(struct sw_block_val));
+	if (strcmp(name, SW_XDP_MAP_CFG))
+		return 0; /* counters, buckets and fragments start afresh */
+	c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = sw_xdp_cfg_read(old_fd, c);
+	if (!err && c->generation)
+		err = sw_xdp_cfg_write(new_fd, c);
+	free(c);
+	return err;
+}
+
+/*
+ * Pin shared map number i of the adopted program as root/name, carrying over and replacing a pin of another map.
+ * A pin of another layout (an older sipwall) is replaced without carrying anything.
+ */
+static int adopt_map(int fd, uint32_t id, size_t i, const char *root)
+{
+	const char *name = shared_maps[i];
+	char path[PATH_MAX];
+	uint32_t old_id = 0;
+	int old_fd, err;
+
+	err = map_layout_check(fd, i);
+	if (!err)
+		err = pin_path(path, sizeof(path), root, name);
+	if (err)
+		return err;
+	old_fd = bpf_obj_get(path);
+	if (old_fd >= 0) {
+		err = map_id_of(old_fd, &old_id, NULL, 0);
+		if (!err && old_id != id && !map_layout_check(old_fd, i))
+			err = adopt_carry(name, old_fd, fd);
+		close(old_fd);
+		if (err || old_id == id)
+			return err;
+		if (unlink(path))
+			return -errno;
+	}
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg)
+{
+	const char *root = pin_root ? pin_root : sw_xdp_pin_root();
+	uint32_t *ids = NULL, n = 0, id = 0;
+	struct sw_xdp_iface cur;
+	struct sw_xdp_cfg *c = NULL;
+	char name[BPF_OBJ_NAME_LEN];
+	int prog_fd = -1, fd, cfg_fd = -1, err;
+
+	err = sw_xdp_query(ifindex, NULL, &cur);
+	if (!err && !cur.ours)
+		err = -ENOENT;
+	if (!err)
+		err = sw_xdp_pin_root_prepare(root);
+	if (err)
+		return err;
+	prog_fd = bpf_prog_get_fd_by_id(cur.prog_id);
+	if (prog_fd < 0)
+		return -errno;
+	err = prog_map_ids(prog_fd, &ids, &n);
+	for (uint32_t i = 0; !err && i < n; i++) {
+		fd = bpf_map_get_fd_by_id(ids[i]);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		err = map_id_of(fd, &id, name, sizeof(name));
+		for (size_t j = 0; !err && j < NSHARED; j++)
+			if (!strcmp(name, shared_maps[j]))
+				err = adopt_map(fd, id, j, root);
+		if (!err && !strcmp(name, SW_XDP_MAP_CFG) && cfg_fd < 0)
+			cfg_fd = dup(fd);
+		close(fd);
+	}
+	if (!err && cfg && cfg_fd >= 0) {
+		c = malloc(sizeof(*c));
+		err = c ? 0 : -ENOMEM;
+		if (c) {
+			*c = *cfg;
+			err = sw_xdp_cfg_write(cfg_fd, c);
+		}
+	}
+	free(c);
+	free(ids);
+	if (cfg_fd >= 0)
+		close(cfg_fd);
+	close(prog_fd);
+	return err;
+}
+
+void sw_xdp_maps_close(struct sw_xdp_maps *m)
+{
+	int *fds[] = { &m->cfg, &m->stats, &m->block4, &m->block6, &m->rate, &m->frag };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] > 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int sw_xdp_maps_open(const char *pin_root, struct sw_xdp_maps *m)
+{
+	const char *root = pin_root ? pin_root : sw_xdp_pin_root();
+	int *fds[] = { &m->cfg, &m->stats, &m->block4, &m->block6, &m->rate, &m->frag };
+	char path[PATH_MAX];
+	int err = 0;
+
+	_Static_assert(sizeof(fds) / sizeof(fds[0]) == NSHARED, "one fd per shared map, in shared_maps[] order");
+	for (size_t i = 0; i < NSHARED; i++)
+		*fds[i] = -1;
+	for (size_t i = 0; !err && i < NSHARED; i++) {
+		err = pin_path(path, sizeof(path), root, shared_maps[i]);
+		if (!err) {
+			*fds[i] = bpf_obj_get(path);
+			err = *fds[i] < 0 ? -errno : map_layout_check(*fds[i], i);
+		}
+	}
+	if (err)
+		sw_xdp_maps_close(m);
+	return err;
+}
+
+int sw_xdp_counters_read(int stats_fd, uint64_t out[SW_XDP_C_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals)); /* per-CPU values of 8 bytes: no padding between CPUs */
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; !err && k < SW_XDP_C_MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(stats_fd, &k, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return err;
+}
+
+uint64_t sw_xdp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void prefix_mask(struct sw_prefix *p)
+{
+	unsigned int bytes = p->family == 4 ? 4 : 16;
+
+	for (unsigned int i = 0; i < bytes; i++) {
+		int keep = (int)p->len - 8 * (int)i;
+
+		if (keep <= 0)
+			p->addr[i] = 0;
+		else if (keep < 8)
+			p->addr[i] &= (uint8_t)(0xff << (8 - keep));
+	}
+}
+
+int sw_prefix_parse(const char *s, struct sw_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long len;
+	char *end;
+
+	memset(p, 0, sizeof(*p));
+	if (alen == 0 || alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, p->addr) == 1)
+		p->family = 4;
+	else if (inet_pton(AF_INET6, buf, p->addr) == 1)
+		p->family = 6;
+	else
+		return -EINVAL;
+	p->len = p->family == 4 ? 32 : 128;
+	if (slash) {
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || slash[1] == '-' || slash[1] == '+' || len > p->len)
+			return -EINVAL;
+		p->len = (uint8_t)len;
+	}
+	prefix_mask(p);
+	return 0;
+}
+
+void sw_prefix_format(const struct sw_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, "%s/%u", a, p->len);
+}
+
+/* The LPM trie key for p in buf (struct sw_block_key4 or 6); returns the map fd to use. */
+static int block_key(const struct sw_xdp_maps *m, const struct sw_prefix *p, void *buf)
+{
+	if (p->family == 4) {
+		struct sw_block_key4 *k = buf;
+
+		k->prefixlen = p->len;
+		memcpy(k->addr, p->addr, 4);
+		return m->block4;
+	}
+	struct sw_block_key6 *k = buf;
+
+	k->prefixlen = p->len;
+	memcpy(k->addr, p->addr, 16);
+	return m->block6;
+}
+
+int sw_block_add(const struct sw_xdp_maps *m, const struct sw_prefix *p, uint64_t ttl_s, const char *reason)
+{
+	struct sw_block_val v = {};
+	struct sw_block_key6 key = {}; /* large enough for either key */
+	int fd = block_key(m, p, &key);
+
+	v.created_ns = sw_xdp_now_ns();
+	v.expires_ns = ttl_s ? v.created_ns + ttl_s * 1000000000ULL : 0;
+	v.prefixlen = p->len;
+	if (reason)
+		snprintf(v.reason, sizeof(v.reason), "%s", reason);
+	return bpf_map_update_elem(fd, &key, &v, BPF_ANY) ? -errno : 0;
+}
+
+int sw_block_del(const struct sw_xdp_maps *m, const struct sw_prefix *p)
+{
+	struct sw_block_key6 key = {};
+	int fd = block_key(m, p, &key);
+
+	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+}
+
+bool sw_block_expired(const struct sw_block_val *v, uint64_t now_ns)
+{
+	return v->expires_ns && v->expires_ns <= now_ns;
+}
+
+/* Walk one trie. LPM tries support get_next_key; entries added or deleted meanwhile may be seen or not. */
+static int block_walk(int fd, uint8_t family, sw_block_fn fn, void *arg)
+{
+	size_t ksz = family == 4 ? sizeof(struct sw_block_key4) : sizeof(struct sw_block_key6);
+	struct sw_block_key6 key, next; /* large enough for either key */
+	struct sw_block_val v;
+	struct sw_prefix p;
+	void *prev = NULL;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
+		memcpy(&key, &next, ksz);
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue; /* deleted meanwhile */
+		memset(&p, 0, sizeof(p));
+		p.family = family;
+		p.len = (uint8_t)key.prefixlen;
+		memcpy(p.addr, key.addr, family == 4 ? 4 : 16);
+		err = fn(&p, &v, arg);
+	}
+	if (!err && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int sw_block_foreach(const struct sw_xdp_maps *m, sw_block_fn fn, void *arg)
+{
+	int err = block_walk(m->block4, 4, fn, arg);
+
+	return err ? err : block_walk(m->block6, 6, fn, arg);
+}
+
+struct gc_state {
+	uint64_t now;
+	struct sw_prefix *dead;
+	size_t n, cap;
+};
+
+static int gc_collect(const struct sw_prefix *p, const struct sw_block_val *v, void *arg)
+{
+	struct gc_state *st = arg;
+	struct sw_prefix *d;
+
+	if (!sw_block_expired(v, st->now))
+		return 0;
+	if (st->n == st->cap) {
+		st->cap = st->cap ? 2 * st->cap : 64;
+		d = realloc(st->dead, st->cap * sizeof(*d));
+		if (!d)
+			return -ENOMEM;
+		st->dead = d;
+	}
+	st->dead[st->n++] = *p;
+	return 0;
+}
+
+int sw_block_gc(const struct sw_xdp_maps *m, unsigned int *deleted)
+{
+	struct gc_state st = { .now = sw_xdp_now_ns() };
+	unsigned int n = 0;
+	int err;
+
+	/* Collect first, delete after: deleting while walking with get_next_key may skip entries. */
+	err = sw_block_foreach(m, gc_collect, &st);
+	for (size_t i = 0; !err && i < st.n; i++) {
+		err = sw_block_del(m, &st.dead[i]);
+		if (err == -ENOENT)
+			err = 0;
+		else if (!err)
+			n++;
+	}
+	free(st.dead);
+	if (deleted)
+		*deleted = n;
+	return err;
+}

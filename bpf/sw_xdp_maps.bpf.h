@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The prefilter's maps, BPF side only: one definition each, with its purpose. Names, keys and values come from
+ * include/sipwall/xdp_abi.h, which user space includes too. No map carries a pinning attribute: DPDK loads this
+ * object with libbpf's defaults, which would pin in /sys/fs/bpf itself; pinning under SW_XDP_PIN_ROOT is done by
+ * whoever loads or adopts the program (bpf/sw_xdp_lib.c).
+ */
+#ifndef SW_XDP_MAPS_BPF_H
+#define SW_XDP_MAPS_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sipwall/xdp_abi.h"
+
+/* rx queue index -> AF_XDP socket. DPDK's net_af_xdp finds it by this exact name and fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, SW_XDP_XSKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks_map SEC(".maps");
+
+/* The configuration, one element; see struct sw_xdp_cfg. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_xdp_cfg);
+} sw_cfg SEC(".maps");
+
+/* Packets per fate (enum sw_xdp_counter), per CPU: no atomics on the hot path; readers sum over CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SW_XDP_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} sw_stats SEC(".maps");
+
+/* Blocked IPv4 sources by prefix. BPF_F_NO_PREALLOC is mandatory for LPM tries. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SW_XDP_BLOCK_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sw_block_key4);
+	__type(value, struct sw_block_val);
+} sw_block4 SEC(".maps");
+
+/* Blocked IPv6 sources by prefix. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SW_XDP_BLOCK_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sw_block_key6);
+	__type(value, struct sw_block_val);
+} sw_block6 SEC(".maps");
+
+/* Token buckets per source prefix; a flood of new sources evicts the least recently seen, it cannot fill the map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_XDP_RATE_MAX);
+	__type(key, struct sw_src_key);
+	__type(value, struct sw_rate_val);
+} sw_rate SEC(".maps");
+
+/* The fate of each fragmented SIP datagram's first fragment, applied to its later fragments (which carry no ports). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SW_XDP_FRAG_MAX);
+	__type(key, struct sw_frag_key);
+	__type(value, struct sw_frag_val);
+} sw_frag SEC(".maps");
+
+/*
+ * A per-CPU clock cache, refreshed when jiffies move: bpf_ktime_get_ns() and _boot_ns() read the clocksource and
+ * cost some 30-40 ns each in a VM, bpf_jiffies64() a load. Times read from here are up to one tick (1/HZ) old.
+ */
+struct sw_clock {
+	__u64 jiffies;
+	__u64 mono_ns; /* CLOCK_MONOTONIC at the last refresh: the rate limiter's clock */
+	__u64 boot_ns; /* CLOCK_BOOTTIME at the last refresh: the blocklist's clock */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_clock);
+} sw_clock SEC(".maps");
+
+#endif

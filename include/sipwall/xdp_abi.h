@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The XDP prefilter's ABI: map names, pin root, key and value layouts and the counter table, shared by the BPF
+ * program (bpf/sw_xdp.bpf.c), the dataplane and sipwallctl. Types and constants only: no map definitions (those are
+ * BPF-only, bpf/sw_xdp_maps.bpf.h) and no libbpf. Every layout that crosses the kernel/user boundary is asserted.
+ *
+ * Byte order: configuration fields are host order (both sides run on the same host); addresses in map keys are
+ * network order, as on the wire (an LPM trie compares key bytes most significant first).
+ * Clock: every *_ns field is CLOCK_BOOTTIME, bpf_ktime_get_boot_ns() in the program, so a TTL keeps counting across
+ * suspend and the CLI computes expiries with clock_gettime(CLOCK_BOOTTIME).
+ */
+#ifndef SIPWALL_XDP_ABI_H
+#define SIPWALL_XDP_ABI_H
+
+#include <linux/types.h>
+
+/* Where the shared maps are pinned, one file per map named after it. SW_XDP_PIN_ROOT_ENV overrides it (tests). */
+#define SW_XDP_PIN_ROOT "/sys/fs/bpf/sipwall"
+#define SW_XDP_PIN_ROOT_ENV "SIPWALL_PIN_ROOT"
+
+/* The program's function name, as bpftool and `sipwallctl xdp status` show it (kernel keeps 15 characters). */
+#define SW_XDP_PROG_NAME "sw_xdp_filter"
+
+/* Map names: at most 15 characters (BPF_OBJ_NAME_LEN - 1). xsks_map is the name DPDK's net_af_xdp looks up. */
+#define SW_XDP_MAP_XSKS "xsks_map"     /* XSKMAP, rx queue index -> AF_XDP socket (filled by DPDK); not pinned */
+#define SW_XDP_MAP_CFG "sw_cfg"        /* ARRAY[1] of struct sw_xdp_cfg */
+#define SW_XDP_MAP_STATS "sw_stats"    /* PERCPU_ARRAY[SW_XDP_C_MAX] of __u64 packets */
+#define SW_XDP_MAP_BLOCK4 "sw_block4"  /* LPM_TRIE struct sw_block_key4 -> struct sw_block_val */
+#define SW_XDP_MAP_BLOCK6 "sw_block6"  /* LPM_TRIE struct sw_block_key6 -> struct sw_block_val */
+#define SW_XDP_MAP_RATE "sw_rate"      /* LRU_HASH struct sw_src_key -> struct sw_rate_val */
+#define SW_XDP_MAP_FRAG "sw_frag"      /* LRU_HASH struct sw_frag_key -> struct sw_frag_val */
+
+#define SW_XDP_XSKS_MAX 256     /* rx queues */
+#define SW_XDP_BLOCK_MAX 65536  /* entries per address family */
+#define SW_XDP_RATE_MAX 65536   /* sources (or source prefixes) tracked; least recently seen evicted */
+#define SW_XDP_FRAG_MAX 8192    /* fragmented datagrams in flight */
+
+/*
+ * Counters, one per fate, exclusive: every packet the program sees bumps exactly one, so their sum is the number of
+ * packets. X(enum suffix, name printed by the CLI and the dataplane, meaning).
+ */
+#define SW_XDP_COUNTERS(X)                                                                                            \
+	X(PASS_OTHER, "pass_other", "not UDP to a SIP port (ARP, ICMP, management, other services, unparsable)")      \
+	X(REDIRECT, "redirect", "SIP handed to the AF_XDP socket of its rx queue")                                     \
+	X(PASS_NO_SOCKET, "pass_no_socket", "SIP with no AF_XDP socket on its rx queue: given to the kernel")        \
+	X(KEEPALIVE, "keepalive", "CRLF keepalive (RFC 5626 3.5.1), sent on like SIP")                                 \
+	X(DROP_BLOCKLIST, "drop_blocklist", "source in the blocklist")                                                 \
+	X(DROP_RATE, "drop_rate", "source or source prefix over its packet rate")                                      \
+	X(DROP_SHORT, "drop_short", "UDP payload shorter than min_payload")                                            \
+	X(DROP_LONG, "drop_long", "UDP payload longer than max_payload")                                               \
+	X(DROP_NOT_SIP, "drop_not_sip", "payload does not start with a method token and SP, or SIP/2.0 SP")            \
+	X(DROP_FRAGMENT, "drop_fragment", "IP fragment of a SIP datagram while fragments are not allowed")            \
+	X(DROP_MALFORMED, "drop_malformed", "IP or UDP lengths disagree with the frame")
+
+#define SW_XDP_COUNTER_ENUM(id, name, help) SW_XDP_C_##id,
+enum sw_xdp_counter { SW_XDP_COUNTERS(SW_XDP_COUNTER_ENUM) SW_XDP_C_MAX };
+#undef SW_XDP_COUNTER_ENUM
+
+#ifndef __bpf__
+/* Counter names and meanings indexed by enum sw_xdp_counter. */
+#define SW_XDP_COUNTER_NAME(id, name, help) [SW_XDP_C_##id] = name,
+#define SW_XDP_COUNTER_HELP(id, name, help) [SW_XDP_C_##id] = help,
+static const char *const sw_xdp_counter_names[SW_XDP_C_MAX] = { SW_XDP_COUNTERS(SW_XDP_COUNTER_NAME) };
+static const char *const sw_xdp_counter_help[SW_XDP_C_MAX] = { SW_XDP_COUNTERS(SW_XDP_COUNTER_HELP) };
+#undef SW_XDP_COUNTER_NAME
+#undef SW_XDP_COUNTER_HELP
+#endif
+
+/* struct sw_xdp_cfg.flags */
+#define SW_XDP_F_ALLOW_FRAGMENTS (1u << 0) /* fragments of SIP datagrams go on; without it they are dropped */
+
+#define SW_XDP_PORT_WORDS (65536 / 64)
+
+/*
+ * The configuration: sw_cfg[0]. Written by sipwallctl (policy prefilter section) or the dataplane, read by the
+ * program on every packet. A writer fills the whole value and updates it with one bpf_map_update_elem(); the
+ * program may see the old or the new value for a packet in flight, never a mix within one field.
+ * generation == 0 means never written: the program then uses its built-in defaults (SW_XDP_DEFAULT_*), so a program
+ * loaded by DPDK with nobody configuring it still filters port 5060 sensibly.
+ */
+struct sw_xdp_cfg {
+	__u32 generation;   /* bumped by every writer; 0 = unconfigured */
+	__u32 flags;        /* SW_XDP_F_* */
+	__u32 min_payload;  /* bytes of UDP payload; shorter is dropped (CRLF keepalives excepted) */
+	__u32 max_payload;  /* bytes of UDP payload (the whole datagram's, from the UDP header); longer is dropped */
+	__u32 rate_pps;     /* packets per second per source prefix; 0 = no rate limit */
+	__u32 rate_burst;   /* bucket depth in packets; 0 = rate_pps */
+	__u8 rate_v4_prefix; /* source prefix length a bucket covers: 0..32 */
+	__u8 rate_v6_prefix; /* 0..128 */
+	__u16 nports;       /* ports set in sip_ports (informational, for the CLI) */
+	__u32 reserved;
+	/* Derived from rate_pps and rate_burst by sw_xdp_cfg_write(), so the program divides nothing per packet;
+	 * 0 makes the program derive them itself. */
+	__u64 rate_interval_ns; /* 1e9 / rate_pps: what one packet costs */
+	__u64 rate_tau_ns;      /* (burst - 1) * interval: how far ahead of now a bucket may run */
+	__u64 sip_ports[SW_XDP_PORT_WORDS]; /* bitmap by host-order UDP destination port: bit (p & 63) of word p >> 6 */
+};
+_Static_assert(sizeof(struct sw_xdp_cfg) == 48 + 8 * SW_XDP_PORT_WORDS, "sw_xdp_cfg layout is ABI");
+_Static_assert(__builtin_offsetof(struct sw_xdp_cfg, sip_ports) == 48, "sw_xdp_cfg layout is ABI");
+
+#define SW_XDP_DEFAULT_PORT 5060
+#define SW_XDP_DEFAULT_MIN_PAYLOAD 4
+#define SW_XDP_DEFAULT_MAX_PAYLOAD 65507
+#define SW_XDP_DEFAULT_V4_PREFIX 32
+#define SW_XDP_DEFAULT_V6_PREFIX 128
+
+/* Blocklist keys: the kernel's LPM trie key layout (struct bpf_lpm_trie_key): host-order length, network-order bytes. */
+struct sw_block_key4 {
+	__u32 prefixlen; /* 0..32 */
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct sw_block_key4) == 8, "sw_block_key4 layout is ABI");
+
+struct sw_block_key6 {
+	__u32 prefixlen; /* 0..128 */
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sw_block_key6) == 20, "sw_block_key6 layout is ABI");
+
+#define SW_BLOCK_REASON_LEN 32
+
+/*
+ * A blocklist entry. An entry with expires_ns != 0 and expires_ns <= now is treated as absent by the program (and the
+ * longest match behind it is tried instead); `sipwallctl xdp block gc` deletes such entries.
+ */
+struct sw_block_val {
+	__u64 created_ns; /* CLOCK_BOOTTIME when added */
+	__u64 expires_ns; /* CLOCK_BOOTTIME; 0 = never */
+	__u64 hits;       /* packets dropped by this entry; the program adds atomically */
+	__u8 prefixlen;   /* copy of the key's prefix length: lets the program look past an expired entry */
+	__u8 reserved[7];
+	char reason[SW_BLOCK_REASON_LEN]; /* NUL-terminated text */
+};
+_Static_assert(sizeof(struct sw_block_val) == 64, "sw_block_val layout is ABI");
+
+/* Rate limiter key: the source masked to the configured prefix length. family is 4 or 6; v4 uses addr[0..3]. */
+struct sw_src_key {
+	__u8 family;
+	__u8 prefixlen;
+	__u16 reserved;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct sw_src_key) == 20, "sw_src_key layout is ABI");
+
+/*
+ * Token bucket in its one-word form (GCRA, the "virtual scheduling" token bucket): tat_ns is the time at which the
+ * bucket would be full again. A packet conforms when tat_ns - now <= (burst - 1) * interval and then pushes tat_ns by
+ * one interval (1e9 / rate_pps ns). One word, so concurrent CPUs update it with one atomic add.
+ * Clock: bpf_ktime_get_ns() (CLOCK_MONOTONIC), unlike the blocklist: only differences matter here.
+ */
+struct sw_rate_val {
+	__u64 tat_ns;
+};
+_Static_assert(sizeof(struct sw_rate_val) == 8, "sw_rate_val layout is ABI");
+
+/* A fragmented datagram, identified as in RFC 791 / RFC 8200 (source, destination, protocol, identification). */
+struct sw_frag_key {
+	__u32 id;       /* IPv4: the 16-bit Identification, IPv6: the Fragment header's 32 bits (network order) */
+	__u8 family;    /* 4 or 6 */
+	__u8 reserved[3];
+	__u8 saddr[16]; /* network order; IPv4 uses the first 4 bytes */
+	__u8 daddr[16];
+};
+_Static_assert(sizeof(struct sw_frag_key) == 40, "sw_frag_key layout is ABI");
+
+/* What happened to the first fragment: later fragments of the same datagram share its fate. */
+struct sw_frag_val {
+	__u32 action;  /* XDP_DROP, or XDP_REDIRECT for "send on like SIP" */
+	__u32 counter; /* enum sw_xdp_counter a dropped fragment is counted under */
+};
+_Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
+
+#endif
