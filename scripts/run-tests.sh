@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # The README's test command: install what is needed, build with warnings as errors, run every test suite, then the
-# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer. Tests that need root, hugepages or BPF and
-# cannot get them exit 77 and are reported as skipped. Ends with "N passed, N failed, N skipped".
+# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzzer for a bounded time. Tests
+# that need root, hugepages or BPF and cannot get them exit 77 and are reported as skipped. Ends with
+# "N passed, N failed, N skipped".
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -18,19 +19,26 @@ setup() { # setup DIR ARGS...: configure DIR afresh when its options changed, el
 	fi
 }
 
-setup build --buildtype=release --werror -Dtests=enabled
+setup build --buildtype=release --werror -Dtests=enabled -Dfuzz=disabled
 ninja -C build
 status=0
 meson test -C build --print-errorlogs --num-processes 2 || status=1
 
 # Sanitizers: the core, the CLI and their tests (no DPDK: its EAL does not run under ASan here).
 setup build-asan --buildtype=debug --werror -Dtests=enabled -Db_sanitize=address,undefined -Db_lundef=false \
-	-Ddataplane=disabled
+	-Ddataplane=disabled -Dfuzz=disabled
 ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit || status=1
 
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+# Fuzzers (tests/fuzz, docs/fuzzing.md): clang + libFuzzer in their own build directory. Each harness replays its
+# regressions and seeds, then fuzzes for FUZZ_SECONDS (default 60) seconds; any crash or sanitizer report fails.
+(CC=clang && export CC && setup build-fuzz --buildtype=debugoptimized -Dtests=enabled -Dfuzz=enabled -Dbench=false \
+	-Dbpf=disabled)
+ninja -C build-fuzz fuzzers
+meson test -C build-fuzz --no-rebuild --print-errorlogs --num-processes 2 --suite fuzz || status=1
+
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json <<'PY'
 import json, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
