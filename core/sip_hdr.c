@@ -61,7 +61,7 @@ static const struct hdr_name full_names[] = {
 _Static_assert(sizeof(full_names) / sizeof(full_names[0]) == SIP_HDR__COUNT - 1, "one full name per header id");
 
 /* Compact forms, indexed by the lower-case letter. */
-const uint8_t sip_hdr_compact[26] = {
+static const uint8_t sip_hdr_compact[26] = {
 	['a' - 'a'] = SIP_HDR_ACCEPT_CONTACT,
 	['b' - 'a'] = SIP_HDR_REFERRED_BY,
 	['c' - 'a'] = SIP_HDR_CONTENT_TYPE,
@@ -84,28 +84,39 @@ const uint8_t sip_hdr_compact[26] = {
 	['y' - 'a'] = SIP_HDR_IDENTITY,
 };
 
-/* Every known name in a slot of its own under sip_hdr_hash() (checked at load time). */
-struct sip_hdr_slot sip_hdr_slots[SIP_HDR_HSLOTS];
+/* Every known name and compact form in a slot of its own under sip_hdr_hash() (checked at load time). */
+struct sip_hdr_slot sip_hdr_slots[1u << SIP_HDR_HBITS];
+
+static void hdr_slot_add(const char *name, uint32_t len, uint8_t id)
+{
+	char lc[24] = { 0 };
+	uint64_t w0, wl = 0, wm = 0;
+	struct sip_hdr_slot *s;
+
+	if (len > 24)
+		abort();
+	for (uint32_t k = 0; k < len; k++)
+		lc[k] = (char)(name[k] | 0x20);
+	w0 = len >= 8 ? sip_hdr_ld8(lc) : sip_hdr_w0_short(name, len);
+	if (len >= 8)
+		wl = sip_hdr_ld8(lc + len - 8);
+	if (len > 16)
+		wm = sip_hdr_ld8(lc + 8);
+	s = &sip_hdr_slots[sip_hdr_hash(w0, wl, len)];
+	if (s->len)
+		abort(); /* a new name broke the perfect hash: find new shifts for sip_hdr_hash() */
+	*s = (struct sip_hdr_slot){ .w0 = w0, .wm = wm, .wl = wl, .len = (uint8_t)len, .id = id };
+}
 
 __attribute__((constructor)) static void hdr_table_init(void)
 {
-	for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]); i++) {
-		const struct hdr_name *n = &full_names[i];
-		char lc[24] = { 0 };
-		uint64_t w0, wl = 0, wm = 0;
-		struct sip_hdr_slot *s;
+	for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]); i++)
+		hdr_slot_add(full_names[i].name, full_names[i].len, full_names[i].id);
+	for (unsigned c = 0; c < 26; c++) {
+		char letter = (char)('a' + c);
 
-		for (uint32_t k = 0; k < n->len; k++)
-			lc[k] = (char)(n->name[k] | 0x20);
-		w0 = n->len >= 8 ? sip_hdr_ld8(lc) : sip_hdr_w0_short(n->name, n->len);
-		if (n->len >= 8)
-			wl = sip_hdr_ld8(lc + n->len - 8);
-		if (n->len > 16)
-			wm = sip_hdr_ld8(lc + 8);
-		s = &sip_hdr_slots[sip_hdr_hash(w0, wl, n->len)];
-		if (s->len || n->len > 24)
-			abort(); /* a new name broke the perfect hash: find a new SIP_HDR_HMUL */
-		*s = (struct sip_hdr_slot){ .w0 = w0, .wm = wm, .wl = wl, .len = n->len, .id = n->id };
+		if (sip_hdr_compact[c])
+			hdr_slot_add(&letter, 1, sip_hdr_compact[c]);
 	}
 }
 

@@ -13,7 +13,8 @@
  * A name is read as words with 0x20 OR-ed into every byte: w0 = bytes 0..7 (zero past the end of a shorter name),
  * wl = the last 8 bytes (names of 8 or more), wm = bytes 8..15 (names over 16). |0x20 lower-cases the letters and
  * leaves '-' alone; for any other token character c, c|0x20 is not a token character, so it never equals a byte of
- * a known name. Three words cover every name up to 24 bytes; the longest known name has 19.
+ * a known name. Three words cover every name up to 24 bytes; the longest known name has 19. The compact forms are
+ * in the same table, as names of one letter.
  */
 struct sip_hdr_slot {
 	uint64_t w0, wm, wl;
@@ -21,10 +22,8 @@ struct sip_hdr_slot {
 	uint8_t id;
 };
 
-#define SIP_HDR_HSLOTS 64
-#define SIP_HDR_HMUL 0xb953cdce08426379ull /* found offline: every known name gets a slot of its own */
-extern struct sip_hdr_slot sip_hdr_slots[SIP_HDR_HSLOTS];
-extern const uint8_t sip_hdr_compact[26];
+#define SIP_HDR_HBITS 7
+extern struct sip_hdr_slot sip_hdr_slots[1u << SIP_HDR_HBITS];
 
 #define SIP_HDR_LC8 0x2020202020202020ull
 
@@ -36,46 +35,54 @@ static inline uint64_t sip_hdr_ld8(const char *p)
 	return v;
 }
 
-/* Multiplicative hash of the words; the table build checks at load time that it is perfect on the known names. */
+/*
+ * Xor-shift hash of the words (shifts found offline: every known name and compact form gets a slot of its own; the
+ * table build checks it at load time). Shifts and xors only: a short dependency chain in the parser's line loop.
+ */
 static inline unsigned sip_hdr_hash(uint64_t w0, uint64_t wl, uint32_t len)
 {
-	uint64_t x = w0 ^ (wl << 3 | wl >> 61) ^ len;
+	uint64_t x = w0 ^ (wl >> 18) ^ len;
 
-	return (unsigned)((x * SIP_HDR_HMUL) >> 58);
+	return (unsigned)((x ^ (x >> 11) ^ (x >> 14)) & ((1u << SIP_HDR_HBITS) - 1));
 }
 
 /* w0 of a name of fewer than 8 bytes with nothing readable past it. */
 uint64_t sip_hdr_w0_short(const char *name, uint32_t len);
 
+/* The slot lookup once the words are read. */
+static inline enum sip_hdr_id sip_hdr_find(const char *name, uint32_t len, uint64_t w0, uint64_t wl)
+{
+	const struct sip_hdr_slot *s = &sip_hdr_slots[sip_hdr_hash(w0, wl, len)];
+
+	if ((s->len ^ len) | (s->w0 ^ w0) | (s->wl ^ wl))
+		return SIP_HDR_OTHER;
+	if (len > 16 && (sip_hdr_ld8(name + 8) | SIP_HDR_LC8) != s->wm) /* len <= 24: a slot matched */
+		return SIP_HDR_OTHER;
+	return (enum sip_hdr_id)s->id;
+}
+
 /*
- * sip_hdr_lookup() for name[0..len), len >= 1, with avail >= len bytes readable from name: one hash and one slot
- * compare. When avail >= 8 a short name is read with one 8-byte load; else byte by byte.
+ * sip_hdr_lookup() for name[0..len), 1 <= len, with avail >= len bytes readable from name. With 8 readable bytes
+ * (the usual case inside a datagram) the words come from two 8-byte loads and the only branches are the compare
+ * and the rare long name; else byte by byte.
  */
 static inline enum sip_hdr_id sip_hdr_lookup_in(const char *name, uint32_t len, uint32_t avail)
 {
-	const struct sip_hdr_slot *s;
-	uint64_t w0, wl = 0;
+	uint64_t w0, wl;
 
-	if (len == 1) {
-		uint8_t c = (uint8_t)(name[0] | 0x20);
-
-		return (c >= 'a' && c <= 'z') ? (enum sip_hdr_id)sip_hdr_compact[c - 'a'] : SIP_HDR_OTHER;
-	}
-	/* a name over 24 bytes reads w0 and wl only and finds no slot of its length: no known name is that long */
-	if (len >= 8) {
-		w0 = sip_hdr_ld8(name) | SIP_HDR_LC8;
-		wl = sip_hdr_ld8(name + len - 8) | SIP_HDR_LC8;
-	} else if (avail >= 8) {
-		w0 = (sip_hdr_ld8(name) | SIP_HDR_LC8) & ((1ull << (8 * len)) - 1);
-	} else {
-		w0 = sip_hdr_w0_short(name, len);
-	}
-	s = &sip_hdr_slots[sip_hdr_hash(w0, wl, len)];
-	if (s->len != len || s->w0 != w0 || s->wl != wl)
+	if (__builtin_expect(len > 24, 0))
 		return SIP_HDR_OTHER;
-	if (len > 16 && (sip_hdr_ld8(name + 8) | SIP_HDR_LC8) != s->wm) /* len <= 24 here */
-		return SIP_HDR_OTHER;
-	return (enum sip_hdr_id)s->id;
+	if (__builtin_expect(avail < 8, 0)) {
+		w0 = len >= 8 ? sip_hdr_ld8(name) | SIP_HDR_LC8 : sip_hdr_w0_short(name, len);
+		wl = len >= 8 ? sip_hdr_ld8(name + len - 8) | SIP_HDR_LC8 : 0;
+		return sip_hdr_find(name, len, w0, wl);
+	}
+	w0 = sip_hdr_ld8(name) | SIP_HDR_LC8;
+	/* a short name keeps its own bytes; the last-8 word is read at name + 0 and dropped */
+	wl = sip_hdr_ld8(name + (len >= 8 ? len - 8 : 0)) | SIP_HDR_LC8;
+	w0 &= len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+	wl = len >= 8 ? wl : 0;
+	return sip_hdr_find(name, len, w0, wl);
 }
 
 /* sip_ruri_check() for a URI inside a buffer that may be read from lo (lo <= uri.p) to the end of the URI. */

@@ -60,6 +60,9 @@ __attribute__((constructor)) static void vclass_init(void)
 	sw_cset_init(&rplain_set, rplain_tab, 1);
 }
 
+/* The scanners below take the cursor by address; inlined into each parser, the cursor lives in registers. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 static inline bool vis(char ch, unsigned cls)
 {
 	return (vclass[(uint8_t)ch] & cls) != 0;
@@ -74,12 +77,12 @@ struct cur {
 
 #define CUR(v) ((struct cur){ (v).p, (v).p + (v).len, (v).p })
 
-static inline bool at_end(const struct cur *c)
+static ALWAYS_INLINE bool at_end(const struct cur *c)
 {
 	return c->p >= c->end;
 }
 
-static inline bool peek(const struct cur *c, char ch)
+static ALWAYS_INLINE bool peek(const struct cur *c, char ch)
 {
 	return c->p < c->end && *c->p == ch;
 }
@@ -90,13 +93,13 @@ static inline bool is_lws(char ch)
 }
 
 /* First position at or after c->p, before the end, whose byte is not in cls (one class bit): SIMD, 16 at a time. */
-static inline const char *span(const struct cur *c, unsigned cls)
+static ALWAYS_INLINE const char *span(const struct cur *c, unsigned cls)
 {
 	return sw_span(c->p, c->end, c->lo, &vsets[__builtin_ctz(cls)]);
 }
 
 /* Skip LWS; returns true when anything was skipped. Runs of LWS are short: byte by byte. */
-static inline bool skip_lws(struct cur *c)
+static ALWAYS_INLINE bool skip_lws(struct cur *c)
 {
 	const char *s = c->p;
 
@@ -105,7 +108,7 @@ static inline bool skip_lws(struct cur *c)
 	return c->p != s;
 }
 
-static inline struct sw_str take_class(struct cur *c, unsigned cls)
+static ALWAYS_INLINE struct sw_str take_class(struct cur *c, unsigned cls)
 {
 	const char *s = c->p;
 
@@ -114,7 +117,7 @@ static inline struct sw_str take_class(struct cur *c, unsigned cls)
 }
 
 /* SWS ch SWS */
-static inline bool expect_sep(struct cur *c, char ch)
+static ALWAYS_INLINE bool expect_sep(struct cur *c, char ch)
 {
 	skip_lws(c);
 	if (!peek(c, ch))
@@ -124,41 +127,76 @@ static inline bool expect_sep(struct cur *c, char ch)
 	return true;
 }
 
-/* Case-insensitive compare of s against a lower-case, all-letter literal of n <= 8 bytes (|0x20 is tolower there). */
-static inline bool name_is(struct sw_str s, const char *lit, uint32_t n)
+static ALWAYS_INLINE uint32_t ld4(const char *p)
 {
-	uint64_t a = 0, b = 0, m = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+	uint32_t v;
 
-	if (s.len != n)
-		return false;
-	memcpy(&a, s.p, n);
-	memcpy(&b, lit, n);
-	return ((a | (0x2020202020202020ull & m)) ^ b) == 0;
+	memcpy(&v, p, 4);
+	return v;
 }
 
-/* quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE; any octet but CR/LF may be escaped; NUL is allowed. */
-static bool take_quoted(struct cur *c, struct sw_str *out)
+static ALWAYS_INLINE uint16_t ld2(const char *p)
 {
-	const char *s = c->p;
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/*
+ * Case-insensitive compare of s against a lower-case, all-letter literal of 2 <= n <= 8 bytes (|0x20 is tolower
+ * there): two overlapping loads of 4 (or 2) bytes, no byte-wise copy (whose store-to-load forwarding would stall).
+ */
+static ALWAYS_INLINE bool name_is(struct sw_str s, const char *lit, uint32_t n)
+{
+	if (s.len != n)
+		return false;
+	if (n >= 4)
+		return ((ld4(s.p) | 0x20202020u) ^ ld4(lit)) == 0 && ((ld4(s.p + n - 4) | 0x20202020u) ^ ld4(lit + n - 4)) == 0;
+	return ((ld2(s.p) | 0x2020u) ^ ld2(lit)) == 0 && ((ld2(s.p + n - 2) | 0x2020u) ^ ld2(lit + n - 2)) == 0;
+}
+
+/*
+ * quoted-string = DQUOTE *(qdtext / quoted-pair) DQUOTE; any octet but CR/LF may be escaped; NUL is allowed.
+ * p is at the opening quote. Returns the position after the closing quote, or NULL with *stop where the scan ended
+ * (takes and returns positions, not the cursor, so that a cursor never has its address taken and stays in
+ * registers).
+ */
+static const char *quoted_end(const char *p, const char *end, const char **stop)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			if (p + 1 >= end || p[1] == '\r' || p[1] == '\n') {
+				*stop = p;
+				return NULL;
+			}
+			p++;
+		} else if (*p == '"') {
+			return p + 1;
+		}
+	}
+	*stop = p;
+	return NULL;
+}
+
+static ALWAYS_INLINE bool take_quoted(struct cur *c, struct sw_str *out)
+{
+	const char *s = c->p, *e, *stop;
 
 	if (!peek(c, '"'))
 		return false;
-	for (c->p++; c->p < c->end; c->p++) {
-		if (*c->p == '\\') {
-			if (c->p + 1 >= c->end || c->p[1] == '\r' || c->p[1] == '\n')
-				return false;
-			c->p++;
-		} else if (*c->p == '"') {
-			c->p++;
-			*out = sw_str_make(s, (uint32_t)(c->p - s));
-			return true;
-		}
+	e = quoted_end(c->p, c->end, &stop);
+	if (!e) {
+		c->p = stop;
+		return false;
 	}
-	return false;
+	c->p = e;
+	*out = sw_str_make(s, (uint32_t)(e - s));
+	return true;
 }
 
 /* host = hostname / IPv4address / IPv6reference */
-static inline bool take_host(struct cur *c, struct sw_str *host)
+static ALWAYS_INLINE bool take_host(struct cur *c, struct sw_str *host)
 {
 	const char *s;
 
@@ -178,7 +216,7 @@ static inline bool take_host(struct cur *c, struct sw_str *host)
 }
 
 /* gen-value = token / host / quoted-string */
-static inline bool take_gen_value(struct cur *c, struct sw_str *v)
+static ALWAYS_INLINE bool take_gen_value(struct cur *c, struct sw_str *v)
 {
 	if (__builtin_expect(peek(c, '"'), 0))
 		return take_quoted(c, v);
@@ -203,7 +241,7 @@ struct param {
 };
 
 /* *( SEMI generic-param ), stopping at ',' or the end. Returns 1 with a param, 0 at the end, -1 on error. */
-static inline int next_param(struct cur *c, struct param *pr)
+static ALWAYS_INLINE int next_param(struct cur *c, struct param *pr)
 {
 	skip_lws(c);
 	if (at_end(c) || *c->p == ',')
@@ -325,7 +363,7 @@ bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method
  * addr-spec inside or outside <>: a URI with a scheme, no LWS; outside <> it ends at the first ';' or ',' (20.10).
  * Runs of bytes that mean nothing here go by one table test each; only ';' ',' '?' ':' stop the run.
  */
-static inline bool take_uri(struct cur *c, bool bracketed)
+static ALWAYS_INLINE bool take_uri(struct cur *c, bool bracketed)
 {
 	const char *s = c->p;
 	bool colon = false;
@@ -353,7 +391,7 @@ static inline bool take_uri(struct cur *c, bool bracketed)
 }
 
 /* display-name = *(token LWS) / quoted-string, then "<" addr-spec ">" */
-static inline bool take_name_addr(struct cur *c)
+static ALWAYS_INLINE bool take_name_addr(struct cur *c)
 {
 	struct sw_str q;
 
@@ -385,7 +423,7 @@ static inline bool is_name_addr(const char *p, const char *end)
 }
 
 /* One ( name-addr / addr-spec ) *( SEMI param ), ending at ',' or the end of the value. */
-static inline bool take_addr(struct cur *c, struct sw_str *tag)
+static ALWAYS_INLINE bool take_addr(struct cur *c, struct sw_str *tag)
 {
 	struct param pr;
 	int r;
@@ -447,10 +485,10 @@ static __attribute__((noinline)) bool ipv6_ok(struct sw_str host)
 	return inet_pton(AF_INET6, buf, a) == 1;
 }
 
-/* hostport of a sip:/sips: URI: IPv6 only in brackets (RFC 5118 4.2), a port of digits, nothing else. */
-static inline bool hostport_ok(struct sw_str hp)
+/* hostport of a sip:/sips: URI (readable from lo): IPv6 only in brackets (RFC 5118 4.2), a port of digits. */
+static inline bool hostport_ok(struct sw_str hp, const char *lo)
 {
-	struct cur c = CUR(hp);
+	struct cur c = { hp.p, hp.p + hp.len, lo };
 	struct sw_str host;
 	uint64_t port;
 
@@ -507,7 +545,7 @@ bool sip_ruri_check_in(struct sw_str uri, const char *lo)
 		hp = uri.p + start;
 		p = semi ? semi : end;
 	}
-	if (!hostport_ok(sw_str_make(hp, (uint32_t)(p - hp))))
+	if (!hostport_ok(sw_str_make(hp, (uint32_t)(p - hp)), lo))
 		return false;
 	/* RFC 3261 19.1.1: the headers component is not allowed in a Request-URI (RFC 4475 3.1.2.11) */
 	while (p < end && *p != '?')
