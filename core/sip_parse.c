@@ -329,7 +329,8 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 	m->ruri = sw_str_make(u, (uint32_t)(p - u));
 	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check_in(m->ruri, m->buf))
 		return fail(m, SIP_PARSE_BAD_START, p < cr && *p == ' ' ? u : p, "Malformed Request-URI");
-	v = scan_version(p + 1, cr);
+	/* the URI ended at the " SIP/2.0" that ends the line: that is the version (what scan_version() would find) */
+	v = p == cr - 8 && memcmp(p, " SIP/2.0", 8) == 0 ? cr : scan_version(p + 1, cr);
 	if (!v)
 		return fail(m, SIP_PARSE_BAD_START, p + 1, "Malformed Request-Line");
 	m->version = sw_str_make(p + 1, (uint32_t)(v - (p + 1)));

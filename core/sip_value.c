@@ -18,9 +18,9 @@ enum {
 	V_HOSTN = 1u << 2, /* a hostname or IPv4 byte: host characters but ':', '[' and ']' */
 	V_HOST6 = 1u << 3, /* inside [...]: host characters but '[' and ']' */
 	V_GENV = 1u << 4,  /* gen-value as a token, plus ':' (a bare IPv6 received=, RFC 5118 4.5) */
-	V_URIP = 1u << 5,  /* a URI byte with no meaning to take_uri(): URIC but ';' ',' '?' ':' */
+	V_URIU = 1u << 5,  /* an addr-spec byte outside <> (20.10): URIC but ';' ',' '?' */
 	V_DIGIT = 1u << 6,
-	V_NASTOP = 1u << 7, /* is_name_addr() stops at '<', '"' and ';' */
+	V_URIC = 1u << 7, /* an addr-spec byte inside <>: URIC */
 };
 
 /* sip_ruri_check(): every byte but '@', ';' and '?' (and those >= 0x80, which stop a span and are stepped over). */
@@ -45,12 +45,12 @@ __attribute__((constructor)) static void vclass_init(void)
 			v |= V_HOST6;
 		if (c == ':')
 			v |= V_GENV;
-		if ((k & SW_C_URIC) && c != ';' && c != ',' && c != '?' && c != ':')
-			v |= V_URIP;
+		if ((k & SW_C_URIC) && c != ';' && c != ',' && c != '?')
+			v |= V_URIU;
+		if (k & SW_C_URIC)
+			v |= V_URIC;
 		if (k & SW_C_DIGIT)
 			v |= V_DIGIT;
-		if (c == '<' || c == '"' || c == ';')
-			v |= V_NASTOP;
 		vclass[c] = v;
 	}
 	for (unsigned i = 0; i < 8; i++)
@@ -240,6 +240,66 @@ struct param {
 	bool has_value;
 };
 
+/*
+ * The usual generic-param, read from one 32-byte load: a token name, then nothing more (no LWS, no '='), or '='
+ * and a token value right after it (no LWS, no quoted string, no [IPv6]). The name and the value then come from
+ * two masks of the same bytes, not from one scan after the other. Returns false, the cursor untouched, for
+ * anything else (or when the bytes cannot be loaded whole), and the general path reads the parameter.
+ */
+static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
+{
+#if defined(__AVX2__)
+	const char *p = c->p;
+	long avail = c->end - p;
+	uint32_t k, tok, n, g, run;
+	__m256i x;
+
+	if (avail >= 32) {
+		k = ~0u;
+		x = _mm256_loadu_si256((const __m256i *)p);
+	} else {
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+		k = (1u << avail) - 1;
+		x = _mm256_maskz_loadu_epi8(k, p);
+#else
+		return false;
+#endif
+	}
+	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
+	if (!~tok)
+		return false; /* a name of 32 bytes or more */
+	n = (uint32_t)__builtin_ctz(~tok);
+	if (n == 0 || n >= 31)
+		return false;
+	pr->name = sw_str_make(p, n);
+	pr->has_value = false;
+	pr->value = SW_STR_NULL;
+	if ((long)n == avail || !(((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('='))) >> n) & 1)) {
+		if ((long)n < avail && is_lws(p[n]))
+			return false; /* LWS, then perhaps '=': the general path */
+		c->p = p + n;
+		return true;
+	}
+	g = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_GENV)]) & k;
+	run = (uint32_t)__builtin_ctz(~(g >> (n + 1))); /* < 32 - (n + 1) unless the run reaches the load's end */
+	if (run == 0)
+		return false; /* LWS, a quoted string, [IPv6], or nothing after '=': the general path */
+	if (n + 1 + run < 32) {
+		c->p = p + n + 1 + run;
+	} else {
+		c->p = p + 32;
+		c->p = span(c, V_GENV);
+	}
+	pr->value = sw_str_make(p + n + 1, (uint32_t)(c->p - (p + n + 1)));
+	pr->has_value = true;
+	return true;
+#else
+	(void)c;
+	(void)pr;
+	return false;
+#endif
+}
+
 /* *( SEMI generic-param ), stopping at ',' or the end. Returns 1 with a param, 0 at the end, -1 on error. */
 static ALWAYS_INLINE int next_param(struct cur *c, struct param *pr)
 {
@@ -250,6 +310,10 @@ static ALWAYS_INLINE int next_param(struct cur *c, struct param *pr)
 		return -1;
 	pr->span.p = c->p++;
 	skip_lws(c);
+	if (param_fast(c, pr)) {
+		pr->span.len = (uint32_t)(c->p - pr->span.p);
+		return 1;
+	}
 	pr->name = take_class(c, V_TOKEN);
 	if (pr->name.len == 0)
 		return -1;
@@ -360,33 +424,17 @@ bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method
 }
 
 /*
- * addr-spec inside or outside <>: a URI with a scheme, no LWS; outside <> it ends at the first ';' or ',' (20.10).
- * Runs of bytes that mean nothing here go by one table test each; only ';' ',' '?' ':' stop the run.
+ * addr-spec inside or outside <>: a URI with a scheme (a ':' somewhere), no LWS; outside <> it ends at the first
+ * ';' or ',' and may not hold a '?' (20.10). One span, which also reports the ':'.
  */
 static ALWAYS_INLINE bool take_uri(struct cur *c, bool bracketed)
 {
 	const char *s = c->p;
 	bool colon = false;
 
-	for (;;) {
-		c->p = span(c, V_URIP);
-		if (at_end(c))
-			break;
-		char ch = *c->p;
-
-		if (ch == ':') {
-			colon = true;
-		} else if (ch == ';' || ch == ',') {
-			if (!bracketed)
-				break;
-		} else if (ch == '?') {
-			if (!bracketed)
-				return false; /* 20.10: a URI with '?' must be enclosed in <> */
-		} else {
-			break; /* '>' or a byte that is not URIC */
-		}
-		c->p++;
-	}
+	c->p = sw_span_has(c->p, c->end, c->lo, &vsets[__builtin_ctz(bracketed ? V_URIC : V_URIU)], ':', &colon);
+	if (!bracketed && peek(c, '?'))
+		return false; /* 20.10: a URI with '?' must be enclosed in <> */
 	return c->p > s && colon;
 }
 
@@ -417,7 +465,7 @@ static ALWAYS_INLINE bool take_name_addr(struct cur *c)
 /* Does the value use the name-addr form? A '<' before any ';' outside a quoted string says so. */
 static inline bool is_name_addr(const char *p, const char *end)
 {
-	while (p < end && !vis(*p, V_NASTOP))
+	while (p < end && *p != '<' && *p != '"' && *p != ';')
 		p++;
 	return p < end && *p != ';';
 }

@@ -83,6 +83,21 @@ static inline unsigned sw_cset_miss16(__m128i x, const struct sw_cset *set)
 }
 #endif
 
+#if defined(__AVX2__)
+/* sw_cset_miss16() for 32 bytes: bit i set when byte i of x is not in the class. */
+static inline uint32_t sw_cset_miss32(__m256i x, const struct sw_cset *set)
+{
+	const __m256i rows = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16,
+					      32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i f = _mm256_set1_epi8(0x0f);
+	__m256i lo = _mm256_and_si256(x, f), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), f);
+	__m256i nib = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->nib));
+	__m256i in = _mm256_and_si256(_mm256_shuffle_epi8(nib, lo), _mm256_shuffle_epi8(rows, hi));
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(in, _mm256_setzero_si256()));
+}
+#endif
+
 /*
  * The first byte at or after p, before end, that is not in the class (end when none). [lo, end) is what may be
  * read: no load touches a byte outside it (a tail under 16 bytes is loaded as the 16 bytes ending at end when
@@ -121,6 +136,62 @@ static inline const char *sw_span(const char *p, const char *end, const char *lo
 #endif
 	while (p < end && (set->tab[(uint8_t)*p] & set->bit))
 		p++;
+	return p;
+}
+
+/*
+ * sw_span(), and whether byte ch occurs in the span (*has is OR-ed, not cleared): the URI scanners want both, and
+ * one pass gives both from the same loads.
+ */
+static inline const char *sw_span_has(const char *p, const char *end, const char *lo, const struct sw_cset *set,
+				      char ch, bool *has)
+{
+#if defined(__SSSE3__)
+	const __m128i c = _mm_set1_epi8(ch);
+	unsigned m, e;
+	__m128i x;
+
+	for (; end - p >= 16; p += 16) {
+		x = _mm_loadu_si128((const __m128i *)p);
+		m = sw_cset_miss16(x, set);
+		e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, c));
+		if (m) {
+			*has |= (e & ((m & -m) - 1)) != 0;
+			return p + __builtin_ctz(m);
+		}
+		*has |= e != 0;
+	}
+	if (p >= end)
+		return p;
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+	(void)lo;
+	{
+		__mmask16 k = (__mmask16)((1u << (end - p)) - 1);
+
+		x = _mm_maskz_loadu_epi8(k, p);
+		m = sw_cset_miss16(x, set) | ~(unsigned)k;
+		e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, c)) & k;
+		*has |= (e & ((m & -m) - 1)) != 0;
+		return p + __builtin_ctz(m);
+	}
+#else
+	if (end - lo >= 16) {
+		unsigned n = (unsigned)(end - p);
+
+		x = _mm_loadu_si128((const __m128i *)(end - 16));
+		m = (sw_cset_miss16(x, set) >> (16 - n)) | 1u << n;
+		e = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, c)) >> (16 - n);
+		*has |= (e & ((m & -m) - 1)) != 0;
+		return p + __builtin_ctz(m);
+	}
+#endif
+#else
+	(void)lo;
+#endif
+	while (p < end && (set->tab[(uint8_t)*p] & set->bit)) {
+		*has |= *p == ch;
+		p++;
+	}
 	return p;
 }
 
