@@ -103,27 +103,46 @@ static bool sent_by_is_source(const struct sip_via *via, const struct sw_peer *s
 	return inet_pton(AF_INET, host, a) == 1 && memcmp(a, src->addr, 4) == 0;
 }
 
+/* Is the parameter at p (just past its ';', LWS skipped) named name, case-insensitively? */
+static bool param_is(const char *p, const char *end, const char *name, uint32_t n)
+{
+	if ((uint32_t)(end - p) < n || !sw_str_ieq_cstr(sw_str_make(p, n), name))
+		return false;
+	return p + n == end || p[n] == '=' || p[n] == ';' || p[n] == ' ' || p[n] == '\t' || p[n] == '\r' ||
+	       p[n] == ',';
+}
+
 /*
- * The top via-parm with received= and rport= set from the source, any received=/rport the request carried
- * dropped: only this element knows where the request came from.
+ * The top via-parm with received= and rport= set from the source. Every received/rport parameter the request
+ * carried is left out, however many there were: only this element knows where the request came from, and a
+ * client must never be handed an address an attacker wrote. Quoted parameter values are skipped whole.
  */
 static void put_top_via(struct out *o, const struct sip_via *via, const struct sw_peer *src)
 {
-	const char *p = via->value.p, *end = via->value.p + via->value.len;
-	struct sw_str skip[2] = { via->received_param, via->rport_param };
+	const char *p = via->value.p, *end = via->value.p + via->value.len, *from = p;
 	char addr[INET6_ADDRSTRLEN];
+	bool quoted = false;
 
-	if (skip[0].p && skip[1].p && skip[1].p < skip[0].p) {
-		skip[0] = via->rport_param;
-		skip[1] = via->received_param;
-	}
-	for (int i = 0; i < 2; i++) {
-		if (!skip[i].p)
+	for (; p < end; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (quoted && *p == '\\' && p + 1 < end)
+			p++;
+		if (quoted || *p != ';')
 			continue;
-		put(o, p, (uint32_t)(skip[i].p - p));
-		p = skip[i].p + skip[i].len;
+		const char *name = p + 1, *q;
+
+		while (name < end && (*name == ' ' || *name == '\t' || *name == '\r' || *name == '\n'))
+			name++;
+		if (!param_is(name, end, "received", 8) && !param_is(name, end, "rport", 5))
+			continue;
+		put(o, from, (uint32_t)(p - from));
+		for (q = name; q < end && *q != ';' && *q != '"'; q++)
+			;
+		p = q - 1; /* the loop's p++ lands on the next ';' (or a quote of a malformed value) */
+		from = q;
 	}
-	put(o, p, (uint32_t)(end - p));
+	put(o, from, (uint32_t)(end - from));
 	if (via->has_rport || !sent_by_is_source(via, src)) {
 		peer_text(src, addr, sizeof(addr));
 		put_cstr(o, ";received=");

@@ -22,6 +22,7 @@ static const char *const why_names[] = {
 	[SW_WHY_BUDGET] = "reply_budget",
 	[SW_WHY_CHECK] = "check",
 	[SW_WHY_RULE_REPLY] = "rule_reply",
+	[SW_WHY_KEEPALIVE] = "keepalive",
 };
 _Static_assert(sizeof(why_names) / sizeof(why_names[0]) == SW_WHY__COUNT, "a name for every sw_why");
 
@@ -131,6 +132,19 @@ static bool check_via(struct sw_verdict *v, const struct sip_msg *m)
 	return false;
 }
 
+/* sw_str_eq() without the library call: methods are a few bytes long. */
+static inline bool same_bytes(struct sw_str a, struct sw_str b)
+{
+	if (a.len != b.len)
+		return false;
+	if (a.len > 16)
+		return memcmp(a.p, b.p, a.len) == 0;
+	for (uint32_t i = 0; i < a.len; i++)
+		if (a.p[i] != b.p[i])
+			return false;
+	return true;
+}
+
 static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
 {
 	uint32_t num;
@@ -140,7 +154,7 @@ static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
 		return true;
 	if (!sip_cseq_parse(sip_msg_hdr(m, SIP_HDR_CSEQ)->value, &num, &method))
 		return set_400(v, m, sip_msg_hdr(m, SIP_HDR_CSEQ)->value.p, "Malformed CSeq header field");
-	if (!sw_str_eq(method, m->method))
+	if (!same_bytes(method, m->method))
 		return set_400(v, m, method.p, "CSeq method does not match request method");
 	return false;
 }
@@ -213,7 +227,10 @@ static bool unknown_tags(struct sw_verdict *v, const struct sw_policy *pol, cons
 			if (bad)
 				return set_400(v, m, h->value.p, id == SIP_HDR_REQUIRE ? "Malformed Require header field"
 										: "Malformed Proxy-Require header field");
-			*unknown |= !sw_policy_supports(pol, tok);
+			if (!sw_policy_supports(pol, tok) && !*unknown) {
+				*unknown = true;
+				v->unsupported_from = id == SIP_HDR_REQUIRE ? "Require" : "Proxy-Require";
+			}
 		}
 	}
 	return false;
@@ -224,7 +241,7 @@ static bool check_extensions(struct sw_verdict *v, const struct sw_policy *pol, 
 {
 	bool unknown = false;
 
-	if (method_is(m, "CANCEL"))
+	if (method_is(m, "CANCEL") || method_is(m, "ACK"))
 		return false;
 	if (unknown_tags(v, pol, m, SIP_HDR_PROXY_REQUIRE, &unknown))
 		return true;
@@ -303,13 +320,35 @@ static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum
 
 	if (m->ruri.len > pol->max_request_uri_bytes)
 		set_reply(v, 414, "Request-URI Too Long");
-	else if (st == SIP_PARSE_OK && !SW_STR_IS(m->version, "SIP/2.0"))
+	else if (m->version.len && !SW_STR_IS(m->version, "SIP/2.0"))
 		set_reply(v, 505, "Version Not Supported");
 	else if (st != SIP_PARSE_OK)
 		set_400(v, m, m->buf + m->err_off, m->err_reason);
 	else if (!apply_rules(v, pol, w) && !check_request(v, pol, m) && method_is(m, "ACK"))
 		v->why = SW_WHY_ACK;
 	never_answer(v, m);
+}
+
+/*
+ * A response is passed only when what its receiver matches it by parses: a CSeq with a number below 2^31
+ * (RFC 4475 3.1.2.5 scalarlg: discard) and a body framing that holds (RFC 3261 18.3).
+ */
+static bool response_ok(struct sip_msg *m)
+{
+	const struct sip_hdr *cseq = sip_msg_hdr(m, SIP_HDR_CSEQ);
+	struct sw_str method;
+	uint32_t num;
+
+	if (!cseq || m->count[SIP_HDR_CSEQ] > 1 || !sip_cseq_parse(cseq->value, &num, &method))
+		return false;
+	return sip_msg_frame(m) == SIP_PARSE_OK;
+}
+
+/* RFC 5626 3.5.1 keepalives: a "ping" CRLF CRLF or a "pong" CRLF; they pass so that NAT bindings stay open. */
+static bool is_keepalive(const char *buf, uint32_t len)
+{
+	return (len == 2 && buf[0] == '\r' && buf[1] == '\n') ||
+	       (len == 4 && buf[0] == '\r' && buf[1] == '\n' && buf[2] == '\r' && buf[3] == '\n');
 }
 
 void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf, uint32_t len,
@@ -319,6 +358,10 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 	enum sip_parse_status st;
 
 	*v = (struct sw_verdict){ .action = SW_ACT_PASS, .why = SW_WHY_VALID, .rule = -1 };
+	if (is_keepalive(buf, len)) {
+		v->why = SW_WHY_KEEPALIVE;
+		return;
+	}
 	/* Size first: an oversized datagram is indexed only as far as its header section, never framed or matched. */
 	st = sip_msg_parse_headers(m, buf, len);
 	if (st == SIP_PARSE_NOT_SIP) {
@@ -326,12 +369,13 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 		return;
 	}
 	if (!m->is_request) {
-		if (st != SIP_PARSE_OK || len > pol->max_message_bytes)
+		if (st != SIP_PARSE_OK || len > pol->max_message_bytes || !response_ok(m))
 			set_drop(v, SW_WHY_BAD_RESPONSE, "malformed or oversized response");
 		else
 			v->why = SW_WHY_RESPONSE;
 		return;
 	}
+
 	if (len > pol->max_message_bytes) {
 		set_reply(v, 413, "Request Entity Too Large");
 		never_answer(v, m);

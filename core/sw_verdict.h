@@ -39,6 +39,7 @@ enum sw_why {
 	SW_WHY_BUDGET,          /* drop: over the reply budget (dataplane) */
 	SW_WHY_CHECK,           /* reply: a protocol check failed (status says which) */
 	SW_WHY_RULE_REPLY,      /* reply: a rule with action reply */
+	SW_WHY_KEEPALIVE,       /* pass: a CRLF keepalive (RFC 5626 3.5.1) */
 	SW_WHY__COUNT
 };
 
