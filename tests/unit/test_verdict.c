@@ -148,7 +148,9 @@ static const struct vcase cases[] = {
 
 	/* ---- not SIP: dropped, never answered ---- */
 	{ "HTTP request", "GET / HTTP/1.1\nHost: example.com\n\n", 0, SW_ACT_DROP, SW_WHY_NOT_SIP },
-	{ "CRLF keepalive (RFC 5626 3.5.1)", "\r\n\r\n", 0, SW_ACT_DROP, SW_WHY_NOT_SIP },
+	{ "CRLF keepalive (RFC 5626 3.5.1)", "\r\n\r\n", 0, SW_ACT_PASS, SW_WHY_KEEPALIVE },
+	{ "CRLF pong (RFC 5626 3.5.1)", "\r\n", 0, SW_ACT_PASS, SW_WHY_KEEPALIVE },
+	{ "three CRLFs are not a keepalive", "\r\n\r\n\r\n", 0, SW_ACT_DROP, SW_WHY_NOT_SIP },
 	{ "request line without version (RFC 4475 test.dat)", "INVITE sip:alan@jasomi.com\n" VIA TO FROM CID
 	  CSEQ("INVITE") END, 0, SW_ACT_DROP, SW_WHY_NOT_SIP },
 	{ "oversized non-SIP", "GET / HTTP/1.1\nHost: example.com\n\n", POL_MSG_LEN_M1, SW_ACT_DROP, SW_WHY_NOT_SIP },
@@ -485,7 +487,7 @@ static const struct {
 	{ "invite-no-content-length.sip", SW_ACT_PASS, SW_WHY_VALID },
 	{ "invite-sdp.sip", SW_ACT_PASS, SW_WHY_VALID },
 	{ "ipv6-via-rport.sip", SW_ACT_PASS, SW_WHY_VALID },
-	{ "keepalive-crlf.sip", SW_ACT_DROP, SW_WHY_NOT_SIP },
+	{ "keepalive-crlf.sip", SW_ACT_PASS, SW_WHY_KEEPALIVE },
 	{ "message-binary-body.sip", SW_ACT_PASS, SW_WHY_VALID },
 	{ "not-sip-http.sip", SW_ACT_DROP, SW_WHY_NOT_SIP },
 	{ "options.sip", SW_ACT_PASS, SW_WHY_VALID },

@@ -212,6 +212,7 @@ const char *tu_why(enum sw_why w)
 		[SW_WHY_BUDGET] = "BUDGET",
 		[SW_WHY_CHECK] = "CHECK",
 		[SW_WHY_RULE_REPLY] = "RULE_REPLY",
+		[SW_WHY_KEEPALIVE] = "KEEPALIVE",
 	};
 
 	return (unsigned)w < SW_WHY__COUNT ? names[w] : "?";
