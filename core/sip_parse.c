@@ -436,6 +436,83 @@ static inline struct sw_str header_value(const char *buf, uint32_t v, uint32_t c
 	return sw_str_make(buf + v, e - v);
 }
 
+/* How many bytes of p[0..n) equal c: 32 at a time where AVX2 is there, the tail (and elsewhere all) one by one. */
+static uint32_t count_byte(const char *p, uint32_t n, char c)
+{
+	uint32_t k = 0, i = 0;
+
+#ifdef __AVX2__
+	const __m256i cv = _mm256_set1_epi8(c);
+
+	for (; i + 32 <= n; i += 32)
+		k += (uint32_t)__builtin_popcount(
+			(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), cv)));
+#endif
+	for (; i < n; i++)
+		k += p[i] == c;
+	return k;
+}
+
+static const char *bare_cr(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p == '\r' && (p + 1 >= end || p[1] != '\n'))
+			return p;
+	return end;
+}
+
+/*
+ * A fault found after the header lines were indexed (a NUL, a bare CR): record it, and keep in the index only the
+ * lines before the one that holds it, as sip_msg_parse_headers() promises, so that no reply copies such a byte.
+ */
+static enum sip_parse_status fail_from_line(struct sip_msg *m, const char *at, const char *why)
+{
+	int16_t last[SIP_HDR__COUNT];
+	uint16_t line = 0;
+
+	/* the faulty line is the last one whose name starts at or before the fault */
+	while (line + 1 < m->nhdrs && m->hdrs[line + 1].name.p <= at)
+		line++;
+	m->nhdrs = line;
+	memset(m->first, 0xff, sizeof(m->first));
+	memset(m->count, 0, sizeof(m->count));
+	for (uint16_t i = 0; i < line; i++) {
+		struct sip_hdr *h = &m->hdrs[i];
+
+		h->next = -1;
+		if (h->id == SIP_HDR_OTHER)
+			continue;
+		if (m->count[h->id]++ == 0)
+			m->first[h->id] = (int16_t)i;
+		else
+			m->hdrs[last[h->id]].next = (int16_t)i;
+		last[h->id] = (int16_t)i;
+	}
+	return fail(m, SIP_PARSE_BAD_HEADER, at, why);
+}
+
+/*
+ * After an error inside the header section: the lines indexed so far were not checked for NUL and bare CR (that
+ * runs once the section is whole). Check them now, so that a reply built from the index never copies such a byte.
+ */
+static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t off)
+{
+	const struct sip_hdr *l;
+	const char *end, *c;
+
+	if (!m->nhdrs)
+		return;
+	l = &m->hdrs[m->nhdrs - 1];
+	end = l->value.p + l->value.len;
+	c = bare_cr(m->buf + off, end);
+	if (c < end)
+		fail_from_line(m, c, "Bare CR in header section");
+	for (c = memchr(m->buf + off, 0, (size_t)(end - (m->buf + off))); c && m->nhdrs;
+	     c = memchr(c + 1, 0, (size_t)(end - c - 1)))
+		if (!in_quoted_string(m, (uint32_t)(c - m->buf)))
+			fail_from_line(m, c, "NUL byte in header section");
+}
+
 /*
  * The header lines, from off to the empty line. Per line: the LF and the colon come off the scan's masks, the name
  * is looked up inline (a known name validates itself by matching; any other must be all token characters), and
@@ -480,12 +557,14 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
 		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
 		if (id == SIP_HDR_OTHER && skip_token(buf + p, buf + e) != buf + e)
-			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
+			return fail(m, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e), "Malformed header field name");
 		if (nh == SIP_MAX_HEADERS)
 			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
 		h = &m->hdrs[nh];
 		h->name = sw_str_make(buf + p, e - p);
 		h->value = header_value(buf, colon + 1, lf - 1);
+		if (__builtin_expect(flags, 0))
+			h->value = sw_str_trim(h->value); /* a blank continuation line leaves CRLF at the end */
 		hdr_set_tail(h, id, flags);
 		if (id != SIP_HDR_OTHER) {
 			if (m->count[id]++ == 0)
@@ -500,17 +579,21 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	m->hdr_end = p + 2;
 
 	/* A raw NUL is legal only inside a quoted string (and the body): the scan found the first one, if any. */
-	if (__builtin_expect(s->first_nul >= m->hdr_end, 1))
-		return m->status_code;
-	const char *nul = buf + s->first_nul;
+	if (__builtin_expect(s->first_nul < m->hdr_end, 0)) {
+		const char *nul = buf + s->first_nul;
 
-	while (nul) {
-		uint32_t at = (uint32_t)(nul - buf);
+		while (nul) {
+			uint32_t at = (uint32_t)(nul - buf);
 
-		if (!in_quoted_string(m, at))
-			return fail(m, SIP_PARSE_BAD_HEADER, nul, "NUL byte in header section");
-		nul = memchr(nul + 1, 0, m->hdr_end - at - 1);
+			if (!in_quoted_string(m, at))
+				return fail_from_line(m, nul, "NUL byte in header section");
+			nul = memchr(nul + 1, 0, m->hdr_end - at - 1);
+		}
 	}
+	/* Every CR must start a CRLF (each LF was checked to follow a CR): equal counts mean no bare CR. */
+	if (__builtin_expect(count_byte(buf + off, m->hdr_end - off, '\r') != count_byte(buf + off, m->hdr_end - off, '\n'),
+			     0))
+		return fail_from_line(m, bare_cr(buf + off, buf + m->hdr_end), "Bare CR in header section");
 	return m->status_code;
 }
 
@@ -524,7 +607,8 @@ enum sip_parse_status sip_msg_parse_headers(struct sip_msg *m, const char *buf, 
 	off = parse_start_line(m, &s);
 	if (off == 0)
 		return m->status_code;
-	parse_header_section(m, &s, off);
+	if (parse_header_section(m, &s, off) != SIP_PARSE_OK)
+		scrub_index(m, off);
 	return m->status_code;
 }
 
