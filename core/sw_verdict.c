@@ -358,14 +358,14 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 	enum sip_parse_status st;
 
 	*v = (struct sw_verdict){ .action = SW_ACT_PASS, .why = SW_WHY_VALID, .rule = -1 };
-	if (is_keepalive(buf, len)) {
-		v->why = SW_WHY_KEEPALIVE;
-		return;
-	}
 	/* Size first: an oversized datagram is indexed only as far as its header section, never framed or matched. */
 	st = sip_msg_parse_headers(m, buf, len);
 	if (st == SIP_PARSE_NOT_SIP) {
-		set_drop(v, SW_WHY_NOT_SIP, "not SIP");
+		/* w->msg now indexes this datagram (as nothing), whatever the outcome */
+		if (is_keepalive(buf, len))
+			v->why = SW_WHY_KEEPALIVE;
+		else
+			set_drop(v, SW_WHY_NOT_SIP, "not SIP");
 		return;
 	}
 	if (!m->is_request) {

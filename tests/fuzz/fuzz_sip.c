@@ -183,7 +183,7 @@ static bool why_fits_action(const struct sw_verdict *v, uint32_t len)
 	switch (v->action) {
 	case SW_ACT_PASS:
 		return v->why == SW_WHY_VALID || v->why == SW_WHY_RESPONSE || v->why == SW_WHY_ACK ||
-		       v->why == SW_WHY_RULE_PASS;
+		       v->why == SW_WHY_RULE_PASS || v->why == SW_WHY_KEEPALIVE;
 	case SW_ACT_DROP:
 		return v->why >= SW_WHY_NOT_SIP && v->why <= SW_WHY_BUDGET;
 	case SW_ACT_REPLY:
