@@ -25,23 +25,25 @@ struct scan {
 	const char *buf;
 	uint32_t len;
 	uint32_t base;      /* offset of the byte that bit 0 stands for */
-	uint64_t lf, colon, nul;
-	uint32_t nul_from;  /* NULs before this offset are not recorded (the start line is not checked for them) */
+	uint64_t lf, colon, nul, cr;
+	uint32_t nul_from;  /* NULs and bare CRs before this offset are not recorded (the start line is not checked) */
 	uint32_t first_nul; /* first NUL at or after nul_from in the windows loaded so far, NONE when none */
+	uint32_t first_bare_cr; /* likewise the first CR not followed by LF */
 };
 
 #if defined(__AVX512BW__)
-static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
 {
 	__m512i v = _mm512_loadu_si512(p);
 
 	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
 	*nul = _mm512_cmpeq_epi8_mask(v, _mm512_setzero_si512());
+	*cr = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
 }
 
 /* Fewer than 64 bytes in all: a masked load reads only p[0..n); the zeroed lanes are masked off the NUL mask. */
-static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
 {
 	__mmask64 k = (1ull << n) - 1;
 	__m512i v = _mm512_maskz_loadu_epi8(k, p);
@@ -49,6 +51,7 @@ static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon
 	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
 	*nul = _mm512_mask_cmpeq_epi8_mask(k, v, _mm512_setzero_si512());
+	*cr = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
 }
 #else
 #if defined(__AVX2__)
@@ -60,13 +63,14 @@ static inline uint64_t eq64(__m256i a, __m256i b, char c)
 	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, x)) << 32;
 }
 
-static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
 {
 	__m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
 
 	*lf = eq64(a, b, '\n');
 	*colon = eq64(a, b, ':');
 	*nul = eq64(a, b, 0);
+	*cr = eq64(a, b, '\r');
 }
 #else
 static inline uint64_t eq64(const __m128i v[4], char c)
@@ -79,7 +83,7 @@ static inline uint64_t eq64(const __m128i v[4], char c)
 	return m;
 }
 
-static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
 {
 	__m128i v[4];
 
@@ -88,35 +92,51 @@ static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_
 	*lf = eq64(v, '\n');
 	*colon = eq64(v, ':');
 	*nul = eq64(v, 0);
+	*cr = eq64(v, '\r');
 }
 #endif
 
 /* Fewer than 64 bytes in all: scan a zero-padded copy, then mask the padding off. */
-static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul)
+static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
 {
 	char tail[64];
 	uint64_t k = (1ull << n) - 1;
 
 	memcpy(tail, p, n);
 	memset(tail + n, 0, 64 - n);
-	masks64(tail, lf, colon, nul);
+	masks64(tail, lf, colon, nul, cr);
 	*lf &= k;
 	*colon &= k;
 	*nul &= k;
+	*cr &= k;
 }
 #endif
 
-/* Record the first NUL at or after nul_from in the window (rare: only a NUL-bearing datagram pays). */
-static void scan_note_nul(struct scan *s)
+/* The first set bit of m at or after nul_from, as an offset, or NONE. */
+static uint32_t scan_first_from(const struct scan *s, uint64_t m)
 {
-	uint64_t m = s->nul;
-
-	if (s->first_nul != NONE || s->nul_from >= s->base + 64)
-		return;
+	if (s->nul_from >= s->base + 64)
+		return NONE;
 	if (s->nul_from > s->base)
 		m &= ~0ull << (s->nul_from - s->base);
-	if (m)
-		s->first_nul = s->base + (uint32_t)__builtin_ctzll(m);
+	return m ? s->base + (uint32_t)__builtin_ctzll(m) : NONE;
+}
+
+/*
+ * Record the first NUL and the first bare CR at or after nul_from in the window (rare: only a datagram with a NUL,
+ * a bare CR, or a CRLF split across two windows pays). A CR is bare when the next byte is not LF: the LF mask says so
+ * for every bit but the window's last, which looks at the byte after the window.
+ */
+static void scan_note(struct scan *s)
+{
+	uint64_t bare = s->cr & ~(s->lf >> 1);
+
+	if (s->first_nul == NONE && s->nul)
+		s->first_nul = scan_first_from(s, s->nul);
+	if ((bare >> 63) && s->base + 64 < s->len && s->buf[s->base + 64] == '\n')
+		bare &= ~(1ull << 63);
+	if (s->first_bare_cr == NONE && bare)
+		s->first_bare_cr = scan_first_from(s, bare);
 }
 
 /*
@@ -128,12 +148,13 @@ static __attribute__((noinline)) void scan_load_tail(struct scan *s, uint32_t at
 	uint32_t n = s->len - at;
 
 	if (s->len >= 64) {
-		masks64(s->buf + s->len - 64, &s->lf, &s->colon, &s->nul);
+		masks64(s->buf + s->len - 64, &s->lf, &s->colon, &s->nul, &s->cr);
 		s->lf >>= 64 - n;
 		s->colon >>= 64 - n;
 		s->nul >>= 64 - n;
+		s->cr >>= 64 - n;
 	} else {
-		masks_short(s->buf + at, n, &s->lf, &s->colon, &s->nul);
+		masks_short(s->buf + at, n, &s->lf, &s->colon, &s->nul, &s->cr);
 	}
 }
 
@@ -142,11 +163,11 @@ static inline void scan_load(struct scan *s, uint32_t at)
 {
 	s->base = at;
 	if (__builtin_expect(s->len - at >= 64, 1))
-		masks64(s->buf + at, &s->lf, &s->colon, &s->nul);
+		masks64(s->buf + at, &s->lf, &s->colon, &s->nul, &s->cr);
 	else
 		scan_load_tail(s, at);
-	if (__builtin_expect(s->nul != 0, 0))
-		scan_note_nul(s);
+	if (__builtin_expect(s->nul != 0 || (s->cr & ~(s->lf >> 1)) != 0, 0))
+		scan_note(s);
 }
 
 static void scan_init(struct scan *s, const char *buf, uint32_t len)
@@ -155,8 +176,9 @@ static void scan_init(struct scan *s, const char *buf, uint32_t len)
 	s->len = len;
 	s->nul_from = NONE;
 	s->first_nul = NONE;
+	s->first_bare_cr = NONE;
 	s->base = 0;
-	s->lf = s->colon = s->nul = 0;
+	s->lf = s->colon = s->nul = s->cr = 0;
 	if (len)
 		scan_load(s, 0);
 }
@@ -436,23 +458,6 @@ static inline struct sw_str header_value(const char *buf, uint32_t v, uint32_t c
 	return sw_str_make(buf + v, e - v);
 }
 
-/* How many bytes of p[0..n) equal c: 32 at a time where AVX2 is there, the tail (and elsewhere all) one by one. */
-static uint32_t count_byte(const char *p, uint32_t n, char c)
-{
-	uint32_t k = 0, i = 0;
-
-#ifdef __AVX2__
-	const __m256i cv = _mm256_set1_epi8(c);
-
-	for (; i + 32 <= n; i += 32)
-		k += (uint32_t)__builtin_popcount(
-			(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(p + i)), cv)));
-#endif
-	for (; i < n; i++)
-		k += p[i] == c;
-	return k;
-}
-
 static const char *bare_cr(const char *p, const char *end)
 {
 	for (; p < end; p++)
@@ -527,7 +532,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	int16_t last[SIP_HDR__COUNT];
 
 	s->nul_from = off;
-	scan_note_nul(s);
+	scan_note(s);
 	for (;;) {
 		uint32_t lf, colon, e;
 		uint8_t flags = 0, id;
@@ -590,10 +595,12 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			nul = memchr(nul + 1, 0, m->hdr_end - at - 1);
 		}
 	}
-	/* Every CR must start a CRLF (each LF was checked to follow a CR): equal counts mean no bare CR. */
-	if (__builtin_expect(count_byte(buf + off, m->hdr_end - off, '\r') != count_byte(buf + off, m->hdr_end - off, '\n'),
-			     0))
-		return fail_from_line(m, bare_cr(buf + off, buf + m->hdr_end), "Bare CR in header section");
+	/*
+	 * Every CR must start a CRLF: the scan recorded the first CR not followed by LF. (The windows cover the section:
+	 * its last byte is an LF, so a CR in it has its next byte in it, as bare_cr() reads it.)
+	 */
+	if (__builtin_expect(s->first_bare_cr < m->hdr_end, 0))
+		return fail_from_line(m, buf + s->first_bare_cr, "Bare CR in header section");
 	return m->status_code;
 }
 
