@@ -137,9 +137,17 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 		if (!param_is(name, end, "received", 8) && !param_is(name, end, "rport", 5))
 			continue;
 		put(o, from, (uint32_t)(p - from));
-		for (q = name; q < end && *q != ';' && *q != '"'; q++)
-			;
-		p = q - 1; /* the loop's p++ lands on the next ';' (or a quote of a malformed value) */
+		for (q = name; q < end && *q != ';'; q++) {
+			if (*q != '"')
+				continue;
+			/* a quoted value goes whole, quoted-pairs included */
+			for (q++; q < end && *q != '"'; q++)
+				if (*q == '\\' && q + 1 < end)
+					q++;
+			if (q == end)
+				break;
+		}
+		p = q - 1; /* the loop's p++ lands on the next ';' */
 		from = q;
 	}
 	put(o, from, (uint32_t)(end - from));
