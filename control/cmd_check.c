@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "json.h"
 #include "pcap_input.h"
 #include "policy.h"
 #include "rules.h"
@@ -136,46 +137,25 @@ static struct sw_peer default_source(const struct sip_msg *m)
 	return p;
 }
 
-/* JSON string: bytes outside printable ASCII as \u00XX, so any datagram prints as valid JSON. */
-static void json_str(FILE *f, const char *s, size_t n)
-{
-	fputc('"', f);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\r')
-			fputs("\\r", f);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void print_json(struct check_run *r, const char *name, const struct sw_verdict *v, uint32_t rlen)
 {
 	FILE *f = stdout;
 
 	fputs("{\"input\": ", f);
-	json_str(f, name, strlen(name));
+	json_bytes(f, name, strlen(name));
 	fprintf(f, ", \"action\": \"%s\"", sw_action_name(v->action));
 	if (v->action == SW_ACT_REPLY) {
 		fprintf(f, ", \"status\": %u, \"reason\": ", v->status);
-		json_str(f, v->reason, strlen(v->reason));
+		json_bytes(f, v->reason, strlen(v->reason));
 	}
 	fprintf(f, ", \"why\": \"%s\"", sw_why_name(v->why));
 	if (v->rule >= 0) {
 		fputs(", \"rule\": ", f);
-		json_str(f, r->pol->rules[v->rule].id, strlen(r->pol->rules[v->rule].id));
+		json_bytes(f, r->pol->rules[v->rule].id, strlen(r->pol->rules[v->rule].id));
 	}
 	if (r->o->show_response && v->action == SW_ACT_REPLY) {
 		fputs(", \"response\": ", f);
-		json_str(f, r->out, rlen);
+		json_bytes(f, r->out, rlen);
 	}
 	fputs("}\n", f);
 }
@@ -231,7 +211,7 @@ static int on_udp(void *ctx, const struct udp_input *in)
 		/* what the dataplane does with it: not judged, passed untouched */
 		if (r->o->json) {
 			fputs("{\"input\": ", stdout);
-			json_str(stdout, name, strlen(name));
+			json_bytes(stdout, name, strlen(name));
 			fputs(", \"action\": \"pass\", \"why\": \"not_sip_port\"}\n", stdout);
 		} else
 			printf("%s: pass (not a SIP port: %u -> %u)\n", name, in->src.port, in->dst.port);

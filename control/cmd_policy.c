@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "json.h"
 #include "policy.h"
 #include "rules.h"
 
@@ -24,22 +25,6 @@ static bool is_help(const char *arg)
 }
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void report_json(const char *file, const struct sw_policy *p, const struct policy_error *err)
 {
 	fputs("{\"file\":", stdout);

@@ -344,7 +344,7 @@ static int do_status(int argc, char **argv)
 	pinned = !oerr;
 	if (json) {
 		printf("{\"pin_root\":");
-		xdp_cli_json_string(stdout, sw_xdp_pin_root());
+		json_string(stdout, sw_xdp_pin_root());
 		printf(",\"maps_pinned\":%s,", pinned ? "true" : "false");
 	} else {
 		printf("maps: %s (%s)\n", sw_xdp_pin_root(), pinned ? "pinned" : "not pinned: nothing attached yet");

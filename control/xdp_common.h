@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "json.h"
+
 #ifdef SW_HAVE_XDP
 #include "sw_xdp_lib.h"
 
@@ -32,7 +34,6 @@ void xdp_cli_error(const char *cmd, const char *what, int err);
 #endif
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
-void xdp_cli_json_string(FILE *f, const char *s);
 
 bool xdp_cli_is_help(const char *arg);
 
