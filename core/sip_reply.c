@@ -34,6 +34,9 @@ static void put_str(struct out *o, struct sw_str s)
 	put(o, s.p, s.len);
 }
 
+/* A string literal, its length known at compile time. */
+#define PUT_LIT(o, lit) put((o), "" lit, sizeof(lit) - 1)
+
 static void put_cstr(struct out *o, const char *s)
 {
 	put(o, s, (uint32_t)strlen(s));
@@ -42,16 +45,17 @@ static void put_cstr(struct out *o, const char *s)
 /* "Via: " or, in a compact reply, "v: " (CSeq and the rest have no compact form) */
 static void put_name(struct out *o, enum sip_hdr_id id)
 {
-	static const char *const full[SIP_HDR__COUNT] = {
-		[SIP_HDR_VIA] = "Via: ", [SIP_HDR_FROM] = "From: ", [SIP_HDR_TO] = "To: ",
-		[SIP_HDR_CALL_ID] = "Call-ID: ", [SIP_HDR_CSEQ] = "CSeq: ", [SIP_HDR_CONTENT_LENGTH] = "Content-Length: ",
+	static const struct sw_str full[SIP_HDR__COUNT] = {
+		[SIP_HDR_VIA] = SW_STR_LIT("Via: "), [SIP_HDR_FROM] = SW_STR_LIT("From: "),
+		[SIP_HDR_TO] = SW_STR_LIT("To: "), [SIP_HDR_CALL_ID] = SW_STR_LIT("Call-ID: "),
+		[SIP_HDR_CSEQ] = SW_STR_LIT("CSeq: "), [SIP_HDR_CONTENT_LENGTH] = SW_STR_LIT("Content-Length: "),
 	};
-	static const char *const compact[SIP_HDR__COUNT] = {
-		[SIP_HDR_VIA] = "v: ", [SIP_HDR_FROM] = "f: ", [SIP_HDR_TO] = "t: ",
-		[SIP_HDR_CALL_ID] = "i: ", [SIP_HDR_CONTENT_LENGTH] = "l: ",
+	static const struct sw_str compact[SIP_HDR__COUNT] = {
+		[SIP_HDR_VIA] = SW_STR_LIT("v: "), [SIP_HDR_FROM] = SW_STR_LIT("f: "), [SIP_HDR_TO] = SW_STR_LIT("t: "),
+		[SIP_HDR_CALL_ID] = SW_STR_LIT("i: "), [SIP_HDR_CONTENT_LENGTH] = SW_STR_LIT("l: "),
 	};
 
-	put_cstr(o, o->compact && compact[id] ? compact[id] : full[id]);
+	put_str(o, o->compact && compact[id].len ? compact[id] : full[id]);
 }
 
 static void put_u32(struct out *o, uint32_t v)
@@ -123,6 +127,9 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	char addr[INET6_ADDRSTRLEN];
 	bool quoted = false;
 
+	/* the usual case: the request carried no received/rport (a bare rport is recorded too): copy as it is */
+	if (!via->received_param.p && !via->rport_param.p)
+		p = end;
 	for (; p < end; p++) {
 		if (*p == '"')
 			quoted = !quoted;
@@ -153,11 +160,11 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	put(o, from, (uint32_t)(end - from));
 	if (via->has_rport || !sent_by_is_source(via, src)) {
 		peer_text(src, addr, sizeof(addr));
-		put_cstr(o, ";received=");
+		PUT_LIT(o, ";received=");
 		put_cstr(o, addr);
 	}
 	if (via->has_rport) {
-		put_cstr(o, ";rport=");
+		PUT_LIT(o, ";rport=");
 		put_u32(o, src->port);
 	}
 }
@@ -178,11 +185,11 @@ static void put_vias(struct out *o, const struct reply_ctx *c, const struct sw_p
 	put_name(o, SIP_HDR_VIA);
 	put_top_via(o, &c->via, src);
 	put(o, c->via.end, (uint32_t)(h->value.p + h->value.len - c->via.end));
-	put_cstr(o, "\r\n");
+	PUT_LIT(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
 		put_name(o, SIP_HDR_VIA);
 		put_str(o, h->value);
-		put_cstr(o, "\r\n");
+		PUT_LIT(o, "\r\n");
 	}
 }
 
@@ -194,7 +201,7 @@ static void put_header(struct out *o, const struct sip_msg *m, enum sip_hdr_id i
 		return;
 	put_name(o, id);
 	put_str(o, h->value);
-	put_cstr(o, "\r\n");
+	PUT_LIT(o, "\r\n");
 }
 
 /*
@@ -241,10 +248,10 @@ static void put_to(struct out *o, const struct reply_ctx *c)
 	put_name(o, SIP_HDR_TO);
 	put_str(o, h->value);
 	if (!c->to_has_tag) {
-		put_cstr(o, ";tag=");
+		PUT_LIT(o, ";tag=");
 		put(o, c->tag, 16);
 	}
-	put_cstr(o, "\r\n");
+	PUT_LIT(o, "\r\n");
 }
 
 /* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
@@ -268,17 +275,17 @@ static void put_unsupported(struct out *o, const struct sw_policy *pol, const st
 			}
 		}
 	if (!first)
-		put_cstr(o, "\r\n");
+		PUT_LIT(o, "\r\n");
 }
 
 static void build(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
 		  const struct sw_peer *src)
 {
-	put_cstr(o, "SIP/2.0 ");
+	PUT_LIT(o, "SIP/2.0 ");
 	put_u32(o, v->status);
-	put_cstr(o, " ");
+	PUT_LIT(o, " ");
 	put_cstr(o, v->reason ? v->reason : "Rejected");
-	put_cstr(o, "\r\n");
+	PUT_LIT(o, "\r\n");
 	put_vias(o, c, src);
 	put_header(o, c->m, SIP_HDR_FROM);
 	put_to(o, c);
@@ -287,17 +294,17 @@ static void build(struct out *o, const struct sw_policy *pol, const struct reply
 	if (v->status == 420)
 		put_unsupported(o, pol, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
-		put_cstr(o, "Retry-After: ");
+		PUT_LIT(o, "Retry-After: ");
 		put_u32(o, pol->retry_after_seconds);
-		put_cstr(o, "\r\n");
+		PUT_LIT(o, "\r\n");
 	}
 	if (pol->server[0]) {
-		put_cstr(o, "Server: ");
+		PUT_LIT(o, "Server: ");
 		put_cstr(o, pol->server);
-		put_cstr(o, "\r\n");
+		PUT_LIT(o, "\r\n");
 	}
 	put_name(o, SIP_HDR_CONTENT_LENGTH);
-	put_cstr(o, "0\r\n\r\n");
+	PUT_LIT(o, "0\r\n\r\n");
 }
 
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
