@@ -111,18 +111,27 @@ static bool call_id_ok(struct sw_str s)
 	return s.len && sw_span(s.p, s.p + s.len, s.p, &vchar_set) == s.p + s.len;
 }
 
-/* Every via-parm of every Via line must parse; the top one is where a reply goes. */
-static bool check_via(struct sw_verdict *v, const struct sip_msg *m)
+/* What is known of the top Via (the first via-parm of the first Via line): never_answer() asks only when unknown. */
+enum top_via { TOP_VIA_UNKNOWN, TOP_VIA_OK, TOP_VIA_BAD };
+
+/* Every via-parm of every Via line must parse; the top one is where a reply goes (its outcome goes to *top). */
+static bool check_via(struct sw_verdict *v, const struct sip_msg *m, enum top_via *top)
 {
 	struct sip_via via;
 
-	if (m->count[SIP_HDR_VIA] == 0)
+	if (m->count[SIP_HDR_VIA] == 0) {
+		*top = TOP_VIA_BAD;
 		return set_400(v, m, m->buf + m->hdr_end, "Missing Via header field");
+	}
 	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(m, h)) {
 		struct sw_str rest = h->value;
 
 		for (;;) {
-			if (!sip_via_parse(rest, &via))
+			bool ok = sip_via_parse(rest, &via);
+
+			if (*top == TOP_VIA_UNKNOWN)
+				*top = ok ? TOP_VIA_OK : TOP_VIA_BAD;
+			if (!ok)
 				return set_400(v, m, rest.p, "Malformed Via header field");
 			if (via.end >= rest.p + rest.len)
 				break;
@@ -159,9 +168,9 @@ static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
 	return false;
 }
 
-static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m)
+static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m, enum top_via *top)
 {
-	if (check_via(v, m) ||
+	if (check_via(v, m, top) ||
 	    check_addr(v, m, SIP_HDR_TO, "Missing To header field", "Multiple To header fields",
 		       "Malformed To header field") ||
 	    check_addr(v, m, SIP_HDR_FROM, "Missing From header field", "Multiple From header fields",
@@ -285,9 +294,9 @@ static bool apply_rules(struct sw_verdict *v, const struct sw_policy *pol, struc
 }
 
 /* The protocol checks of a parsed request, in their documented order. */
-static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, struct sip_msg *m)
+static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, struct sip_msg *m, enum top_via *top)
 {
-	if (check_mandatory(v, m) || check_max_forwards(v, pol, m))
+	if (check_mandatory(v, m, top) || check_max_forwards(v, pol, m))
 		return true;
 	if (sip_msg_frame(m) != SIP_PARSE_OK) {
 		v->err_off = m->err_off;
@@ -297,7 +306,7 @@ static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, str
 }
 
 /* A reply needs a usable top Via; an ACK is never answered. Turn such replies into silent drops. */
-static void never_answer(struct sw_verdict *v, const struct sip_msg *m)
+static void never_answer(struct sw_verdict *v, const struct sip_msg *m, enum top_via known)
 {
 	struct sip_via via;
 	const struct sip_hdr *top;
@@ -306,6 +315,11 @@ static void never_answer(struct sw_verdict *v, const struct sip_msg *m)
 		return;
 	if (method_is(m, "ACK")) {
 		set_drop(v, SW_WHY_BAD_ACK, "ACK is never answered");
+		return;
+	}
+	if (known != TOP_VIA_UNKNOWN) {
+		if (known == TOP_VIA_BAD)
+			set_drop(v, SW_WHY_NO_VIA, "no usable top Via");
 		return;
 	}
 	top = sip_msg_hdr(m, SIP_HDR_VIA);
@@ -317,6 +331,7 @@ static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum
 			  struct sw_verdict *v)
 {
 	struct sip_msg *m = &w->msg;
+	enum top_via top = TOP_VIA_UNKNOWN;
 
 	if (m->ruri.len > pol->max_request_uri_bytes)
 		set_reply(v, 414, "Request-URI Too Long");
@@ -324,9 +339,9 @@ static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum
 		set_reply(v, 505, "Version Not Supported");
 	else if (st != SIP_PARSE_OK)
 		set_400(v, m, m->buf + m->err_off, m->err_reason);
-	else if (!apply_rules(v, pol, w) && !check_request(v, pol, m) && method_is(m, "ACK"))
+	else if (!apply_rules(v, pol, w) && !check_request(v, pol, m, &top) && method_is(m, "ACK"))
 		v->why = SW_WHY_ACK;
-	never_answer(v, m);
+	never_answer(v, m, top);
 }
 
 /*
@@ -378,7 +393,7 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 
 	if (len > pol->max_message_bytes) {
 		set_reply(v, 413, "Request Entity Too Large");
-		never_answer(v, m);
+		never_answer(v, m, TOP_VIA_UNKNOWN);
 		return;
 	}
 	judge_request(pol, w, st, v);
