@@ -239,6 +239,29 @@ struct param {
 	bool has_value;
 };
 
+#if defined(__AVX2__)
+/*
+ * Up to 32 bytes at p, never reading past p + avail: a plain load when 32 are there, else (AVX-512) a masked load
+ * whose lanes past the end read nothing. *k has a bit per byte loaded. False when the bytes cannot be loaded
+ * safely (fewer than 32 and no masked load): the caller takes its general path.
+ */
+static ALWAYS_INLINE bool load32(const char *p, long avail, __m256i *x, uint32_t *k)
+{
+	if (avail >= 32) {
+		*k = ~0u;
+		*x = _mm256_loadu_si256((const __m256i *)p);
+		return true;
+	}
+#if defined(__AVX512BW__) && defined(__AVX512VL__)
+	*k = (1u << avail) - 1;
+	*x = _mm256_maskz_loadu_epi8(*k, p);
+	return true;
+#else
+	return false;
+#endif
+}
+#endif
+
 /*
  * The usual generic-param, read from one 32-byte load: a token name, then nothing more (no LWS, no '='), or '='
  * and a token value right after it (no LWS, no quoted string, no [IPv6]). The name and the value then come from
@@ -253,17 +276,8 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 	uint32_t k, tok, n, eq, g, run;
 	__m256i x;
 
-	if (avail >= 32) {
-		k = ~0u;
-		x = _mm256_loadu_si256((const __m256i *)p);
-	} else {
-#if defined(__AVX512BW__) && defined(__AVX512VL__)
-		k = (1u << avail) - 1;
-		x = _mm256_maskz_loadu_epi8(k, p);
-#else
+	if (!load32(p, avail, &x, &k))
 		return false;
-#endif
-	}
 	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
 	if (!~tok)
 		return false; /* a name of 32 bytes or more */
@@ -371,17 +385,8 @@ static ALWAYS_INLINE bool via_fast(struct cur *c, struct sip_via *via)
 
 	if (avail < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
 		return false;
-	if (avail >= 32) {
-		k = ~0u;
-		x = _mm256_loadu_si256((const __m256i *)p);
-	} else {
-#if defined(__AVX512BW__) && defined(__AVX512VL__)
-		k = (1u << avail) - 1;
-		x = _mm256_maskz_loadu_epi8(k, p);
-#else
+	if (!load32(p, avail, &x, &k))
 		return false;
-#endif
-	}
 	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
 	lws = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_LWS)]) & k;
 	hst = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_HOSTN)]) & k;
