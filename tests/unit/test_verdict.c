@@ -237,6 +237,12 @@ static const struct vcase cases[] = {
 	{ "LWS in the Request-URI", "OPTIONS sip:bob@example.com; lr SIP/2.0\n" REST CSEQ("OPTIONS") CL0 END, 0,
 	  R400(NULL) },
 	{ "header line without colon", OPT REST "Foobar roobar\n" CSEQ("OPTIONS") CL0 END, 0, R400(NULL) },
+	/* a lone CR ends a line for some parsers: one header could hide another from the rules (fuzz finding) */
+	{ "bare CR hiding a header line", OPT REST CSEQ("OPTIONS") "Subject: hello\rUser-Agent: friendly-scanner\n" CL0 END,
+	  0, R400("Bare CR") },
+	/* ... or inject a line into a 400 that copies the value (fuzz finding reply-injects-bare-cr) */
+	{ "bare CR in Call-ID", OPT VIA MF TO FROM "Call-ID: cr1\rContact: <sip:evil@example.com>\n" CSEQ("OPTIONS") CL0 END,
+	  0, R400("Bare CR") },
 	{ "bare LF after a header line", OPT REST CSEQ("OPTIONS") "Content-Length: 0\nSubject: x" BARE_LF "\n", 0,
 	  R400(NULL) },
 	{ "no empty line after the headers", OPT REST CSEQ("OPTIONS") CL0, 0, R400(NULL) },
