@@ -24,6 +24,13 @@ SKIP = 77
 EXIT_EAL = 3
 
 
+def eal_runtime_dir(prefix):
+    """Where the EAL puts its runtime files (and the telemetry socket): /var/run/dpdk/PREFIX for root, else
+    $XDG_RUNTIME_DIR/dpdk/PREFIX, or /tmp/dpdk/PREFIX (DPDK 22.11 eal_create_runtime_dir)."""
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return os.path.join(base, "dpdk", prefix)
+
+
 def eal_args(prefix, d, infinite=False):
     inf = ",infinite_rx=1" if infinite else ""
     tx_out = "" if infinite else f",tx_pcap={d}/out_out.pcap"
@@ -39,7 +46,7 @@ def run_sipwall(args, prefix, extra, timeout=120):
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     finally:
-        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+        shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
     return p
 
 

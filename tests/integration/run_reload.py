@@ -28,6 +28,7 @@ import pcaplib as P  # noqa: E402
 import run_pcap  # noqa: E402
 
 
+
 class Telemetry:
     def __init__(self, path):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -122,7 +123,8 @@ def main():
     cmd = [args.sipwall] + run_pcap.eal_args(prefix, d, infinite=True) + ["--", "--policy", policy]
     print("+", " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sock = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+    rundir = run_pcap.eal_runtime_dir(prefix)
+    sock = os.path.join(rundir, "dpdk_telemetry.v2")
     errors = []
     try:
         try:
@@ -145,7 +147,7 @@ def main():
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+        shutil.rmtree(rundir, ignore_errors=True)
     sys.stdout.write(out)
     check(proc.returncode == 0, f"exit status {proc.returncode} after SIGTERM\n{err}", errors)
     check("final counters" in out, "final counters printed", errors)
