@@ -24,6 +24,7 @@ static const char *const drop_names[DP_DROP__COUNT] = {
 	[DP_DROP_FRAG_REASSEMBLY] = "frag_reassembly",
 	[DP_DROP_FRAG_TOO_BIG] = "frag_too_big",
 	[DP_DROP_FRAG_UNSUPPORTED] = "frag_unsupported",
+	[DP_DROP_FRAG_ANSWERED] = "frag_answered",
 	[DP_DROP_TX_FULL] = "tx_full",
 };
 

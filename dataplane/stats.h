@@ -32,6 +32,7 @@ enum dp_drop {
 	DP_DROP_FRAG_REASSEMBLY,  /* mbufs freed by the reassembler: overlap, > 8 fragments, timeout, table full */
 	DP_DROP_FRAG_TOO_BIG,     /* reassembled datagram above fragments.max_datagram_bytes */
 	DP_DROP_FRAG_UNSUPPORTED, /* IPv6 fragment header behind other extension headers */
+	DP_DROP_FRAG_ANSWERED,    /* fragments of a datagram answered with one reply: the reply stands for the first */
 	DP_DROP_TX_FULL,          /* the TX queue took no more */
 	DP_DROP__COUNT
 };

@@ -99,6 +99,16 @@ static inline void drop(struct dp_worker *w, struct rte_mbuf *m, enum dp_drop wh
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * Drop what a struct pkt stands for: one frame, or a reassembled datagram as the fragments it came in as (one
+ * segment each: fragment() refuses multi-segment fragments), so that rx = tx_pass + tx_reply + dropped in frames.
+ */
+static inline void drop_pkt(struct dp_worker *w, const struct pkt *p, enum dp_drop why)
+{
+	w->stats.drop[why] += p->whole ? p->m->nb_segs : 1;
+	rte_pktmbuf_free(p->m);
+}
+
 static inline void forward(struct dp_worker *w, enum dp_side from, struct rte_mbuf *m)
 {
 	w->stats.tx_pass++;
@@ -117,7 +127,7 @@ static void pass(struct dp_worker *w, struct pkt *p)
 	}
 	n = dp_frag_split(p->m, &p->d, w->v6_id, frags, RTE_DIM(frags));
 	if (n == 0) {
-		drop(w, p->m, DP_DROP_FRAG_UNSUPPORTED);
+		drop_pkt(w, p, DP_DROP_FRAG_UNSUPPORTED);
 		return;
 	}
 	for (uint16_t i = 0; i < n; i++)
@@ -134,14 +144,14 @@ static __rte_noinline void reply(struct dp_worker *w, const struct sw_policy *po
 
 	if (!dp_l2l4_reply_allowed(p->f, &p->d)) {
 		w->stats.why[v->why]++;
-		drop(w, p->m, DP_DROP_NO_REPLY);
+		drop_pkt(w, p, DP_DROP_NO_REPLY);
 		return;
 	}
 	dp_l2l4_src(p->f, &p->d, &src);
 	br = dp_budget_check(w->budget, pol, &src, w->now, &t);
 	if (br != DP_BUDGET_OK) {
 		w->stats.why[SW_WHY_BUDGET]++;
-		drop(w, p->m, budget_drop[br]);
+		drop_pkt(w, p, budget_drop[br]);
 		return;
 	}
 	/* never longer than the request (no amplification), and it must fit the request's buffer */
@@ -149,10 +159,12 @@ static __rte_noinline void reply(struct dp_worker *w, const struct sw_policy *po
 	len = sw_respond(pol, w->core, v, &src, w->resp, cap);
 	w->stats.why[v->why]++; /* sw_respond turns v into a drop when it cannot answer */
 	if (len == 0) {
-		drop(w, p->m, cap < p->d.payload_len ? DP_DROP_NO_ROOM : DP_DROP_VERDICT);
+		drop_pkt(w, p, cap < p->d.payload_len ? DP_DROP_NO_ROOM : DP_DROP_VERDICT);
 		return;
 	}
 	dp_budget_commit(w->budget, &t);
+	if (p->whole) /* the reply is crafted in the first fragment; the others are freed with the chain */
+		w->stats.drop[DP_DROP_FRAG_ANSWERED] += p->m->nb_segs - 1u;
 	dp_craft_reply(p->m, &p->d, w->resp, len, w->ip_id++, &w->craft[p->side]); /* len <= room: cannot fail */
 	if (v->status >= DP_STATUS_MIN && v->status < DP_STATUS_MIN + DP_STATUS_SLOTS)
 		w->stats.status[v->status - DP_STATUS_MIN]++;
@@ -182,7 +194,7 @@ static void judge(struct dp_worker *w, const struct sw_policy *pol, struct pkt *
 	case SW_ACT_DROP:
 	default:
 		w->stats.why[v.why]++;
-		drop(w, p->m, DP_DROP_VERDICT);
+		drop_pkt(w, p, DP_DROP_VERDICT);
 		return;
 	}
 }
@@ -232,7 +244,7 @@ static inline void udp(struct dp_worker *w, const struct sw_policy *pol, struct 
 		return;
 	}
 	if (!udp_cksum_ok(p)) {
-		drop(w, p->m, DP_DROP_BAD_UDP_CKSUM);
+		drop_pkt(w, p, DP_DROP_BAD_UDP_CKSUM);
 		return;
 	}
 	judge(w, pol, p);
@@ -246,7 +258,7 @@ static void reassembled(struct dp_worker *w, const struct sw_policy *pol, enum d
 	w->stats.frag_reassembled++;
 	if (c == DP_PKT_UDP || c == DP_PKT_OTHER) {
 		if (p.d.ip_end - p.d.l2_len > pol->frag_max_datagram) {
-			drop(w, m, DP_DROP_FRAG_TOO_BIG);
+			drop_pkt(w, &p, DP_DROP_FRAG_TOO_BIG);
 			return;
 		}
 		if (c == DP_PKT_UDP) {
@@ -257,7 +269,7 @@ static void reassembled(struct dp_worker *w, const struct sw_policy *pol, enum d
 		}
 		return;
 	}
-	drop(w, m, class_drop[c]);
+	drop_pkt(w, &p, class_drop[c]);
 }
 
 static __rte_noinline void fragment(struct dp_worker *w, const struct sw_policy *pol, struct pkt *p)
