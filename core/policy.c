@@ -363,3 +363,143 @@ int policy_write(const struct sw_policy *p, FILE *f)
 		ret = -EIO;
 	return ret;
 }
+
+/* ---- runtime edits (sipwallctl rule/limits through the daemon) ---- */
+
+/* open_memstream can fail only on memory; a writer error there is ENOMEM too. */
+char *policy_write_string(const struct sw_policy *p, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	int ret;
+
+	if (!f)
+		return NULL;
+	ret = policy_write(p, f);
+	if (fclose(f) || ret) {
+		free(buf);
+		errno = ret ? -ret : EIO;
+		return NULL;
+	}
+	if (len)
+		*len = n;
+	return buf;
+}
+
+struct sw_policy *policy_clone(const struct sw_policy *p, struct policy_error *err)
+{
+	struct sw_policy *copy;
+	size_t len;
+	char *text = policy_write_string(p, &len);
+
+	if (!text) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->file, sizeof(err->file), "clone");
+		snprintf(err->msg, sizeof(err->msg), "cannot write the policy: %s", strerror(errno));
+		return NULL;
+	}
+	copy = policy_load_buffer(text, len, "clone", err);
+	free(text);
+	return copy;
+}
+
+static int key_find(const char *section, const char *key)
+{
+	for (size_t i = 0; i < policy_nkeys; i++)
+		if (!strcmp(policy_keys[i].section, section) && !strcmp(policy_keys[i].key, key))
+			return (int)i;
+	return -1;
+}
+
+/* Bytes of one key's storage at its offset (lists: the array; their count is copied apart). */
+static size_t key_bytes(const struct policy_key *k)
+{
+	switch (k->type) {
+	case PK_UINT: return sizeof(uint32_t);
+	case PK_BOOL: return sizeof(bool);
+	case PK_STRING: return k->size;
+	case PK_TOKEN_LIST: return (size_t)k->max_count * k->size;
+	case PK_PORT_LIST: return (size_t)k->max_count * sizeof(uint16_t);
+	case PK_ENUM: return sizeof(int);
+	}
+	return 0;
+}
+
+/*
+ * The value goes through the loader, in a one-key document, so that it is checked exactly as in a file (range,
+ * type, list rules) and the message is the loader's. Only the one field is then copied into p.
+ */
+int policy_set_key(struct sw_policy *p, const char *section, const char *key, const char *value,
+		   struct policy_error *err)
+{
+	const struct policy_key *k;
+	struct sw_policy *one;
+	char *doc = NULL, name[160];
+	int i, n;
+
+	memset(err, 0, sizeof(*err));
+	snprintf(name, sizeof(name), "%.64s.%.64s", section, key);
+	snprintf(err->file, sizeof(err->file), "%s", name);
+	i = key_find(section, key);
+	if (i < 0) {
+		snprintf(err->msg, sizeof(err->msg), "unknown key (see docs/policy.md)");
+		return -ENOENT;
+	}
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			snprintf(err->msg, sizeof(err->msg), "a value may not hold control characters");
+			return -EINVAL;
+		}
+	}
+	k = &policy_keys[i];
+	n = asprintf(&doc, "%s:\n  %s: %s\n", section, key, value);
+	if (n < 0) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	one = policy_load_buffer(doc, (size_t)n, name, err);
+	free(doc);
+	if (!one)
+		return -EINVAL;
+	memcpy((char *)p + k->off, (const char *)one + k->off, key_bytes(k));
+	if (k->type == PK_TOKEN_LIST || k->type == PK_PORT_LIST)
+		memcpy((char *)p + k->count_off, (const char *)one + k->count_off, sizeof(uint32_t));
+	policy_free(one);
+	return 0;
+}
+
+int policy_rule_find(const struct sw_policy *p, const char *id)
+{
+	for (uint32_t i = 0; i < p->nrules; i++)
+		if (!strcmp(p->rules[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+int policy_rule_insert(struct sw_policy *p, struct sw_rule_spec *r, uint32_t at)
+{
+	struct sw_rule_spec *grown;
+
+	if (at > p->nrules)
+		at = p->nrules;
+	grown = realloc(p->rules, (p->nrules + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memmove(&grown[at + 1], &grown[at], (p->nrules - at) * sizeof(*grown));
+	grown[at] = *r;
+	memset(r, 0, sizeof(*r));
+	p->rules = grown;
+	p->nrules++;
+	return 0;
+}
+
+void policy_rule_remove(struct sw_policy *p, uint32_t at)
+{
+	if (at >= p->nrules)
+		return;
+	free_strings(p->rules[at].literals, p->rules[at].nliterals);
+	free_strings(p->rules[at].regexes, p->rules[at].nregexes);
+	memmove(&p->rules[at], &p->rules[at + 1], (p->nrules - at - 1) * sizeof(p->rules[0]));
+	p->nrules--;
+}

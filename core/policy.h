@@ -136,4 +136,31 @@ int policy_write(const struct sw_policy *p, FILE *f);
 /* Format "file:line:col: msg" into buf. */
 void policy_error_format(const struct policy_error *err, char *buf, size_t len);
 
+/* ---- runtime edits: the daemon builds a new version from the running one (sipwallctl rule, limits) ---- */
+
+/* The policy as YAML in a malloc'd buffer (policy_write), its length in *len. NULL with errno set. */
+char *policy_write_string(const struct sw_policy *p, size_t *len);
+
+/* A deep copy, through the writer and the loader (so it is also checked): rules parsed, not compiled, version 0.
+ * NULL with err filled. */
+struct sw_policy *policy_clone(const struct sw_policy *p, struct policy_error *err);
+
+/*
+ * Set one key of p (section "limits", key "max_message_bytes", value as it would be written in a file: "4096",
+ * "[5060, 5070]", "true"), checked by the loader exactly as in a file. 0, or -ENOENT (no such key) / -EINVAL with
+ * err filled; p is unchanged on failure. Cross-key checks happen when the result is loaded again.
+ */
+int policy_set_key(struct sw_policy *p, const char *section, const char *key, const char *value,
+		   struct policy_error *err);
+
+/* Index of the rule with this id, or -1. */
+int policy_rule_find(const struct sw_policy *p, const char *id);
+
+/* Insert *r at index at (clamped to nrules): p takes what r owns and *r is zeroed. 0 or -ENOMEM. p->db is left
+ * as it was: the result must be compiled again. */
+int policy_rule_insert(struct sw_policy *p, struct sw_rule_spec *r, uint32_t at);
+
+/* Remove and free the rule at index at (nothing when out of range). */
+void policy_rule_remove(struct sw_policy *p, uint32_t at);
+
 #endif

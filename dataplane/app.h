@@ -41,6 +41,30 @@ struct dp_app {
 	uint64_t reload_failures;
 	char last_error[512];
 	volatile bool quit;            /* workers stop at their next iteration */
+
+	/* What made the running version and when (sipwallctl policy show); written by the main lcore under mu. */
+	char source[256];
+	double loaded_at;              /* CLOCK_REALTIME seconds */
+	double compile_ms, swap_ms;    /* of the last change */
+	uint64_t grace_done_ns;        /* CLOCK_MONOTONIC when the last grace period ended (swap timing) */
+
+	/*
+	 * Worker liveness without touching the packet path: each control tick starts a QSBR token; a worker's
+	 * quiescent report copies it into its slot once per loop iteration. Every slot that moved is a heartbeat.
+	 */
+	uint64_t hb_token[RTE_MAX_LCORE];   /* the token last seen in each worker's slot */
+	uint64_t heartbeats[RTE_MAX_LCORE]; /* control ticks each worker acknowledged */
+	uint64_t hb_last_ns[RTE_MAX_LCORE]; /* CLOCK_MONOTONIC of the last acknowledgement */
+};
+
+/* The outcome of a policy change through dp_app_policy_apply(). */
+struct dp_apply {
+	uint64_t version;
+	double compile_ms;             /* load + validate + compile, off the packet path */
+	double swap_ms;                /* commit -> every worker quiescent on the new version */
+	double save_ms;                /* write-back to the --policy file */
+	bool saved;
+	char save_error[256];
 };
 
 /*
@@ -55,6 +79,26 @@ int dp_app_policy_init(struct dp_app *app, unsigned nworkers, char *err, size_t 
  * On failure the running policy stays. Returns the new version, or 0 with app->last_error set.
  */
 uint64_t dp_app_policy_reload(struct dp_app *app);
+
+/*
+ * Replace the running policy with the YAML in text (named name in messages): prepare (timed), commit, grace period
+ * (timed), reclaim, then, when save is set, write text to app->policy_path atomically (temporary file in the same
+ * directory, fsync, rename) so a restart comes up with it. source says what asked ("sipwallctl policy load FILE").
+ * Returns 0 with r filled, or -errno with the loader's/compiler's message in err and nothing changed.
+ * Main lcore only: changes are serialised by running there.
+ */
+int dp_app_policy_apply(struct dp_app *app, const char *text, size_t len, const char *name, const char *source,
+			bool save, struct dp_apply *r, char *err, size_t errlen);
+
+/* Write len bytes of text to path atomically (tmp + fsync + rename + fsync of the directory). 0 or -errno. */
+int dp_write_atomic(const char *path, const char *text, size_t len);
+
+/* One control tick of the liveness probe (see heartbeats above). */
+void dp_app_heartbeat(struct dp_app *app);
+
+/* CLOCK_MONOTONIC in ns, and CLOCK_REALTIME in seconds. */
+uint64_t dp_mono_ns(void);
+double dp_wall_s(void);
 
 /* Free the store (the workers must have stopped) and the QSBR domain. */
 void dp_app_policy_fini(struct dp_app *app);

@@ -4,9 +4,15 @@
  * (the workers report quiescent once per loop iteration), and reload while the workers run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -17,10 +23,32 @@
 
 RTE_LOG_REGISTER(dp_logtype, sipwall, INFO);
 
-/* The store's grace hook: returns once every worker online now has passed a quiescent point. */
+uint64_t dp_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+double dp_wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The store's grace hook: returns once every worker online now has passed a quiescent point. It notes when, so
+ * the swap time (commit -> every worker on the new version) excludes freeing the old version.
+ */
 static int rcu_grace(void *arg)
 {
-	rte_rcu_qsbr_synchronize(arg, RTE_QSBR_THRID_INVALID);
+	struct dp_app *app = arg;
+
+	rte_rcu_qsbr_synchronize(app->qsbr, RTE_QSBR_THRID_INVALID);
+	app->grace_done_ns = dp_mono_ns();
 	return 0;
 }
 
@@ -36,7 +64,7 @@ int dp_app_policy_init(struct dp_app *app, unsigned nworkers, char *err, size_t 
 		snprintf(err, errlen, "QSBR for %u workers: %s", nworkers, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	app->store = policy_store_create(nworkers, rcu_grace, app->qsbr);
+	app->store = policy_store_create(nworkers, rcu_grace, app);
 	if (!app->store) {
 		snprintf(err, errlen, "policy store: %s", strerror(errno));
 		return -ENOMEM;
@@ -49,6 +77,8 @@ int dp_app_policy_init(struct dp_app *app, unsigned nworkers, char *err, size_t 
 		policy_free(p);
 		return -EINVAL;
 	}
+	snprintf(app->source, sizeof(app->source), "%.200s at start", app->policy_path);
+	app->loaded_at = dp_wall_s();
 	return 0;
 }
 
@@ -73,6 +103,8 @@ uint64_t dp_app_policy_reload(struct dp_app *app)
 	if (v) {
 		app->reloads++;
 		app->last_error[0] = '\0';
+		snprintf(app->source, sizeof(app->source), "%.200s on SIGHUP", app->policy_path);
+		app->loaded_at = dp_wall_s();
 	} else {
 		app->reload_failures++;
 		snprintf(app->last_error, sizeof(app->last_error), "%.400s: not prepared for the workers",
@@ -84,6 +116,121 @@ uint64_t dp_app_policy_reload(struct dp_app *app)
 		DP_LOG(INFO, "policy %s loaded as version %" PRIu64 "%s\n", app->policy_path, v,
 		       rc < 0 ? " (old version leaked: grace period failed)" : "");
 	return v;
+}
+
+int dp_write_atomic(const char *path, const char *text, size_t len)
+{
+	char tmp[PATH_MAX + 16], dir[PATH_MAX];
+	struct stat st;
+	int fd, dfd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	/* keep the mode of the file it replaces (mkstemp makes 0600) */
+	if (stat(path, &st) == 0 && fchmod(fd, st.st_mode & 07777) < 0)
+		err = -errno;
+	for (size_t off = 0; !err && off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno != EINTR)
+			err = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	/* the rename itself is durable once the directory is synced */
+	snprintf(dir, sizeof(dir), "%s", path);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int dp_app_policy_apply(struct dp_app *app, const char *text, size_t len, const char *name, const char *source,
+			bool save, struct dp_apply *r, char *err, size_t errlen)
+{
+	uint64_t t0 = dp_mono_ns(), t1, t2;
+	struct sw_policy *p, *old;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	p = policy_store_prepare_buffer(app->store, text, len, name, err, errlen);
+	t1 = dp_mono_ns();
+	if (!p) {
+		pthread_mutex_lock(&app->mu);
+		app->reload_failures++;
+		snprintf(app->last_error, sizeof(app->last_error), "%s", err);
+		pthread_mutex_unlock(&app->mu);
+		DP_LOG(NOTICE, "policy change refused, policy unchanged: %s\n", err);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&app->mu);
+	app->grace_done_ns = 0;
+	t1 = dp_mono_ns();
+	r->version = policy_store_commit(app->store, p, &old);
+	if (!r->version) {
+		pthread_mutex_unlock(&app->mu);
+		policy_free(p);
+		snprintf(err, errlen, "%s: not prepared for the workers", name);
+		return -EINVAL;
+	}
+	rc = policy_store_reclaim(app->store, old);
+	t2 = app->grace_done_ns ? app->grace_done_ns : dp_mono_ns();
+	r->compile_ms = (double)(t1 - t0) / 1e6;
+	r->swap_ms = (double)(t2 - t1) / 1e6;
+	app->reloads++;
+	app->last_error[0] = '\0';
+	snprintf(app->source, sizeof(app->source), "%s", source);
+	app->loaded_at = dp_wall_s();
+	app->compile_ms = r->compile_ms;
+	app->swap_ms = r->swap_ms;
+	pthread_mutex_unlock(&app->mu);
+	if (rc < 0)
+		DP_LOG(WARNING, "version %" PRIu64 ": old version leaked (grace period failed)\n", r->version);
+	if (save) {
+		t0 = dp_mono_ns();
+		rc = dp_write_atomic(app->policy_path, text, len);
+		r->save_ms = (double)(dp_mono_ns() - t0) / 1e6;
+		r->saved = rc == 0;
+		if (rc < 0) {
+			snprintf(r->save_error, sizeof(r->save_error), "%.200s: %s", app->policy_path, strerror(-rc));
+			DP_LOG(ERR, "version %" PRIu64 " running but not saved: %s\n", r->version, r->save_error);
+		}
+	}
+	DP_LOG(INFO, "policy version %" PRIu64 " from %s: compile %.3f ms, swap %.3f ms\n", r->version, source,
+	       r->compile_ms, r->swap_ms);
+	return 0;
+}
+
+void dp_app_heartbeat(struct dp_app *app)
+{
+	uint64_t now = dp_mono_ns();
+
+	for (unsigned i = 0; i < app->nworkers; i++) {
+		/* the slot's layout is DPDK's public inline API (rte_rcu_qsbr_quiescent writes it) */
+		uint64_t t = __atomic_load_n(&app->qsbr->qsbr_cnt[i].cnt, __ATOMIC_ACQUIRE);
+
+		if (t != app->hb_token[i]) {
+			app->hb_token[i] = t;
+			app->heartbeats[i]++;
+			app->hb_last_ns[i] = now;
+		}
+	}
+	rte_rcu_qsbr_start(app->qsbr);
 }
 
 void dp_app_policy_fini(struct dp_app *app)

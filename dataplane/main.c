@@ -24,12 +24,14 @@
 #include <rte_mbuf.h>
 
 #include "app.h"
+#include "ctl_cmds.h"
+#include "ctl_server.h"
 #include "policy_store.h"
 #include "port.h"
 
 #define EXIT_USAGE 2
 #define EXIT_EAL 3
-#define CONTROL_PERIOD_US 10000
+#define CONTROL_PERIOD_MS 10
 
 struct args {
 	const char *policy;
@@ -39,6 +41,7 @@ struct args {
 	uint32_t mbufs;
 	uint16_t rxd, txd;
 	uint32_t exit_idle_ms;
+	const char *control;       /* NULL: the default path, and a failure to listen there is only a warning */
 };
 
 static struct dp_app app;
@@ -54,7 +57,11 @@ static void usage(FILE *f, const char *prog)
 		"came in on); everything else passes untouched. One worker per EAL lcore besides the main one.\n"
 		"\n"
 		"Options (after --):\n"
-		"  --policy FILE          the policy (YAML, docs/policy.md); required. SIGHUP reloads it.\n"
+		"  --policy FILE          the policy (YAML, docs/policy.md); required. SIGHUP reloads it; changes made\n"
+		"                         with sipwallctl are written back to it (atomically) so a restart keeps them.\n"
+		"  --control PATH         control socket for sipwallctl (default " CTL_DEFAULT_SOCKET "; its directory\n"
+		"                         is created 0750). Mode 0660, group '" CTL_GROUP "' when that group exists, else\n"
+		"                         0600. Protocol: docs/control.md. Explicit PATH that cannot be served is fatal.\n"
 		"  --outside PORT         DPDK port id of the outside (default 0)\n"
 		"  --inside PORT          DPDK port id of the inside (default 1)\n"
 		"  --secret-file FILE     16 bytes keying the To-tags of replies (default: random per start)\n"
@@ -67,6 +74,7 @@ static void usage(FILE *f, const char *prog)
 		"Common EAL options: -l 0,1 (main lcore + workers), --vdev net_pcap0,rx_pcap=IN,tx_pcap=OUT,\n"
 		"  --no-huge -m 512, --file-prefix NAME; see the DPDK EAL documentation for all of them.\n"
 		"Signals: SIGINT/SIGTERM stop cleanly and print the final counters; SIGHUP reloads the policy.\n"
+		"Live changes: sipwallctl policy load|show|diff, rule add|del|list|stats, limits set, stats, top.\n"
 		"Telemetry: /sipwall/stats, /sipwall/drops, /sipwall/verdicts, /sipwall/replies, /sipwall/worker,ID,\n"
 		"  /sipwall/policy, /sipwall/rules[,FROM], /sipwall/budget (usertools/dpdk-telemetry.py).\n"
 		"Exit status: 0 clean stop, 1 runtime error, 2 usage error, 3 EAL could not start.\n",
@@ -97,7 +105,7 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_POLICY = 256, O_OUTSIDE, O_INSIDE, O_SECRET, O_BUDGET, O_MBUFS, O_RXD, O_TXD, O_IDLE };
+	enum { O_POLICY = 256, O_OUTSIDE, O_INSIDE, O_SECRET, O_BUDGET, O_MBUFS, O_RXD, O_TXD, O_IDLE, O_CONTROL };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "outside", required_argument, NULL, O_OUTSIDE },
@@ -108,6 +116,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "rxd", required_argument, NULL, O_RXD },
 		{ "txd", required_argument, NULL, O_TXD },
 		{ "exit-when-idle", required_argument, NULL, O_IDLE },
+		{ "control", required_argument, NULL, O_CONTROL },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t v;
@@ -120,6 +129,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		switch (o) {
 		case O_POLICY: a->policy = optarg; break;
 		case O_SECRET: a->secret_file = optarg; break;
+		case O_CONTROL: a->control = optarg; break;
 		case O_OUTSIDE: rc = parse_u32(optarg, RTE_MAX_ETHPORTS - 1, &v); a->port[DP_OUTSIDE] = (uint16_t)v; break;
 		case O_INSIDE: rc = parse_u32(optarg, RTE_MAX_ETHPORTS - 1, &v); a->port[DP_INSIDE] = (uint16_t)v; break;
 		case O_BUDGET: rc = parse_u32(optarg, 1u << 26, &a->budget_prefixes); break;
@@ -284,26 +294,51 @@ static uint64_t total_rx(void)
 	return n;
 }
 
-/* The main lcore after launch: control only, until a stop signal or the idle exit. */
-static void control_loop(const struct args *a)
+/*
+ * The main lcore after launch: control only, until a stop signal or the idle exit. Each round waits up to
+ * CONTROL_PERIOD_MS on the control socket (ctl_server_poll: requests are served here, one at a time), then does
+ * the periodic work: SIGHUP, the worker liveness probe, the idle exit.
+ */
+static void control_loop(const struct args *a, struct ctl_server *ctl)
 {
-	uint64_t last_rx = 0, idle_us = 0;
+	uint64_t last_rx = 0, idle_since = dp_mono_ns();
 
 	while (!sig_stop) {
-		rte_delay_us_sleep(CONTROL_PERIOD_US);
+		if (ctl)
+			ctl_server_poll(ctl, CONTROL_PERIOD_MS);
+		else
+			rte_delay_us_sleep(CONTROL_PERIOD_MS * 1000);
 		if (sig_reload) {
 			sig_reload = 0;
 			dp_app_policy_reload(&app);
 		}
+		dp_app_heartbeat(&app);
 		if (a->exit_idle_ms) {
-			uint64_t rx = total_rx();
+			uint64_t rx = total_rx(), now = dp_mono_ns();
 
-			idle_us = rx == last_rx ? idle_us + CONTROL_PERIOD_US : 0;
+			if (rx != last_rx)
+				idle_since = now;
 			last_rx = rx;
-			if (idle_us >= (uint64_t)a->exit_idle_ms * 1000)
+			if (now - idle_since >= (uint64_t)a->exit_idle_ms * 1000000)
 				break;
 		}
 	}
+}
+
+static struct ctl_server *open_control(const struct args *a)
+{
+	const char *path = a->control ? a->control : CTL_DEFAULT_SOCKET;
+	struct ctl_server *ctl;
+	char err[512];
+
+	ctl = ctl_server_open(path, dp_ctl_handle, &app, err, sizeof(err));
+	if (ctl)
+		DP_LOG(INFO, "control socket %s\n", path);
+	else if (a->control)
+		fprintf(stderr, "sipwall: %s\n", err);
+	else
+		DP_LOG(WARNING, "%s; running without a control socket (--control PATH)\n", err);
+	return ctl;
 }
 
 static void print_final(void)
@@ -321,6 +356,7 @@ static int run(const struct args *a)
 {
 	struct dp_port_info info[2];
 	struct rte_mempool *pool;
+	struct ctl_server *ctl;
 	char err[1024];
 	unsigned lcore, i = 0;
 	int rc;
@@ -347,15 +383,19 @@ static int run(const struct args *a)
 		return EXIT_FAILURE;
 	if (dp_telemetry_register(&app) < 0)
 		DP_LOG(WARNING, "telemetry commands not registered\n");
+	ctl = open_control(a);
+	if (!ctl && a->control)
+		return EXIT_FAILURE;
 	install_signals();
 	loop_ctx = (struct dp_loop_ctx){ .store = app.store, .qsbr = app.qsbr, .quit = &app.quit };
 	DP_LOG(INFO, "%u workers running, policy %s version %" PRIu64 "\n", app.nworkers, a->policy,
 	       policy_store_version(app.store));
 	RTE_LCORE_FOREACH_WORKER(lcore)
 		rte_eal_remote_launch(worker_main, app.workers[i++], lcore);
-	control_loop(a);
+	control_loop(a, ctl);
 	app.quit = true;
 	rte_eal_mp_wait_lcore();
+	ctl_server_close(ctl);
 	print_final();
 	return EXIT_SUCCESS;
 }
