@@ -424,6 +424,7 @@ int dp_worker_loop(struct dp_worker *w, const struct dp_loop_ctx *ctx)
 	struct rte_mbuf *pkts[DP_BURST];
 	const struct sw_policy *pol;
 	uint64_t last_tick = rte_rdtsc();
+	uint32_t n;
 	uint16_t nb;
 
 	rte_rcu_qsbr_thread_register(ctx->qsbr, w->id);
@@ -444,6 +445,14 @@ int dp_worker_loop(struct dp_worker *w, const struct dp_loop_ctx *ctx)
 		rte_rcu_qsbr_quiescent(ctx->qsbr, w->id);
 	}
 	dp_worker_flush(w);
+	/* fragments still waiting for the rest of their datagram are dropped now, and counted: nothing unaccounted */
+	for (;;) {
+		dp_frag_expire(&w->frag, UINT64_MAX); /* as many as the death row takes per call */
+		n = dp_frag_collect(&w->frag);
+		if (n == 0)
+			break;
+		w->stats.drop[DP_DROP_FRAG_REASSEMBLY] += n;
+	}
 	rte_rcu_qsbr_thread_offline(ctx->qsbr, w->id);
 	rte_rcu_qsbr_thread_unregister(ctx->qsbr, w->id);
 	return 0;
