@@ -446,7 +446,8 @@ class Lab:
         failed = [r for r in self.results if not r[1]]
         print(f"expectations             {len(self.results) - len(failed)} met, {len(failed)} failed" +
               "".join(f"\n  FAILED: {s}: {d}" for s, d, _ in [(f[0], f[2], 0) for f in failed]))
-        print(f"logs and captures        {self.work}")
+        kept = not ok or self.a.keep or self.a.workdir
+        print(f"logs and captures        {self.work}" + ("" if kept else " (removed at exit; --keep keeps them)"))
         with open(os.path.join(self.work, "summary.json"), "w") as f:
             json.dump({"ok": ok, "expectations": [{"step": s, "ok": o, "detail": d} for s, o, d in self.results],
                        "replies": self.replies, "xdp": getattr(self, "xdp_final", {}), "dataplane": dp,
@@ -454,7 +455,9 @@ class Lab:
         return ok
 
     # -- teardown --------------------------------------------------------------------------------------------
-    def cleanup(self):
+    def cleanup(self, keep_work=False):
+        """Stop what the lab started, delete its links and namespaces, unmount its bpffs. The work directory
+        (logs, captures, summary.json) stays after a failure, or with --keep / --workdir."""
         for name in ("uac", "uas", "tcpdump", "sipwall"):
             self.stop(name, signal.SIGINT if name != "sipwall" else signal.SIGTERM, timeout=10)
         for link in self.created_links:
@@ -465,7 +468,7 @@ class Lab:
             self.sh("umount", self.bpffs, check=False)
         for d in ("/var/run/dpdk", os.environ.get("XDG_RUNTIME_DIR", "/tmp") + "/dpdk"):
             shutil.rmtree(os.path.join(d, self.prefix), ignore_errors=True)
-        if not self.a.keep and not self.a.workdir:
+        if not (keep_work or self.a.keep or self.a.workdir):
             shutil.rmtree(self.work, ignore_errors=True)
 
 
@@ -521,13 +524,14 @@ def main():
         return SKIP
     except Stop as e:
         print(f"\nlab interrupted ({e}): cleaning up")
+        lab.expect("lab ran to the end", False, f"interrupted by {e}")
         lab.report()
     except Exception as e:  # noqa: BLE001 - any failure must still reach the cleanup and the summary
         print(f"lab error: {type(e).__name__}: {e}")
         lab.expect("lab ran to the end", False, str(e))
         lab.report()
     finally:
-        lab.cleanup()
+        lab.cleanup(keep_work=not ok)
     return 0 if ok else 1
 
 
