@@ -12,6 +12,9 @@
 
 #include "craft.h"
 
+/* The daemon's one mbuf pool (main.c creates it; telemetry finds it by this name). */
+#define DP_MBUF_POOL "sipwall_mbufs"
+
 struct rte_mempool;
 
 struct dp_port_conf {

@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_mempool.h>
 #include <rte_telemetry.h>
 
 #include "app.h"
 #include "policy_store.h"
+#include "port.h"
 #include "rules.h"
 
 #define RULES_PER_CALL 32
@@ -229,6 +231,21 @@ static int cmd_budget(const char *cmd __rte_unused, const char *params __rte_unu
 	return 0;
 }
 
+/* The mbuf pool: how many are out (in rings, in the reassembly table, in flight); the soak test watches it stay flat. */
+static int cmd_mempool(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	struct rte_mempool *mp = rte_mempool_lookup(DP_MBUF_POOL);
+
+	if (!mp)
+		return -ENOENT;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", mp->name);
+	rte_tel_data_add_dict_u64(d, "size", mp->size);
+	rte_tel_data_add_dict_u64(d, "avail", rte_mempool_avail_count(mp));
+	rte_tel_data_add_dict_u64(d, "in_use", rte_mempool_in_use_count(mp));
+	return 0;
+}
+
 int dp_telemetry_register(struct dp_app *app)
 {
 	static const struct {
@@ -244,6 +261,7 @@ int dp_telemetry_register(struct dp_app *app)
 		{ "/sipwall/policy", cmd_policy, "The running policy and its reloads. No parameters." },
 		{ "/sipwall/rules", cmd_rules, "Per-rule counters, 32 rules at a time. Parameter: first index." },
 		{ "/sipwall/budget", cmd_budget, "Source prefixes tracked by the reply budget. No parameters." },
+		{ "/sipwall/mempool", cmd_mempool, "The mbuf pool: size, available, in use. No parameters." },
 	};
 	int rc;
 
