@@ -519,9 +519,65 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
 }
 
 /*
+ * The usual header line, read off the scan's masks alone: its LF in the window (or in the next one, which is then
+ * loaded, as scan_line() would), a colon before it, CRLF at its end and no continuation line after it, and a name
+ * and value with no whitespace to trim (bytes <= 0x20 there send the line to the general path, which trims them).
+ * Returns false for anything else, with the window moved back to hold p (scan_line() needs base <= p), so that the
+ * general path reads the line from the start and reports what is wrong with it.
+ */
+static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint32_t p, uint32_t *lfo,
+			     uint32_t *colono)
+{
+	uint32_t sh = p - s->base, lf, colon = NONE, next;
+	uint64_t l = 0, c;
+
+	if (__builtin_expect(sh < 64, 1)) {
+		l = s->lf >> sh;
+		c = s->colon >> sh;
+		colon = c ? p + (uint32_t)__builtin_ctzll(c) : NONE;
+	}
+	if (__builtin_expect(l != 0, 1)) {
+		lf = p + (uint32_t)__builtin_ctzll(l);
+	} else {
+		/* the line ends past the window: the next 64 bytes (a shorter tail goes to the general path) */
+		next = sh < 64 ? s->base + 64 : p;
+		if (next >= len || len - next < 64)
+			return false;
+		scan_load(s, next);
+		if (!s->lf)
+			goto undo;
+		lf = next + (uint32_t)__builtin_ctzll(s->lf);
+		if (colon == NONE && s->colon)
+			colon = next + (uint32_t)__builtin_ctzll(s->colon);
+	}
+	if (colon >= lf || colon == p || buf[lf - 1] != '\r' || lf + 1 >= len || buf[lf + 1] == ' ' ||
+	    buf[lf + 1] == '\t' || (uint8_t)buf[colon - 1] <= ' ')
+		goto undo;
+	*lfo = lf;
+	*colono = colon;
+	return true;
+undo:
+	if (p < s->base)
+		scan_load(s, p);
+	return false;
+}
+
+/* The value of a line_fast() line: one SP after the colon skipped, else nothing to trim (or header_value()). */
+static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t cr)
+{
+	uint32_t v = colon + 1;
+
+	v += buf[v] == ' ';
+	if (__builtin_expect((uint8_t)buf[v] <= ' ' || (uint8_t)buf[cr - 1] <= ' ', 0))
+		return header_value(buf, colon + 1, cr);
+	return sw_str_make(buf + v, cr - v);
+}
+
+/*
  * The header lines, from off to the empty line. Per line: the LF and the colon come off the scan's masks, the name
  * is looked up inline (a known name validates itself by matching; any other must be all token characters), and
- * the value is trimmed of the SP/HTAB around it.
+ * the value is trimmed of the SP/HTAB around it. The usual line takes line_fast(); any other (folded, bare LF,
+ * whitespace around the name or value, a line running into a short tail, a fault) the general path below.
  */
 static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s,
 									     uint32_t off)
@@ -532,16 +588,27 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	int16_t last[SIP_HDR__COUNT];
 
 	s->nul_from = off;
-	scan_note(s);
+	if (s->nul || (s->cr & ~(s->lf >> 1)))
+		scan_note(s);
 	for (;;) {
 		uint32_t lf, colon, e;
 		uint8_t flags = 0, id;
 		struct sip_hdr *h;
+		struct sw_str value;
 
 		if (p >= len)
 			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
 		if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n')
 			break;
+		if (__builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
+			e = colon;
+			id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
+			if (__builtin_expect(id == SIP_HDR_OTHER, 0) && skip_token(buf + p, buf + e) != buf + e)
+				return fail(m, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e),
+					    "Malformed header field name");
+			value = value_fast(buf, colon, lf - 1);
+			goto index;
+		}
 		lf = scan_line(s, p, &colon);
 		if (__builtin_expect(lf != NONE && lf + 1 < len && ws_at(buf, lf + 1), 0)) {
 			uint64_t r = fold_end(m, s, lf, colon);
@@ -563,13 +630,15 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
 		if (id == SIP_HDR_OTHER && skip_token(buf + p, buf + e) != buf + e)
 			return fail(m, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e), "Malformed header field name");
+		value = header_value(buf, colon + 1, lf - 1);
+		if (__builtin_expect(flags, 0))
+			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */
+index:
 		if (nh == SIP_MAX_HEADERS)
 			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
 		h = &m->hdrs[nh];
 		h->name = sw_str_make(buf + p, e - p);
-		h->value = header_value(buf, colon + 1, lf - 1);
-		if (__builtin_expect(flags, 0))
-			h->value = sw_str_trim(h->value); /* a blank continuation line leaves CRLF at the end */
+		h->value = value;
 		hdr_set_tail(h, id, flags);
 		if (id != SIP_HDR_OTHER) {
 			if (m->count[id]++ == 0)
