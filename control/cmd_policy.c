@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * sipwallctl policy: validate a policy file (what the dataplane would load), print the defaults, print a file as
- * the loader understood it. Subcommands are a table, like the command groups in sipwallctl.c.
+ * sipwallctl policy: offline, validate a policy file (what the dataplane would load), print the defaults, print a
+ * file as the loader understood it; live, through the daemon's control socket, load a file into the running
+ * sipwall, show the running policy and diff a file against it. Subcommands are a table, like the command groups
+ * in sipwallctl.c.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
+#include "ctl_client.h"
 #include "json.h"
 #include "policy.h"
 #include "rules.h"
@@ -28,13 +34,13 @@ static bool is_help(const char *arg)
 static void report_json(const char *file, const struct sw_policy *p, const struct policy_error *err)
 {
 	fputs("{\"file\":", stdout);
-	json_string(stdout, file);
+	json_print_string(stdout, file);
 	if (p) {
 		printf(",\"ok\":true,\"rules\":%u}\n", p->nrules);
 		return;
 	}
 	printf(",\"ok\":false,\"line\":%u,\"column\":%u,\"message\":", err->line, err->column);
-	json_string(stdout, err->msg);
+	json_print_string(stdout, err->msg);
 	fputs("}\n", stdout);
 }
 
@@ -134,23 +140,69 @@ static int do_show_defaults(int argc, char **argv)
 	return write_policy(&p);
 }
 
+static void show_usage(FILE *f)
+{
+	fprintf(f, "Usage: sipwallctl policy show [-j|--json]\n"
+		   "       sipwallctl policy show [--file] FILE\n\n"
+		   "Without FILE: the policy the running sipwall uses (control socket), as YAML, after a comment with its\n"
+		   "version, when it was loaded and by what. --json: {\"version\",\"loaded_at\",\"age_s\",\"source\",\n"
+		   "\"file\",\"compile_ms\",\"swap_ms\",\"reloads\",\"reload_failures\",\"rules\",\"yaml\"}.\n"
+		   "With FILE: print FILE as the loader read it, every key with its value, defaults filled in.\n");
+}
+
+static int show_running(bool json)
+{
+	json_t *r = ctl_call("policy show", json_pack("{s:s}", "cmd", "policy.show"));
+	char when[64];
+	time_t t;
+
+	if (!r)
+		return 1;
+	if (json) {
+		ctl_print_json(r);
+	} else {
+		t = (time_t)ctl_num(r, "loaded_at");
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		printf("# version %lld, loaded %s (%.0f s ago) by %s; %lld rules\n", ctl_int(r, "version"), when,
+		       ctl_num(r, "age_s"), json_string_value(json_object_get(r, "source")), ctl_int(r, "rules"));
+		fputs(json_string_value(json_object_get(r, "yaml")), stdout);
+	}
+	json_decref(r);
+	return 0;
+}
+
 static int do_show(int argc, char **argv)
 {
 	struct policy_error err;
 	struct sw_policy *p;
+	const char *file = NULL;
+	bool json = false;
 	char msg[1024];
 	int ret;
 
-	if (argc > 1 && is_help(argv[1])) {
-		printf("Usage: sipwallctl policy show FILE\n\n"
-		       "Print FILE as the loader read it: every key with its value, defaults filled in.\n");
-		return 0;
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			show_usage(stdout);
+			return 0;
+		} else if (ctl_is_json_flag(argv[i])) {
+			json = true;
+		} else if (!strcmp(argv[i], "--file") && i + 1 < argc && !file) {
+			file = argv[++i];
+		} else if ((argv[i][0] != '-' || !argv[i][1]) && !file) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "sipwallctl policy show: unexpected argument '%s'\n", argv[i]);
+			show_usage(stderr);
+			return 1;
+		}
 	}
-	if (argc != 2) {
-		fprintf(stderr, "sipwallctl policy show: %s\n", argc < 2 ? "missing FILE" : "one FILE only");
+	if (!file)
+		return show_running(json);
+	if (json) {
+		fprintf(stderr, "sipwallctl policy show: --json is for the running policy (a FILE prints as YAML)\n");
 		return 1;
 	}
-	p = policy_load_file(argv[1], &err);
+	p = policy_load_file(file, &err);
 	if (!p) {
 		policy_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "%s\n", msg);
@@ -161,9 +213,106 @@ static int do_show(int argc, char **argv)
 	return ret;
 }
 
+/* The whole file, for the daemon: read with the caller's own permissions, not the daemon's. */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - n < 65536) {
+			char *grown = realloc(buf, cap ? cap * 2 : 65536);
+
+			if (!grown) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = grown;
+			cap = cap ? cap * 2 : 65536;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		errno = EIO;
+		return NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static int do_load(int argc, char **argv)
+{
+	const char *file = NULL;
+	bool json = false;
+	size_t len;
+	char *text;
+	json_t *r;
+
+	for (int i = 1; i < argc; i++) {
+		if (is_help(argv[i])) {
+			printf("Usage: sipwallctl policy load FILE [-j|--json]\n\n"
+			       "Replace the running sipwall's policy with FILE: the daemon compiles it off the packet path,\n"
+			       "commits it atomically, waits until every worker runs it, and writes it to its --policy file.\n"
+			       "Prints the new version and how long compile and swap took. A policy that does not load or\n"
+			       "compile changes nothing: the loader's or compiler's message, exit 1. --json: {\"version\",\n"
+			       "\"compile_ms\",\"swap_ms\",\"save_ms\",\"saved\"[,\"save_error\"]}.\n");
+			return 0;
+		} else if (ctl_is_json_flag(argv[i])) {
+			json = true;
+		} else if ((argv[i][0] != '-' || !argv[i][1]) && !file) {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "sipwallctl policy load: unexpected argument '%s'\n", argv[i]);
+			return 1;
+		}
+	}
+	if (!file) {
+		fprintf(stderr, "sipwallctl policy load: missing FILE\n");
+		return 1;
+	}
+	text = read_all(file, &len);
+	if (!text) {
+		fprintf(stderr, "sipwallctl policy load: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	r = json_pack("{s:s,s:s,s:s%}", "cmd", "policy.load", "name", file, "text", text, len);
+	free(text);
+	if (!r) {
+		fprintf(stderr, "sipwallctl policy load: %s: not UTF-8 text (JSON carries the policy)\n", file);
+		return 1;
+	}
+	r = ctl_call("policy load", r);
+	if (!r)
+		return 1;
+	if (json)
+		ctl_print_json(r);
+	else
+		printf("policy version %lld loaded from %s: compile %.3f ms, swap %.3f ms\n", ctl_int(r, "version"), file,
+		       ctl_num(r, "compile_ms"), ctl_num(r, "swap_ms"));
+	if (!json_is_true(json_object_get(r, "saved")))
+		fprintf(stderr, "sipwallctl policy load: warning: running but not written back: %s\n",
+			json_string_value(json_object_get(r, "save_error")));
+	json_decref(r);
+	return 0;
+}
+
 static const struct policy_subcommand subcommands[] = {
 	{ "validate", do_validate, "FILE [OPTIONS]", "check a policy file; exit 0 when it loads and compiles" },
-	{ "show", do_show, "FILE", "print a policy file as loaded, defaults filled in" },
+	{ "load", do_load, "FILE [-j]", "replace the running policy with FILE (new version)" },
+	{ "show", do_show, "[-j] | FILE", "the running policy, or a policy file as loaded" },
+	{ "diff", do_policy_diff, "FILE [-j]", "what loading FILE would change in the running policy" },
 	{ "show-defaults", do_show_defaults, "", "print the default policy as YAML" },
 };
 

@@ -344,7 +344,7 @@ static int do_status(int argc, char **argv)
 	pinned = !oerr;
 	if (json) {
 		printf("{\"pin_root\":");
-		json_string(stdout, sw_xdp_pin_root());
+		json_print_string(stdout, sw_xdp_pin_root());
 		printf(",\"maps_pinned\":%s,", pinned ? "true" : "false");
 	} else {
 		printf("maps: %s (%s)\n", sw_xdp_pin_root(), pinned ? "pinned" : "not pinned: nothing attached yet");
@@ -473,7 +473,7 @@ static int do_config(int argc, char **argv)
 	const char *cmd = "xdp config", *policy = NULL;
 	struct sw_xdp_cfg *cfg = malloc(sizeof(*cfg));
 	struct { int c; const char *arg; } set[16];
-	struct sw_xdp_maps m = { -1, -1, -1, -1, -1, -1 };
+	struct sw_xdp_maps m = { .cfg = -1, .stats = -1, .block4 = -1, .block6 = -1, .rate = -1, .frag = -1 };
 	int c, nset = 0, rc = 1, err;
 	bool json = false;
 
@@ -533,7 +533,7 @@ out:
 	return rc;
 }
 
-static int do_block(int argc, char **argv)
+static int do_xdp_block(int argc, char **argv)
 {
 	return xdp_block_main("xdp block", argc, argv);
 }
@@ -548,7 +548,7 @@ static const struct xdp_subcommand xdp_cmds[] = {
 	  "[--policy FILE] [--ports P,...] [--min-payload N] [--max-payload N] [--rate-pps N]\n"
 	  "                          [--rate-burst N] [--rate-prefix4 N] [--rate-prefix6 N] [--fragments allow|drop] [-j]",
 	  "show the configuration, or change it at run time" },
-	{ "block", do_block, "add|del|list|gc ...", "the blocklist (sipwallctl xdp block --help)" },
+	{ "block", do_xdp_block, "add|del|list|gc ...", "the blocklist (sipwallctl xdp block --help)" },
 };
 
 static void xdp_usage(FILE *f)

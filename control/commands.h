@@ -15,5 +15,13 @@ struct ctl_command {
 int do_check(int argc, char **argv);  /* cmd_check.c */
 int do_policy(int argc, char **argv); /* cmd_policy.c */
 int do_xdp(int argc, char **argv);    /* cmd_xdp.c */
+int do_rule(int argc, char **argv);   /* cmd_rule.c */
+int do_limits(int argc, char **argv); /* cmd_rule.c */
+int do_block(int argc, char **argv);  /* cmd_stats.c: the same code as `xdp block` */
+int do_stats(int argc, char **argv);  /* cmd_stats.c */
+int do_top(int argc, char **argv);    /* cmd_stats.c */
+
+/* sipwallctl policy diff (cmd_policy_diff.c), a subcommand of do_policy. */
+int do_policy_diff(int argc, char **argv);
 
 #endif

@@ -24,7 +24,7 @@ void json_bytes(FILE *f, const char *s, size_t n)
 	fputc('"', f);
 }
 
-void json_string(FILE *f, const char *s)
+void json_print_string(FILE *f, const char *s)
 {
 	json_bytes(f, s, strlen(s));
 }

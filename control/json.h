@@ -13,6 +13,6 @@
 void json_bytes(FILE *f, const char *s, size_t n);
 
 /* The same for a NUL-terminated string. */
-void json_string(FILE *f, const char *s);
+void json_print_string(FILE *f, const char *s);
 
 #endif

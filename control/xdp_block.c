@@ -195,7 +195,7 @@ static int print_entry(const struct sw_prefix *p, const struct sw_block_val *v, 
 			printf("\"ttl_s\":null,");
 		printf("\"expired\":%s,\"hits\":%llu,\"reason\":", expired ? "true" : "false",
 		       (unsigned long long)v->hits);
-		json_string(stdout, reason);
+		json_print_string(stdout, reason);
 		putchar('}');
 	} else {
 		if (!v->expires_ns)
