@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "cksum.h"
 #include "craft.h"
 
 #define ECN_MASK 0x03
@@ -89,11 +90,28 @@ static void write_ipv6(uint8_t *ip, uint16_t payload_len)
 }
 
 /*
+ * The UDP checksum in software: the payload's sum (taken while it was copied in) plus the UDP header (checksum
+ * field still 0) and the pseudo-header (addresses, protocol, UDP length; RFC 768, RFC 8200 8.1). The same value
+ * as rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum(), without a second pass over the payload.
+ */
+static uint16_t udp_cksum_sw(const struct dp_l2l4 *d, const uint8_t *ip, const struct rte_udp_hdr *udp,
+			     uint64_t payload_sum)
+{
+	uint64_t s = dp_cksum_sum(udp, sizeof(*udp), payload_sum);
+	uint16_t c;
+
+	s = d->ip_ver == 4 ? dp_cksum_sum(ip + 12, 8, s) : dp_cksum_sum(ip + 8, 32, s);
+	s += (uint64_t)udp->dgram_len + rte_cpu_to_be_16(IPPROTO_UDP);
+	c = (uint16_t)~dp_cksum_fold(s);
+	return c ? c : 0xffff; /* 0 means "no checksum" on the wire */
+}
+
+/*
  * Checksums in software, or the TX offload flags and lengths for the port to compute them. ol_flags is rewritten
  * whole: the RX flags of the request mean nothing on the way out.
  */
 static void checksums(struct rte_mbuf *m, const struct dp_l2l4 *d, uint8_t *ip, struct rte_udp_hdr *udp,
-		      const struct dp_craft_opts *o)
+		      const struct dp_craft_opts *o, uint64_t payload_sum)
 {
 	bool ip_off = o && o->ipv4_cksum_offload && d->ip_ver == 4;
 	bool udp_off = o && o->udp_cksum_offload;
@@ -109,19 +127,14 @@ static void checksums(struct rte_mbuf *m, const struct dp_l2l4 *d, uint8_t *ip, 
 	if (udp_off)
 		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 	udp->dgram_cksum = 0;
-	if (d->ip_ver == 4) {
-		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)ip;
-
-		if (!ip_off)
-			h->hdr_checksum = rte_ipv4_cksum(h);
-		/* software: 0 comes back as 0xffff; offload: the pseudo-header sum the NIC expects */
-		udp->dgram_cksum = udp_off ? rte_ipv4_phdr_cksum(h, m->ol_flags) : rte_ipv4_udptcp_cksum(h, udp);
-		return;
-	}
-	if (udp_off)
-		udp->dgram_cksum = rte_ipv6_phdr_cksum((struct rte_ipv6_hdr *)ip, m->ol_flags);
+	if (d->ip_ver == 4 && !ip_off)
+		((struct rte_ipv4_hdr *)ip)->hdr_checksum = rte_ipv4_cksum((struct rte_ipv4_hdr *)ip);
+	if (!udp_off)
+		udp->dgram_cksum = udp_cksum_sw(d, ip, udp, payload_sum);
+	else if (d->ip_ver == 4) /* the pseudo-header sum the NIC expects */
+		udp->dgram_cksum = rte_ipv4_phdr_cksum((struct rte_ipv4_hdr *)ip, m->ol_flags);
 	else
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)ip, udp);
+		udp->dgram_cksum = rte_ipv6_phdr_cksum((struct rte_ipv6_hdr *)ip, m->ol_flags);
 }
 
 int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payload, uint32_t len,
@@ -133,6 +146,7 @@ int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payl
 	uint16_t udp_len = (uint16_t)(sizeof(struct rte_udp_hdr) + len);
 	struct rte_udp_hdr *udp;
 	uint16_t sport = d->sport, dport = d->dport;
+	uint64_t psum;
 
 	if (len > dp_craft_room(m, d) || len > UINT16_MAX - sizeof(struct rte_udp_hdr) - l3)
 		return -ENOSPC;
@@ -145,8 +159,8 @@ int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payl
 	udp->src_port = rte_cpu_to_be_16(dport);
 	udp->dst_port = rte_cpu_to_be_16(sport);
 	udp->dgram_len = rte_cpu_to_be_16(udp_len);
-	memcpy(udp + 1, payload, len);
+	psum = dp_cksum_copy(udp + 1, payload, len, 0);
 	resize(m, d->l2_len + l3 + udp_len);
-	checksums(m, d, ip, udp, opts);
+	checksums(m, d, ip, udp, opts, psum);
 	return 0;
 }

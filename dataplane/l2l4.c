@@ -9,6 +9,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "cksum.h"
 #include "l2l4.h"
 
 #define ETH_HDR_LEN 14u
@@ -278,12 +279,11 @@ bool dp_udp_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
 {
 	bool zero;
 	bool ok = cksum_zero_ok(frame, d, &zero);
-	uint32_t sum;
 
 	if (zero)
 		return ok;
-	sum = __rte_raw_cksum(frame + d->l4_off, d->udp_len, pseudo_sum(frame, d));
-	return __rte_raw_cksum_reduce(sum) == 0xffff;
+	/* dp_cksum_sum(): 32 bytes a step, where __rte_raw_cksum takes 2 (see cksum.h) */
+	return dp_cksum_fold(dp_cksum_sum(frame + d->l4_off, d->udp_len, pseudo_sum(frame, d))) == 0xffff;
 }
 
 bool dp_udp_cksum_ok_mbuf(const struct rte_mbuf *m, const struct dp_l2l4 *d)

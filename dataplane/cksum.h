@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The Internet checksum's raw sum (RFC 1071) over a datagram, and a copy that sums what it copies.
+ *
+ * Written by hand because DPDK 22.11's __rte_raw_cksum() adds one 16-bit word per iteration: on a SIP datagram
+ * (600 bytes in, a 400-byte reply out, 5,000 for a 413) that loop was ~800 instructions per answered packet. Here
+ * 32 bytes go per step, their 16-bit words widened to 32-bit lanes (AVX2 when the build has it, else SSE2, which
+ * every x86-64 has: libdpdk's pkg-config flags end in -march=corei7, so the dataplane is built without AVX2 even
+ * where the core gets -march=native), then 8 bytes per step as two 32-bit words.
+ * Both give the same ones' complement sum: a 32-bit word hi:lo is hi + lo modulo 0xffff, and folding keeps the
+ * residue, so the folded result equals __rte_raw_cksum_reduce(__rte_raw_cksum(...)) byte for byte (the tests
+ * compare them over every length and alignment).
+ */
+#ifndef DP_CKSUM_H
+#define DP_CKSUM_H
+
+#include <stdint.h>
+#include <string.h>
+#if defined(__AVX2__) || defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
+/* Fold a 64-bit sum of 16-bit words to 16 bits (not complemented), end-around carries included. */
+static inline uint16_t dp_cksum_fold(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * The 32-byte steps, with or without a copy: sum (uint64_t) gets every 16-bit word of s[0..len & ~31]; s, d and len
+ * advance past them. Each 32-bit lane takes at most four 16-bit words per step: no overflow below 1 MB.
+ */
+#if defined(__AVX2__)
+#define DP_CKSUM_BLOCKS(s, d, len, sum, copy)                                                                    \
+	do {                                                                                                      \
+		const __m256i z_ = _mm256_setzero_si256();                                                        \
+		__m256i acc_ = z_;                                                                                \
+		uint32_t l_[8];                                                                                   \
+                                                                                                                  \
+		for (; (len) >= 32; (s) += 32, (d) += 32, (len) -= 32) {                                          \
+			__m256i v_ = _mm256_loadu_si256((const __m256i *)(s));                                    \
+                                                                                                                  \
+			if (copy)                                                                                 \
+				_mm256_storeu_si256((__m256i *)(d), v_);                                          \
+			acc_ = _mm256_add_epi32(acc_, _mm256_add_epi32(_mm256_unpacklo_epi16(v_, z_),             \
+								       _mm256_unpackhi_epi16(v_, z_)));           \
+		}                                                                                                 \
+		_mm256_storeu_si256((__m256i *)l_, acc_);                                                         \
+		for (int i_ = 0; i_ < 8; i_++)                                                                    \
+			(sum) += l_[i_];                                                                          \
+	} while (0)
+#elif defined(__SSE2__)
+#define DP_CKSUM_BLOCKS(s, d, len, sum, copy)                                                                    \
+	do {                                                                                                      \
+		const __m128i z_ = _mm_setzero_si128();                                                           \
+		__m128i acc_ = z_;                                                                                \
+		uint32_t l_[4];                                                                                   \
+                                                                                                                  \
+		for (; (len) >= 32; (s) += 32, (d) += 32, (len) -= 32) {                                          \
+			__m128i a_ = _mm_loadu_si128((const __m128i *)(s));                                       \
+			__m128i b_ = _mm_loadu_si128((const __m128i *)((s) + 16));                                \
+                                                                                                                  \
+			if (copy) {                                                                               \
+				_mm_storeu_si128((__m128i *)(d), a_);                                             \
+				_mm_storeu_si128((__m128i *)((d) + 16), b_);                                      \
+			}                                                                                         \
+			acc_ = _mm_add_epi32(acc_, _mm_add_epi32(_mm_unpacklo_epi16(a_, z_),                      \
+								 _mm_unpackhi_epi16(a_, z_)));                    \
+			acc_ = _mm_add_epi32(acc_, _mm_add_epi32(_mm_unpacklo_epi16(b_, z_),                      \
+								 _mm_unpackhi_epi16(b_, z_)));                    \
+		}                                                                                                 \
+		_mm_storeu_si128((__m128i *)l_, acc_);                                                            \
+		for (int i_ = 0; i_ < 4; i_++)                                                                    \
+			(sum) += l_[i_];                                                                          \
+	} while (0)
+#else
+#define DP_CKSUM_BLOCKS(s, d, len, sum, copy) ((void)0)
+#endif
+
+/* Sum of buf[0..len) as native-order 16-bit words (an odd last byte padded with zero), added to sum. */
+static inline uint64_t dp_cksum_sum(const void *buf, uint32_t len, uint64_t sum)
+{
+	const uint8_t *p = buf, *unused = buf; /* the macro's copy cursor: advanced, never written through */
+
+	if (len >= 32)
+		DP_CKSUM_BLOCKS(p, unused, len, sum, false);
+	(void)unused;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	if (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		sum += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+
+		memcpy(&w, p, 2);
+		sum += w;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t w = 0;
+
+		memcpy(&w, p, 1); /* the byte at the low address, as __rte_raw_cksum pads it */
+		sum += w;
+	}
+	return sum;
+}
+
+/*
+ * memcpy(dst, src, len) that also returns dp_cksum_sum(src, len, sum): the reply payload is summed while it is
+ * copied into the frame, in one pass over bytes that are already in cache. dst and src must not overlap.
+ */
+static inline uint64_t dp_cksum_copy(void *dst, const void *src, uint32_t len, uint64_t sum)
+{
+	const uint8_t *s = src;
+	uint8_t *d = dst;
+
+	if (len >= 32)
+		DP_CKSUM_BLOCKS(s, d, len, sum, true);
+	memcpy(d, s, len);
+	return dp_cksum_sum(s, len, sum);
+}
+
+#endif
