@@ -169,6 +169,7 @@ static int inst_load(struct inst *in, enum instance which)
 		.cfg = bpf_map__fd(in->skel->maps.sw_cfg), .stats = bpf_map__fd(in->skel->maps.sw_stats),
 		.block4 = bpf_map__fd(in->skel->maps.sw_block4), .block6 = bpf_map__fd(in->skel->maps.sw_block6),
 		.rate = bpf_map__fd(in->skel->maps.sw_rate), .frag = bpf_map__fd(in->skel->maps.sw_frag),
+		.blkf = bpf_map__fd(in->skel->maps.sw_blkf),
 	};
 	sw_xdp_cfg_defaults(&cfg);
 	if (which == INST_STRICT) {
@@ -178,6 +179,8 @@ static int inst_load(struct inst *in, enum instance which)
 		cfg.max_payload = 1400;
 	}
 	err = sw_xdp_cfg_write(in->maps.cfg, &cfg);
+	if (!err) /* as sw_xdp_attach() does: the filter is ready, then the entries are added through libswxdp */
+		err = sw_block_filter_build(&in->maps, false);
 	if (!err)
 		err = block_populate(&in->maps);
 	if (!err && which == INST_STRICT) {

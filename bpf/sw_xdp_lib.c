@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -30,19 +31,22 @@
 /* The maps pinned under the pin root, by name; xsks_map is per interface and never pinned. */
 static const char *const shared_maps[] = {
 	SW_XDP_MAP_CFG, SW_XDP_MAP_STATS, SW_XDP_MAP_BLOCK4, SW_XDP_MAP_BLOCK6, SW_XDP_MAP_RATE, SW_XDP_MAP_FRAG,
+	SW_XDP_MAP_BLKF,
 };
+#define BLKF_INDEX 6 /* sw_blkf in shared_maps[]: optional in sw_xdp_maps_open() (pins of an older version) */
 #define NSHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 /* Their layouts, in shared_maps[] order: a pin of another layout (another sipwall version) is refused, not read. */
 static const struct {
-	uint32_t type, key_size, value_size;
+	uint32_t type, key_size, value_size, max_entries; /* max_entries 0: any */
 } shared_layout[NSHARED] = {
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_xdp_cfg) },
-	{ BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t), sizeof(uint64_t) },
-	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key4), sizeof(struct sw_block_val) },
-	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key6), sizeof(struct sw_block_val) },
-	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_src_key), sizeof(struct sw_rate_val) },
-	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_frag_key), sizeof(struct sw_frag_val) },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_xdp_cfg), 0 },
+	{ BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t), sizeof(uint64_t), 0 },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key4), sizeof(struct sw_block_val), 0 },
+	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key6), sizeof(struct sw_block_val), 0 },
+	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_src_key), sizeof(struct sw_rate_val), 0 },
+	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_frag_key), sizeof(struct sw_frag_val), 0 },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t), SW_BLKF_WORDS }, /* mmaped whole: size matters */
 };
 
 /* 0 when fd is shared map number i as this build lays it out; -EPROTO when not (reading it would overrun). */
@@ -54,7 +58,8 @@ static int map_layout_check(int fd, size_t i)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.type != shared_layout[i].type || info.key_size != shared_layout[i].key_size ||
-	    info.value_size != shared_layout[i].value_size)
+	    info.value_size != shared_layout[i].value_size ||
+	    (shared_layout[i].max_entries && info.max_entries != shared_layout[i].max_entries))
 		return -EPROTO;
 	return 0;
 }
@@ -441,6 +446,14 @@ int sw_xdp_attach(int ifindex, const struct sw_xdp_attach_opts *opts, struct sw_
 	if (err)
 		goto out;
 	err = cfg_apply(bpf_map__fd(skel->maps.sw_cfg), opts->cfg);
+	if (!err) {
+		/* A filter pinned just now next to tries pinned by an earlier version: count what they hold. */
+		struct sw_xdp_maps m = { .block4 = bpf_map__fd(skel->maps.sw_block4),
+					 .block6 = bpf_map__fd(skel->maps.sw_block6),
+					 .blkf = bpf_map__fd(skel->maps.sw_blkf) };
+
+		err = sw_block_filter_build(&m, false);
+	}
 	if (err) {
 		xdp_program__detach(xp, ifindex, mode, 0);
 		goto out;
@@ -584,6 +597,15 @@ int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg
 			cfg_fd = dup(fd);
 		close(fd);
 	}
+	if (!err) {
+		/* The adopted program's filter is new and empty: count the blocklist carried into its tries. */
+		struct sw_xdp_maps m;
+
+		err = sw_xdp_maps_open(root, &m);
+		if (!err)
+			err = sw_block_filter_build(&m, false);
+		sw_xdp_maps_close(&m);
+	}
 	if (!err && cfg && cfg_fd >= 0) {
 		c = malloc(sizeof(*c));
 		err = c ? 0 : -ENOMEM;
@@ -602,7 +624,7 @@ int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg
 
 void sw_xdp_maps_close(struct sw_xdp_maps *m)
 {
-	int *fds[] = { &m->cfg, &m->stats, &m->block4, &m->block6, &m->rate, &m->frag };
+	int *fds[] = { &m->cfg, &m->stats, &m->block4, &m->block6, &m->rate, &m->frag, &m->blkf };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] > 0)
@@ -614,7 +636,7 @@ void sw_xdp_maps_close(struct sw_xdp_maps *m)
 int sw_xdp_maps_open(const char *pin_root, struct sw_xdp_maps *m)
 {
 	const char *root = pin_root ? pin_root : sw_xdp_pin_root();
-	int *fds[] = { &m->cfg, &m->stats, &m->block4, &m->block6, &m->rate, &m->frag };
+	int *fds[] = { &m->cfg, &m->stats, &m->block4, &m->block6, &m->rate, &m->frag, &m->blkf };
 	char path[PATH_MAX];
 	int err = 0;
 
@@ -626,6 +648,8 @@ int sw_xdp_maps_open(const char *pin_root, struct sw_xdp_maps *m)
 		if (!err) {
 			*fds[i] = bpf_obj_get(path);
 			err = *fds[i] < 0 ? -errno : map_layout_check(*fds[i], i);
+			if (err == -ENOENT && i == BLKF_INDEX) /* pinned by a version without the filter */
+				err = 0;
 		}
 	}
 	if (err)
@@ -736,26 +760,192 @@ static int block_key(const struct sw_xdp_maps *m, const struct sw_prefix *p, voi
 	return m->block6;
 }
 
+/*
+ * The presence filter, user side (layout and meaning: xdp_abi.h). The map is mmaped and its counters changed with
+ * atomic instructions, as the program reads them concurrently. Blocklist writers serialise on a lock word in the
+ * header (BLKF_W_LOCK), so a build (zero, then count every entry) never interleaves with an add or a delete.
+ * Ordering against the program: a counter goes up before its entry enters the trie and down after it left, so the
+ * filter never says "absent" while the entry is there; the reverse only costs a trie lookup.
+ */
+#define BLKF_W_LOCK 5              /* 0 free, else holder's pid << 32 | CLOCK_BOOTTIME seconds when taken */
+#define BLKF_LOCK_STALE_S 10       /* a holder silent this long died: take over (its half-done edit is conservative) */
+#define BLKF_BYTES ((size_t)SW_BLKF_WORDS * 8)
+
+struct blkf {
+	uint64_t *w;  /* the map, mmaped: SW_BLKF_WORDS words */
+	uint64_t lock;
+};
+
+static uint64_t blkf_now_s(void)
+{
+	return sw_xdp_now_ns() / 1000000000ULL;
+}
+
+/* Map the filter and take the writers' lock. -ENOENT when there is no filter (fd absent). */
+static int blkf_open(int fd, struct blkf *f)
+{
+	uint64_t cur;
+
+	f->w = NULL;
+	if (fd <= 0)
+		return -ENOENT;
+	f->w = mmap(NULL, BLKF_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (f->w == MAP_FAILED) {
+		f->w = NULL;
+		return -errno;
+	}
+	f->lock = (uint64_t)getpid() << 32 | (blkf_now_s() & 0xffffffffu);
+	for (;;) {
+		cur = 0;
+		if (__atomic_compare_exchange_n(&f->w[BLKF_W_LOCK], &cur, f->lock, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return 0;
+		if ((blkf_now_s() & 0xffffffffu) - (cur & 0xffffffffu) > BLKF_LOCK_STALE_S &&
+		    __atomic_compare_exchange_n(&f->w[BLKF_W_LOCK], &cur, f->lock, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return 0;
+		usleep(1000);
+	}
+}
+
+static void blkf_close(struct blkf *f)
+{
+	uint64_t mine = f->lock;
+
+	if (!f->w)
+		return;
+	__atomic_compare_exchange_n(&f->w[BLKF_W_LOCK], &mine, 0, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	munmap(f->w, BLKF_BYTES);
+	f->w = NULL;
+}
+
+static bool blkf_ready(const struct blkf *f)
+{
+	return __atomic_load_n(&f->w[SW_BLKF_W_STATE], __ATOMIC_ACQUIRE) == SW_BLKF_READY;
+}
+
+/* Add delta (+1 or -1) to an 8-bit slot counter; 255 is sticky (more entries than it counts share the slot). */
+static void blkf_slot_add(uint8_t *c, int delta)
+{
+	uint8_t cur = __atomic_load_n(c, __ATOMIC_RELAXED), next;
+
+	do {
+		if (cur == 255 || (delta < 0 && cur == 0))
+			return;
+		next = (uint8_t)(cur + delta);
+	} while (!__atomic_compare_exchange_n(c, &cur, next, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+}
+
+/* Count one entry in (delta +1) or out (-1): its slot, its length's count and the family's mask of lengths. */
+static void blkf_count(struct blkf *f, const struct sw_prefix *p, int delta)
+{
+	uint32_t *lencnt = (uint32_t *)((uint8_t *)f->w + SW_BLKF_LENCNT_OFF);
+	uint8_t *slots = (uint8_t *)(f->w + SW_BLKF_HDR_WORDS);
+	unsigned int li = p->family == 4 ? p->len : 33u + p->len;
+	uint64_t *mask = &f->w[p->family == 4 ? SW_BLKF_W_MASK4 : SW_BLKF_W_MASK6 + p->len / 64];
+	uint64_t bit = 1ULL << (p->len % 64);
+	uint32_t slot, a;
+	uint64_t hi, lo;
+
+	if (p->family == 4) {
+		memcpy(&a, p->addr, 4);
+		slot = sw_blkf_slot4(a, p->len);
+	} else {
+		memcpy(&hi, p->addr, 8);
+		memcpy(&lo, p->addr + 8, 8);
+		slot = sw_blkf_slot6(hi, lo, p->len);
+	}
+	if (delta > 0) {
+		blkf_slot_add(&slots[slot], 1);
+		__atomic_add_fetch(&lencnt[li], 1, __ATOMIC_SEQ_CST);
+		__atomic_or_fetch(mask, bit, __ATOMIC_SEQ_CST);
+		return;
+	}
+	blkf_slot_add(&slots[slot], -1);
+	if (__atomic_load_n(&lencnt[li], __ATOMIC_RELAXED) && !__atomic_sub_fetch(&lencnt[li], 1, __ATOMIC_SEQ_CST))
+		__atomic_and_fetch(mask, ~bit, __ATOMIC_SEQ_CST);
+}
+
+static int blkf_count_entry(const struct sw_prefix *p, const struct sw_block_val *v, void *arg)
+{
+	(void)v;
+	blkf_count(arg, p, 1);
+	return 0;
+}
+
+int sw_block_filter_build(const struct sw_xdp_maps *m, bool rebuild)
+{
+	struct blkf f;
+	int err = blkf_open(m->blkf, &f);
+
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	if (rebuild || !blkf_ready(&f)) {
+		/* Not ready while counting: the program looks sources up in the tries meanwhile. */
+		__atomic_store_n(&f.w[SW_BLKF_W_STATE], 0, __ATOMIC_SEQ_CST);
+		memset(&f.w[SW_BLKF_W_MASK4], 0, (BLKF_W_LOCK - SW_BLKF_W_MASK4) * 8);
+		memset(&f.w[BLKF_W_LOCK + 1], 0, BLKF_BYTES - (BLKF_W_LOCK + 1) * 8);
+		err = sw_block_foreach(m, blkf_count_entry, &f);
+		if (!err)
+			__atomic_store_n(&f.w[SW_BLKF_W_STATE], SW_BLKF_READY, __ATOMIC_SEQ_CST);
+	}
+	blkf_close(&f);
+	return err;
+}
+
+/*
+ * Add or replace. A new entry is counted in the filter before it enters the trie; a replaced one is not counted
+ * again (BPF_NOEXIST tells the two apart; the count taken in advance is given back).
+ */
 int sw_block_add(const struct sw_xdp_maps *m, const struct sw_prefix *p, uint64_t ttl_s, const char *reason)
 {
 	struct sw_block_val v = {};
 	struct sw_block_key6 key = {}; /* large enough for either key */
 	int fd = block_key(m, p, &key);
+	bool counted = false;
+	struct blkf f;
+	int err;
 
 	v.created_ns = sw_xdp_now_ns();
 	v.expires_ns = ttl_s ? v.created_ns + ttl_s * 1000000000ULL : 0;
 	v.prefixlen = p->len;
 	if (reason)
 		snprintf(v.reason, sizeof(v.reason), "%s", reason);
-	return bpf_map_update_elem(fd, &key, &v, BPF_ANY) ? -errno : 0;
+	err = blkf_open(m->blkf, &f);
+	if (err && err != -ENOENT)
+		return err;
+	if (f.w && blkf_ready(&f)) {
+		blkf_count(&f, p, 1);
+		counted = true;
+	}
+	err = bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST) ? -errno : 0;
+	if (err == -EEXIST) {
+		err = bpf_map_update_elem(fd, &key, &v, BPF_EXIST) ? -errno : 0;
+		if (counted)
+			blkf_count(&f, p, -1); /* it was counted when first added */
+	} else if (err && counted) {
+		blkf_count(&f, p, -1);
+	}
+	blkf_close(&f);
+	return err;
 }
 
+/* A deleted entry leaves the filter after it left the trie, and only if it was there (no double count down). */
 int sw_block_del(const struct sw_xdp_maps *m, const struct sw_prefix *p)
 {
 	struct sw_block_key6 key = {};
 	int fd = block_key(m, p, &key);
+	struct blkf f;
+	int err;
 
-	return bpf_map_delete_elem(fd, &key) ? -errno : 0;
+	err = blkf_open(m->blkf, &f);
+	if (err && err != -ENOENT)
+		return err;
+	err = bpf_map_delete_elem(fd, &key) ? -errno : 0;
+	if (!err && f.w && blkf_ready(&f))
+		blkf_count(&f, p, -1);
+	blkf_close(&f);
+	return err;
 }
 
 bool sw_block_expired(const struct sw_block_val *v, uint64_t now_ns)

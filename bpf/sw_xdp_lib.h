@@ -82,9 +82,13 @@ int sw_xdp_detach(int ifindex);
  */
 int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg);
 
-/* File descriptors of the pinned maps. */
+/*
+ * File descriptors of the pinned maps. blkf, the blocklist's presence filter, is -1 (or 0 in a zeroed struct) when
+ * absent: the blocklist writers then edit the tries alone, as a program of a version without the filter expects.
+ */
 struct sw_xdp_maps {
 	int cfg, stats, block4, block6, rate, frag;
+	int blkf;
 };
 
 /*
@@ -136,6 +140,15 @@ void sw_prefix_format(const struct sw_prefix *p, char *buf, size_t len);
 int sw_block_add(const struct sw_xdp_maps *m, const struct sw_prefix *p, uint64_t ttl_s, const char *reason);
 /* -ENOENT when there is no such entry. */
 int sw_block_del(const struct sw_xdp_maps *m, const struct sw_prefix *p);
+
+/*
+ * Build the blocklist's presence filter (m->blkf) from the tries' contents, unless it is built already and rebuild
+ * is false, and mark it ready for the program; until then the program looks every source up in the tries. Called
+ * by sw_xdp_attach() and sw_xdp_adopt(); needed only by code that writes the tries by other means (tests). Blocklist
+ * writers (sw_block_add/del/gc, this) serialise on a lock word in the filter; one held for more than 10 s by a
+ * process that died is taken over. 0 when m->blkf is absent.
+ */
+int sw_block_filter_build(const struct sw_xdp_maps *m, bool rebuild);
 
 /* Called for each entry, IPv4 first; a non-zero return stops the walk and is returned. */
 typedef int (*sw_block_fn)(const struct sw_prefix *p, const struct sw_block_val *v, void *arg);

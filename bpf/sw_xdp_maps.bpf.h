@@ -55,6 +55,18 @@ struct {
 	__type(value, struct sw_block_val);
 } sw_block6 SEC(".maps");
 
+/*
+ * The blocklist's presence filter (xdp_abi.h, "presence filter"): decides "in no blocked prefix" without a trie
+ * lookup. Mmapable so that libswxdp updates its counters with atomic instructions from user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SW_BLKF_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} sw_blkf SEC(".maps");
+
 /* Token buckets per source prefix; a flood of new sources evicts the least recently seen, it cannot fill the map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

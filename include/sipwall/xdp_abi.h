@@ -29,6 +29,7 @@
 #define SW_XDP_MAP_BLOCK6 "sw_block6"  /* LPM_TRIE struct sw_block_key6 -> struct sw_block_val */
 #define SW_XDP_MAP_RATE "sw_rate"      /* LRU_HASH struct sw_src_key -> struct sw_rate_val */
 #define SW_XDP_MAP_FRAG "sw_frag"      /* LRU_HASH struct sw_frag_key -> struct sw_frag_val */
+#define SW_XDP_MAP_BLKF "sw_blkf"      /* ARRAY (mmapable) of __u64: the blocklist's presence filter, see below */
 
 #define SW_XDP_XSKS_MAX 256     /* rx queues */
 #define SW_XDP_BLOCK_MAX 65536  /* entries per address family */
@@ -169,5 +170,92 @@ struct sw_frag_val {
 	__u32 counter; /* enum sw_xdp_counter a dropped fragment is counted under */
 };
 _Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
+
+/*
+ * The blocklist's presence filter, sw_blkf: a counting filter in front of the LPM tries, so that the common case -- a
+ * source in no blocked prefix -- is decided without a trie lookup. A trie lookup is a call into the kernel, and on
+ * CPUs whose return-stack mitigation (SRSO "safe RET", retbleed) makes every return costly it was the largest cost
+ * of the SIP path; the filter is read with array lookups, which the verifier inlines, and arithmetic.
+ *
+ * For each family, a mask of the prefix lengths in use; for each entry (family, length, prefix), one 8-bit counter
+ * in a table of SW_BLKF_SLOTS, chosen by sw_blkf_slot4/6(). A packet probes, for each length in use, the slot of its
+ * source masked to that length: all zero means "in no blocked prefix" (no false negatives); any non-zero means
+ * "maybe", and the trie decides (longest match, expiry, hits: the trie stays the truth). More than SW_BLKF_PROBES
+ * lengths in use in a family, or a filter not marked SW_BLKF_READY, also send the packet to the trie.
+ *
+ * Layout, as 8-byte array elements (an ARRAY map stores its elements contiguously, so user space mmaps it whole):
+ *   word 0                   state: 0 never built, SW_BLKF_BUILDING | seconds, or SW_BLKF_READY
+ *   word 1                   IPv4 lengths in use: bit L for /L, L = 0..32
+ *   words 2..4               IPv6 lengths in use: bit L % 64 of word 2 + L / 64, L = 0..128
+ *   words 8..88 (bytes 64..)  __u32 entries per length: IPv4 /0../32 then IPv6 /0../128 (162 counters)
+ *   words SW_BLKF_HDR_WORDS.. __u8 entries per slot, saturating at 255 (a saturated slot stays set for good)
+ * Only libswxdp writes it (bpf/sw_xdp_lib.c: every blocklist writer, with the rules that keep it conservative under
+ * concurrent writers); an entry written into a trie behind its back may be missed by the program.
+ */
+#define SW_BLKF_SLOT_BITS 20
+#define SW_BLKF_SLOTS (1u << SW_BLKF_SLOT_BITS)
+#define SW_BLKF_HDR_WORDS 128
+#define SW_BLKF_WORDS (SW_BLKF_HDR_WORDS + SW_BLKF_SLOTS / 8)
+#define SW_BLKF_W_STATE 0
+#define SW_BLKF_W_MASK4 1
+#define SW_BLKF_W_MASK6 2
+#define SW_BLKF_LENCNT_OFF 64 /* bytes */
+#define SW_BLKF_PROBES 8      /* lengths probed per packet at most; more lengths in use: straight to the trie */
+#define SW_BLKF_READY 0x5357424c4b460001ULL /* "SWBLKF" + layout version 1 */
+#define SW_BLKF_BUILDING (1ULL << 63)        /* | CLOCK_BOOTTIME seconds when the build started */
+_Static_assert(SW_BLKF_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKF_HDR_WORDS * 8, "sw_blkf header layout");
+
+/* Byte order helpers usable on both sides (the BPF side has no libc). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define sw_be32(x) __builtin_bswap32(x)
+#define sw_be64(x) __builtin_bswap64(x)
+#else
+#define sw_be32(x) (x)
+#define sw_be64(x) (x)
+#endif
+
+/*
+ * Network-order masks of the first n bits, as a 32-bit (0 <= n <= 32) or 64-bit (0 <= n <= 64) load of the address
+ * bytes would hold them. Two shifts of at most half the width each: a shift by the full width is undefined in C
+ * (and masked to 0 in BPF), and a branch on n would multiply the verifier's paths.
+ */
+static inline __u32 sw_blkf_mask32(__u32 n)
+{
+	return sw_be32(~((0xffffffffu >> (n >> 1)) >> ((n + 1) >> 1)));
+}
+
+static inline __u64 sw_blkf_mask64(__u32 n)
+{
+	return sw_be64(~((~0ULL >> (n >> 1)) >> ((n + 1) >> 1)));
+}
+
+/*
+ * The filter slot of an IPv4 prefix: a is the address as a 32-bit load of its network-order bytes (the same on
+ * both sides of one host), len 0..32. Multiplicative (Fibonacci) hashing: a multiply and a shift, no table.
+ */
+static inline __u32 sw_blkf_slot4(__u32 a, __u32 len)
+{
+	__u64 x = (__u64)(a & sw_blkf_mask32(len)) | (__u64)len << 32 | 4ULL << 40;
+
+	return (__u32)((x * 0x9e3779b97f4a7c15ULL) >> (64 - SW_BLKF_SLOT_BITS));
+}
+
+/* The filter slot of an IPv6 prefix of length len, given address bytes 0..7 and 8..15 as 64-bit loads already
+ * masked to the prefix (hi to min(len, 64) bits, lo to the rest). */
+static inline __u32 sw_blkf_slot6m(__u64 hi, __u64 lo, __u32 len)
+{
+	__u64 h = (hi ^ ((__u64)len << 8 | 6)) * 0x9e3779b97f4a7c15ULL;
+
+	h = ((h ^ (h >> 29)) ^ lo) * 0xbf58476d1ce4e5b9ULL;
+	return (__u32)(h >> (64 - SW_BLKF_SLOT_BITS));
+}
+
+/* The same from the unmasked address, len 0..128 (user space; the program masks per 64-bit half itself). */
+static inline __u32 sw_blkf_slot6(__u64 hi, __u64 lo, __u32 len)
+{
+	__u32 lh = len > 64 ? 64 : len;
+
+	return sw_blkf_slot6m(hi & sw_blkf_mask64(lh), lo & sw_blkf_mask64(len - lh), len);
+}
 
 #endif

@@ -77,6 +77,7 @@ static void reset(void)
 	counters_zero();
 	clear_map(maps.block4, sizeof(struct sw_block_key4));
 	clear_map(maps.block6, sizeof(struct sw_block_key6));
+	assert_int_equal(sw_block_filter_build(&maps, true), 0); /* the tries were emptied behind its back */
 	clear_map(maps.rate, sizeof(struct sw_src_key));
 	clear_map(maps.frag, sizeof(struct sw_frag_key));
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.xsks_map), &zero);
@@ -629,6 +630,7 @@ static int load(void)
 		.block6 = bpf_map__fd(skel->maps.sw_block6),
 		.rate = bpf_map__fd(skel->maps.sw_rate),
 		.frag = bpf_map__fd(skel->maps.sw_frag),
+		.blkf = bpf_map__fd(skel->maps.sw_blkf),
 	};
 	ncpus = libbpf_num_possible_cpus();
 	return ncpus > 0 ? 0 : -EINVAL;
