@@ -39,6 +39,14 @@ struct dp_budget {
 	unsigned nworkers;
 	uint64_t hz;
 	struct bucket global;   /* this worker's share */
+	/* the share of the last policy rates seen: recomputed (two divisions) only when the rates change */
+	uint64_t share_of_pps, share_of_burst, share_pps, share_burst;
+	/*
+	 * The last prefix looked up and its position: a source that gets many replies (a flood, a broken client) is
+	 * found without hashing. Forgotten when the sweep deletes that position.
+	 */
+	struct prefix_key last_key;
+	int32_t last_pos;       /* -1: none */
 };
 
 struct dp_budget *dp_budget_create(const char *name, uint32_t entries, unsigned nworkers, int socket)
@@ -71,6 +79,7 @@ struct dp_budget *dp_budget_create(const char *name, uint32_t entries, unsigned 
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	b->last_pos = -1;
 	b->global.last = rte_rdtsc();
 	b->global.tokens = UINT64_MAX; /* clamped to the burst at the first refill */
 	return b;
@@ -89,15 +98,13 @@ void dp_budget_free(struct dp_budget *b)
 static void refill(struct bucket *bk, uint64_t hz, uint64_t pps, uint64_t burst, uint64_t now)
 {
 	uint64_t max = burst * hz;
-	uint64_t el, add;
+	uint64_t add;
 
-	if (now > bk->last) {
-		el = now - bk->last;
-		if (el > max / pps + 1)
-			el = max / pps + 1;
-		add = el * pps;
-		bk->tokens = add >= max || bk->tokens > max - add ? max : bk->tokens + add;
-	}
+	/* an elapsed time whose tokens overflow fills the bucket as surely as one that fills it: no division needed */
+	if (now > bk->last)
+		bk->tokens = __builtin_mul_overflow(now - bk->last, pps, &add) || add >= max || bk->tokens > max - add
+				     ? max
+				     : bk->tokens + add;
 	if (bk->tokens > max)
 		bk->tokens = max;
 	bk->last = now;
@@ -117,10 +124,17 @@ static void make_key(const struct sw_policy *pol, const struct sw_peer *src, str
 		k->addr[full] = src->addr[full] & (uint8_t)(0xff00u >> (plen % 8));
 }
 
-static void global_share(const struct dp_budget *b, const struct sw_policy *pol, uint64_t *pps, uint64_t *burst)
+static void global_share(struct dp_budget *b, const struct sw_policy *pol, uint64_t *pps, uint64_t *burst)
 {
-	*pps = RTE_MAX(pol->budget_global_pps / b->nworkers, 1u);
-	*burst = RTE_MAX(pol->budget_global_burst / b->nworkers, 1u);
+	if (unlikely(pol->budget_global_pps != b->share_of_pps || pol->budget_global_burst != b->share_of_burst ||
+		     b->share_pps == 0)) {
+		b->share_of_pps = pol->budget_global_pps;
+		b->share_of_burst = pol->budget_global_burst;
+		b->share_pps = RTE_MAX(pol->budget_global_pps / b->nworkers, 1u);
+		b->share_burst = RTE_MAX(pol->budget_global_burst / b->nworkers, 1u);
+	}
+	*pps = b->share_pps;
+	*burst = b->share_burst;
 }
 
 enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_policy *pol, const struct sw_peer *src,
@@ -135,14 +149,20 @@ enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_polic
 	if (b->global.tokens < b->hz)
 		return DP_BUDGET_GLOBAL;
 	make_key(pol, src, &k);
-	pos = rte_hash_lookup(b->h, &k);
-	if (pos < 0) {
-		pos = rte_hash_add_key(b->h, &k);
-		if (pos < 0 || (uint32_t)pos >= b->nslots)
-			return DP_BUDGET_FULL;
-		b->buckets[pos].tokens = UINT64_MAX; /* a new prefix starts with a full bucket */
-		b->buckets[pos].last = now;
-		b->buckets[pos].used = true;
+	if (b->last_pos >= 0 && memcmp(&k, &b->last_key, sizeof(k)) == 0) {
+		pos = b->last_pos;
+	} else {
+		pos = rte_hash_lookup(b->h, &k);
+		if (pos < 0) {
+			pos = rte_hash_add_key(b->h, &k);
+			if (pos < 0 || (uint32_t)pos >= b->nslots)
+				return DP_BUDGET_FULL;
+			b->buckets[pos].tokens = UINT64_MAX; /* a new prefix starts with a full bucket */
+			b->buckets[pos].last = now;
+			b->buckets[pos].used = true;
+		}
+		b->last_key = k;
+		b->last_pos = pos;
 	}
 	refill(&b->buckets[pos], b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
 	if (b->buckets[pos].tokens < b->hz)
@@ -178,6 +198,8 @@ unsigned dp_budget_sweep(struct dp_budget *b, const struct sw_policy *pol, uint6
 		if (bk->tokens < full || rte_hash_get_key_with_position(b->h, (int32_t)pos, (void **)&key) != 0)
 			continue;
 		if (rte_hash_del_key(b->h, key) >= 0) {
+			if ((int32_t)pos == b->last_pos)
+				b->last_pos = -1;
 			bk->used = false;
 			removed++;
 		}

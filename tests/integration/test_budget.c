@@ -135,6 +135,33 @@ static void test_full_and_sweep(void **state)
 	dp_budget_free(b);
 }
 
+/*
+ * The last prefix is remembered (no hashing for a source that keeps getting replies), but not past the sweep that
+ * forgets it: the same source afterwards is a new prefix again, with a full bucket, counted in the table.
+ */
+static void test_last_prefix_swept(void **state)
+{
+	struct dp_budget *b = dp_budget_create("t_last", 64, 1, SOCKET_ID_ANY);
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc();
+
+	(void)state;
+	setup_policy();
+	for (int i = 0; i < 3; i++) /* the burst, from the remembered prefix */
+		assert_int_equal(take(b, v4(192, 0, 2, 1), t0), DP_BUDGET_OK);
+	assert_int_equal(take(b, v4(192, 0, 2, 77), t0), DP_BUDGET_PREFIX); /* same /24, same bucket */
+	assert_int_equal(dp_budget_count(b), 1);
+	assert_int_equal(dp_budget_sweep(b, &pol, t0 + 4 * hz, 1024), 1);
+	assert_int_equal(dp_budget_count(b), 0);
+	/* another prefix takes the freed slot; the first one comes back as new, in its own slot, with a full bucket */
+	assert_int_equal(take(b, v4(198, 51, 100, 1), t0 + 4 * hz), DP_BUDGET_OK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(take(b, v4(192, 0, 2, 1), t0 + 4 * hz), DP_BUDGET_OK);
+	assert_int_equal(take(b, v4(192, 0, 2, 1), t0 + 4 * hz), DP_BUDGET_PREFIX);
+	assert_int_equal(dp_budget_count(b), 2);
+	assert_int_equal(take(b, v4(198, 51, 100, 1), t0 + 4 * hz), DP_BUDGET_OK); /* its bucket untouched by them */
+	dp_budget_free(b);
+}
+
 /* The sweep's work is bounded: max slots per call, never more than one prefix removed per slot looked at. */
 static void test_sweep_bounded(void **state)
 {
@@ -164,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_v6_prefix),
 		cmocka_unit_test(test_global_share),
 		cmocka_unit_test(test_full_and_sweep),
+		cmocka_unit_test(test_last_prefix_swept),
 		cmocka_unit_test(test_sweep_bounded),
 	};
 
