@@ -88,4 +88,12 @@ static inline enum sip_hdr_id sip_hdr_lookup_in(const char *name, uint32_t len, 
 /* sip_ruri_check() for a URI inside a buffer that may be read from lo (lo <= uri.p) to the end of the URI. */
 bool sip_ruri_check_in(struct sw_str uri, const char *lo);
 
+/*
+ * sip_via_parse(), sip_addr_parse() and sip_contact_parse() for a value inside a buffer that may be read on to hi
+ * (hi >= the value's end; the datagram's end): the 32-byte loads of the fast paths then need no masked load.
+ */
+bool sip_via_parse_in(struct sw_str value, const char *hi, struct sip_via *via);
+bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag);
+bool sip_contact_parse_in(struct sw_str value, const char *hi);
+
 #endif

@@ -67,14 +67,20 @@ static inline bool vis(char ch, unsigned cls)
 	return (vclass[(uint8_t)ch] & cls) != 0;
 }
 
-/* A cursor over a value: p moves, [lo, end) is the value (all that a scanner may read). */
+/*
+ * A cursor over a value: p moves, [lo, end) is the value, [lo, hi) what a scanner may read (hi >= end: a value
+ * inside a datagram may be read on to the datagram's end, so that a 32-byte load near the end of a value needs no
+ * masked load; the bits past end are masked off).
+ */
 struct cur {
 	const char *p;
 	const char *end;
 	const char *lo;
+	const char *hi;
 };
 
-#define CUR(v) ((struct cur){ (v).p, (v).p + (v).len, (v).p })
+#define CUR(v) ((struct cur){ (v).p, (v).p + (v).len, (v).p, (v).p + (v).len })
+#define CUR_IN(v, h) ((struct cur){ (v).p, (v).p + (v).len, (v).p, (h) })
 
 static ALWAYS_INLINE bool at_end(const struct cur *c)
 {
@@ -241,14 +247,15 @@ struct param {
 
 #if defined(__AVX2__)
 /*
- * Up to 32 bytes at p, never reading past p + avail: a plain load when 32 are there, else (AVX-512) a masked load
- * whose lanes past the end read nothing. *k has a bit per byte loaded. False when the bytes cannot be loaded
- * safely (fewer than 32 and no masked load): the caller takes its general path.
+ * Up to 32 bytes of the value at p (avail = c->end - p of them), never reading past c->hi: a plain load when 32
+ * bytes are readable, else (AVX-512) a masked load whose lanes past the end read nothing. *k has a bit per byte of
+ * the value loaded. False when the bytes cannot be loaded safely (fewer than 32 readable and no masked load): the
+ * caller takes its general path.
  */
-static ALWAYS_INLINE bool load32(const char *p, long avail, __m256i *x, uint32_t *k)
+static ALWAYS_INLINE bool load32(const struct cur *c, const char *p, long avail, __m256i *x, uint32_t *k)
 {
-	if (avail >= 32) {
-		*k = ~0u;
+	if (c->hi - p >= 32) {
+		*k = avail >= 32 ? ~0u : (1u << avail) - 1;
 		*x = _mm256_loadu_si256((const __m256i *)p);
 		return true;
 	}
@@ -276,7 +283,7 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 	uint32_t k, tok, n, eq, g, run;
 	__m256i x;
 
-	if (!load32(p, avail, &x, &k))
+	if (!load32(c, p, avail, &x, &k))
 		return false;
 	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
 	if (!~tok)
@@ -385,7 +392,7 @@ static ALWAYS_INLINE bool via_fast(struct cur *c, struct sip_via *via)
 
 	if (avail < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
 		return false;
-	if (!load32(p, avail, &x, &k))
+	if (!load32(c, p, avail, &x, &k))
 		return false;
 	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
 	lws = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_LWS)]) & k;
@@ -422,9 +429,8 @@ static ALWAYS_INLINE bool via_fast(struct cur *c, struct sip_via *via)
 #endif
 }
 
-bool sip_via_parse(struct sw_str value, struct sip_via *via)
+static ALWAYS_INLINE bool via_parse(struct cur c, struct sip_via *via)
 {
-	struct cur c = CUR(value);
 	struct sw_str proto, ver;
 	struct param pr;
 	int r;
@@ -476,6 +482,16 @@ params:
 	while (via->value.len && is_lws(via->value.p[via->value.len - 1]))
 		via->value.len--;
 	return true;
+}
+
+bool sip_via_parse(struct sw_str value, struct sip_via *via)
+{
+	return via_parse(CUR(value), via);
+}
+
+bool sip_via_parse_in(struct sw_str value, const char *hi, struct sip_via *via)
+{
+	return via_parse(CUR_IN(value, hi), via);
 }
 
 bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method)
@@ -541,6 +557,53 @@ static inline bool is_name_addr(const char *p, const char *end)
 	return p < end && *p != ';';
 }
 
+/*
+ * The usual name-addr up to its '>', from two 32-byte loads: a display name of tokens and LWS (or none) before the
+ * first of '<', '"' and ';', which is '<'; then, from a load at the '<', a URI of URIC bytes holding a ':' and
+ * ending at '>'. The masks of the same bytes give each part at once, as take_name_addr() would find them one after
+ * the other. True with the cursor past the '>'; false, the cursor untouched, for anything else (a quoted display
+ * name, an addr-spec, a URI of 32 bytes or more, a malformed value, bytes that cannot be loaded), which the
+ * general path reads.
+ */
+static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
+{
+#if defined(__AVX2__)
+	const char *p = c->p, *u;
+	uint32_t k, stop, lt, other, run, uric;
+	__m256i x;
+
+	if (!load32(c, p, c->end - p, &x, &k))
+		return false;
+	stop = ((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('<'))) |
+		(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"'))) |
+		(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(';')))) &
+	       k;
+	if (!stop)
+		return false;
+	lt = (uint32_t)__builtin_ctz(stop);
+	if (p[lt] != '<')
+		return false;
+	/* the display name: every byte before the '<' a token or LWS byte (the bits of other byte classes) */
+	other = sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & sw_cset_miss32(x, &vsets[__builtin_ctz(V_LWS)]);
+	if (other & ((1u << lt) - 1))
+		return false;
+	u = p + lt + 1;
+	if (!load32(c, u, c->end - u, &x, &k))
+		return false;
+	uric = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_URIC)]) & k;
+	run = (uint32_t)__builtin_ctz(~uric); /* 32 when every byte loaded is URIC */
+	if (run == 0 || run == 32 || (long)run >= c->end - u || u[run] != '>')
+		return false;
+	if (!((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) & ((1u << run) - 1)))
+		return false;
+	c->p = u + run + 1;
+	return true;
+#else
+	(void)c;
+	return false;
+#endif
+}
+
 /* One ( name-addr / addr-spec ) *( SEMI param ), ending at ',' or the end of the value. */
 static ALWAYS_INLINE bool take_addr(struct cur *c, struct sw_str *tag)
 {
@@ -549,7 +612,9 @@ static ALWAYS_INLINE bool take_addr(struct cur *c, struct sw_str *tag)
 
 	*tag = SW_STR_NULL;
 	skip_lws(c);
-	if (is_name_addr(c->p, c->end)) {
+	if (name_addr_fast(c)) {
+		/* the cursor is past the '>' */
+	} else if (is_name_addr(c->p, c->end)) {
 		if (!take_name_addr(c))
 			return false;
 	} else if (!take_uri(c, false)) {
@@ -571,9 +636,15 @@ bool sip_addr_parse(struct sw_str value, struct sw_str *tag)
 	return take_addr(&c, tag) && at_end(&c);
 }
 
-bool sip_contact_parse(struct sw_str value)
+bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag)
 {
-	struct cur c = CUR(value);
+	struct cur c = CUR_IN(value, hi);
+
+	return take_addr(&c, tag) && at_end(&c);
+}
+
+static ALWAYS_INLINE bool contact_parse(struct cur c)
+{
 	struct sw_str tag;
 
 	skip_lws(&c);
@@ -589,6 +660,16 @@ bool sip_contact_parse(struct sw_str value)
 			return true;
 		c.p++; /* the ',' that take_addr stopped at */
 	}
+}
+
+bool sip_contact_parse(struct sw_str value)
+{
+	return contact_parse(CUR(value));
+}
+
+bool sip_contact_parse_in(struct sw_str value, const char *hi)
+{
+	return contact_parse(CUR_IN(value, hi));
 }
 
 /*
@@ -622,7 +703,7 @@ static __attribute__((noinline)) bool ipv6_ok(struct sw_str host)
 /* hostport of a sip:/sips: URI (readable from lo): IPv6 only in brackets (RFC 5118 4.2), a port of digits. */
 static inline bool hostport_ok(struct sw_str hp, const char *lo)
 {
-	struct cur c = { hp.p, hp.p + hp.len, lo };
+	struct cur c = { hp.p, hp.p + hp.len, lo, hp.p + hp.len };
 	struct sw_str host;
 	uint64_t port;
 
@@ -694,7 +775,7 @@ bool sip_ruri_check(struct sw_str uri)
 
 bool sip_token_list_next(struct sw_str value, uint32_t *pos, struct sw_str *tok, bool *bad)
 {
-	struct cur c = { value.p + *pos, value.p + value.len, value.p };
+	struct cur c = { value.p + *pos, value.p + value.len, value.p, value.p + value.len };
 
 	*bad = false;
 	for (;;) {

@@ -7,6 +7,7 @@
 #include "sw_verdict.h"
 
 #include "rules.h"
+#include "sip_int.h"
 
 static const char *const why_names[] = {
 	[SW_WHY_VALID] = "valid",
@@ -89,7 +90,7 @@ static bool check_addr(struct sw_verdict *v, const struct sip_msg *m, enum sip_h
 
 	if (check_single(v, m, id, missing, multiple))
 		return true;
-	if (!sip_addr_parse(sip_msg_hdr(m, id)->value, &tag))
+	if (!sip_addr_parse_in(sip_msg_hdr(m, id)->value, m->buf + m->len, &tag))
 		return set_400(v, m, sip_msg_hdr(m, id)->value.p, malformed);
 	return false;
 }
@@ -127,7 +128,7 @@ static bool check_via(struct sw_verdict *v, const struct sip_msg *m, enum top_vi
 		struct sw_str rest = h->value;
 
 		for (;;) {
-			bool ok = sip_via_parse(rest, &via);
+			bool ok = sip_via_parse_in(rest, m->buf + m->len, &via);
 
 			if (*top == TOP_VIA_UNKNOWN)
 				*top = ok ? TOP_VIA_OK : TOP_VIA_BAD;
@@ -154,6 +155,26 @@ static inline bool same_bytes(struct sw_str a, struct sw_str b)
 	return true;
 }
 
+/*
+ * The usual CSeq of a request, "1*DIGIT SP Method" with the request's own method, checked in one pass against
+ * m->method: no slices for nobody. True only when sip_cseq_parse() would accept it with that method (the method
+ * was checked as a token by the parser; the value was trimmed), so false sends anything else to the full parse.
+ */
+static inline bool cseq_is_usual(struct sw_str val, struct sw_str method)
+{
+	const char *p = val.p, *end = val.p + val.len;
+	uint32_t n = 0;
+
+	while (p < end && (unsigned)(*p - '0') <= 9 && n <= 0x7fffffffu / 10 && p - val.p < 10) {
+		n = n * 10 + (uint32_t)(*p - '0');
+		p++;
+	}
+	if (p == val.p || n > 0x7fffffffu || p >= end || *p != ' ')
+		return false;
+	p++;
+	return end - p == (long)method.len && same_bytes(sw_str_make(p, method.len), method);
+}
+
 static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
 {
 	uint32_t num;
@@ -161,6 +182,8 @@ static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
 
 	if (check_single(v, m, SIP_HDR_CSEQ, "Missing CSeq header field", "Multiple CSeq header fields"))
 		return true;
+	if (cseq_is_usual(sip_msg_hdr(m, SIP_HDR_CSEQ)->value, m->method))
+		return false;
 	if (!sip_cseq_parse(sip_msg_hdr(m, SIP_HDR_CSEQ)->value, &num, &method))
 		return set_400(v, m, sip_msg_hdr(m, SIP_HDR_CSEQ)->value.p, "Malformed CSeq header field");
 	if (!same_bytes(method, m->method))
@@ -182,7 +205,7 @@ static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m, enum 
 	if (check_cseq(v, m))
 		return true;
 	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_CONTACT); h; h = sip_msg_hdr_next(m, h))
-		if (!sip_contact_parse(h->value))
+		if (!sip_contact_parse_in(h->value, m->buf + m->len))
 			return set_400(v, m, h->value.p, "Malformed Contact header field");
 	return false;
 }
