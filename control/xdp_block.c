@@ -193,6 +193,8 @@ static int print_entry(const struct sw_prefix *p, const struct sw_block_val *v, 
 			printf("\"ttl_s\":%llu,", (unsigned long long)((v->expires_ns - st->now) / 1000000000ULL));
 		else
 			printf("\"ttl_s\":null,");
+		printf("\"age_s\":%llu,", (unsigned long long)(st->now > v->created_ns ?
+								 (st->now - v->created_ns) / 1000000000ULL : 0));
 		printf("\"expired\":%s,\"hits\":%llu,\"reason\":", expired ? "true" : "false",
 		       (unsigned long long)v->hits);
 		json_print_string(stdout, reason);
@@ -205,7 +207,9 @@ static int print_entry(const struct sw_prefix *p, const struct sw_block_val *v, 
 		else
 			snprintf(exp, sizeof(exp), "in %llus",
 				 (unsigned long long)((v->expires_ns - st->now + 999999999ULL) / 1000000000ULL));
-		printf("%-43s %-12s %12llu  %s\n", pfx, exp, (unsigned long long)v->hits, reason);
+		printf("%-43s %10llus %-12s %12llu  %s\n", pfx,
+		       (unsigned long long)(st->now > v->created_ns ? (st->now - v->created_ns) / 1000000000ULL : 0), exp,
+		       (unsigned long long)v->hits, reason);
 	}
 	st->first = false;
 	return 0;
@@ -233,7 +237,7 @@ static int do_list(const char *cmd, int argc, char **argv)
 	if (st.json)
 		putchar('[');
 	else
-		printf("%-43s %-12s %12s  %s\n", "PREFIX", "EXPIRES", "HITS", "REASON");
+		printf("%-43s %11s %-12s %12s  %s\n", "PREFIX", "AGE", "EXPIRES", "HITS", "REASON");
 	err = sw_block_foreach(&m, print_entry, &st);
 	if (st.json)
 		puts("]");
@@ -274,7 +278,7 @@ static int do_gc(const char *cmd, int argc, char **argv)
 static const struct block_subcommand block_cmds[] = {
 	{ "add", do_add, "PREFIX [--ttl SECONDS] [--reason TEXT]", "drop UDP to SIP ports from PREFIX (replaces)" },
 	{ "del", do_del, "PREFIX", "remove the entry for exactly PREFIX" },
-	{ "list", do_list, "[-j|--json]", "entries with expiry, hits and reason" },
+	{ "list", do_list, "[-j|--json]", "entries with age, expiry, hits and reason" },
 	{ "gc", do_gc, "", "delete expired entries (the program already ignores them)" },
 };
 

@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Shared by the control tests and bench/bench_swap.py: sipwall on net_pcap vdevs that loop a capture forever
+(infinite_rx=1, --no-huge), with its control socket in a private directory, and helpers to talk to it through
+sipwallctl or the raw socket (docs/control.md)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import gen_mixed_pcap as G  # noqa: E402
+import pcaplib as P  # noqa: E402
+import run_pcap  # noqa: E402
+
+SKIP = 77
+EXIT_EAL = 3
+
+
+def make_capture(d, scanner_ua="friendly-scanner"):
+    """Outside: a valid request, one answered 483, one from a scanner, a DNS datagram; inside: the DNS one."""
+    g = G.Gen()
+    g.request_case("valid", "pass")
+    g.request_case("483", "reply", 483, max_forwards="0")
+    g.request_case("scanner", "drop", ua=scanner_ua)
+    src = g.client()
+    g.add("DNS", [g.udp_frame(src, b"\x00" * 20, sport=33000, dport=53)], "pass")
+    P.write_pcap(os.path.join(d, "out_in.pcap"), g.frames["outside"])
+    P.write_pcap(os.path.join(d, "in_in.pcap"), g.frames["outside"][3:])
+    return len(g.frames["outside"])
+
+
+def raw_request(path, data, timeout=30.0, shutdown=True):
+    """Send bytes, return the decoded response object (or None when the daemon closed without one)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    try:
+        s.sendall(data)
+        if shutdown:
+            s.shutdown(socket.SHUT_WR)
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            buf += chunk
+    finally:
+        s.close()
+    return json.loads(buf) if buf.strip() else None
+
+
+def request(path, obj, timeout=300.0):
+    return raw_request(path, (json.dumps(obj) + "\n").encode(), timeout)
+
+
+class Daemon:
+    """sipwall with --control SOCK and --policy POLICY under workdir. start() returns False when the EAL cannot
+    start here (the caller skips)."""
+
+    def __init__(self, sipwall, workdir, policy_text, workers=1, extra=()):
+        self.sipwall = sipwall
+        self.d = os.path.abspath(workdir)
+        self.sock = os.path.join(self.d, "run", "sipwall.sock")
+        self.policy = os.path.join(self.d, "policy.yaml")
+        self.workers = workers
+        self.extra = list(extra)
+        self.proc = None
+        self.prefix = None
+        self.out = self.err = ""
+        with open(self.policy, "w") as f:
+            f.write(policy_text)
+
+    def start(self, timeout=30.0):
+        self.prefix = f"swctl{os.getpid()}_{int(time.time() * 1000) % 100000}"
+        eal = run_pcap.eal_args(self.prefix, self.d, infinite=True)
+        if self.workers > 1:
+            eal[eal.index("-l") + 1] = f"0-{self.workers}"
+        cmd = [self.sipwall] + eal + ["--", "--policy", self.policy, "--control", self.sock] + self.extra
+        print("+", " ".join(cmd), flush=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                self.out, self.err = self.proc.communicate()
+                if self.proc.returncode == EXIT_EAL:
+                    print(f"SKIP: the EAL cannot start here:\n{self.err}")
+                    return False
+                raise RuntimeError(f"sipwall exited {self.proc.returncode}\n{self.out}\n{self.err}")
+            if os.path.exists(self.sock):
+                try:
+                    if request(self.sock, {"cmd": "hello"}, timeout=5).get("ok"):
+                        return True
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        raise RuntimeError("the control socket did not answer")
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Stop it; returns the final counters (run_pcap.parse_counters) and keeps stdout/stderr."""
+        if self.proc is None:
+            return {}
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+            self.out, self.err = self.proc.communicate(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.communicate()
+            shutil.rmtree(run_pcap.eal_runtime_dir(self.prefix), ignore_errors=True)
+        return run_pcap.parse_counters(self.out)
+
+    def __call__(self, obj, timeout=300.0):
+        return request(self.sock, obj, timeout)
+
+
+def run_ctl(ctl, sock, *args, input=None, timeout=120):
+    """sipwallctl -s SOCK ARGS...: (exit status, stdout, stderr)."""
+    p = subprocess.run([ctl, "-s", sock] + list(args), capture_output=True, text=True, input=input,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
