@@ -20,9 +20,9 @@ ninja -C "$build"
 
 # the offline view first: what the core says about one message of every traffic class (scripts/run-demo.sh)
 mkdir -p "$build/demo"
-/usr/bin/python3 bench/traffic/sipgen.py --mix demo -o "$build/demo/demo.pcap"
+/usr/bin/python3 bench/traffic/sipgen.py --mix all -o "$build/demo/all.pcap"
 echo "== offline: sipwallctl check --policy lab/policy.yaml (one message of each traffic class)"
-"./$build/control/sipwallctl" check --policy lab/policy.yaml "$build/demo/demo.pcap"
+"./$build/control/sipwallctl" check --policy lab/policy.yaml "$build/demo/all.pcap"
 
 echo "== the lab"
 exec /usr/bin/python3 lab/lab.py --build "$build" "$@"

@@ -180,7 +180,7 @@ def main():
     try:
         pcap = os.path.join(work, "mix.pcap")
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "traffic", "sipgen.py"), "--mix", "realistic",
-                        "--count", "10000", "--src-net", "127.0.1", "--dst-ip", "127.0.0.1", "-o", pcap],
+                        "--count", "10000", "--src-net", "127.0.1", "--dst-ip", "127.0.0.1", "--mtu", "65535", "-o", pcap],
                        check=True)
         msgs = payloads(pcap)
         kam = run_kamailio(a, msgs, work)

@@ -7,7 +7,8 @@ UDP with correct IPv4 and UDP checksums. Every message is built here from a temp
 template's comment. MAC and IP addresses can be set to fit a bench. Standard library only.
 
   sipgen.py --class invite -o invite.pcap              one class
-  sipgen.py --mix demo -o demo.pcap                    one of each class (the README's demo)
+  sipgen.py --mix demo -o demo.pcap                    one of each class (the README's demo; --mix all: every one)
+  sipgen.py --mix realistic --mtu 1500 ...             the 5000-byte MESSAGE as IPv4 fragments, as a link carries it
   sipgen.py --mix realistic --count 10000 -o mix.pcap  a realistic edge mix (proportions in MIXES below)
   sipgen.py --list                                     the classes and mixes
 """
@@ -73,6 +74,12 @@ CLASSES = {
         "INVITE", "sip:bob@example.net", s, n, "Proxy-Require: com.example.secret, 100rel"), "reply 420"),
     "hops483": ("Max-Forwards 0: 483", lambda s, n: request(
         "OPTIONS", "sip:bob@example.net", s, n, max_forwards="0"), "reply 483"),
+    "ver505": ("SIP/3.0 request line: 505", lambda s, n: request(
+        "OPTIONS", "sip:bob@example.net", s, n).replace(b" SIP/2.0\r\n", b" SIP/3.0\r\n", 1), "reply 505"),
+    "lf400": ("a header line ended by a bare LF: 400", lambda s, n: request(
+        "REGISTER", "sip:example.com", s, n, "Expires: 3600").replace(b"\r\nTo: ", b"\nTo: ", 1), "reply 400"),
+    "mf400": ("Max-Forwards not a number: 400", lambda s, n: request(
+        "OPTIONS", "sip:bob@example.net", s, n, max_forwards="ten"), "reply 400"),
     "scanner": ("friendly-scanner OPTIONS (dropped by a scanner rule)", lambda s, n: request(
         "OPTIONS", "sip:100@203.0.113.10", s, n, ua="friendly-scanner"), "pass"),
     "sipvicious": ("sipvicious REGISTER (dropped by a scanner rule)", lambda s, n: request(
@@ -86,10 +93,12 @@ DPORT = {"nonsip": 53}
 
 # mix -> list of (class, weight). 'realistic' approximates an edge under scanning: most traffic good, some hostile.
 MIXES = {
-    "demo": [(c, 1) for c in CLASSES],
+    # demo: one of each of the first fifteen classes (the README's demo and tests/cli count on exactly these)
+    "demo": [(c, 1) for c in CLASSES if c not in ("ver505", "lf400", "mf400")],
+    "all": [(c, 1) for c in CLASSES],
     "realistic": [("invite", 15), ("register", 25), ("options", 20), ("ack", 10), ("response", 10),
-                  ("scanner", 8), ("sipvicious", 4), ("bad400", 2), ("big413", 1), ("long414", 1),
-                  ("ext420", 1), ("hops483", 1), ("junk", 1), ("nonsip", 1)],
+                  ("scanner", 8), ("sipvicious", 4), ("bad400", 1), ("cseq400", 1), ("big413", 1),
+                  ("long414", 1), ("ext420", 1), ("hops483", 1), ("ver505", 1), ("junk", 1), ("nonsip", 1)],
 }
 
 
@@ -102,19 +111,28 @@ def csum(data):
     return ~s & 0xffff
 
 
-def frame(args, payload, src_ip, sport, dport):
+def frames(args, payload, src_ip, sport, dport, ident):
+    """The Ethernet frames of one UDP datagram: one, or IPv4 fragments of at most --mtu bytes of IP each (a
+    datagram larger than the link's MTU arrives fragmented; pktgen and NICs send no frame above the MTU)."""
     sip, dip = bytes(map(int, src_ip.split("."))), bytes(map(int, args.dst_ip.split(".")))
     udp_len = 8 + len(payload)
     pseudo = sip + dip + struct.pack("!BBH", 0, 17, udp_len)
     udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
     uc = csum(pseudo + udp) or 0xffff
     udp = udp[:6] + struct.pack("!H", uc) + udp[8:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + udp_len, 0, 0, 64, 17, 0, sip, dip)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     l2 = bytes.fromhex(args.dst_mac.replace(":", "")) + bytes.fromhex(args.src_mac.replace(":", ""))
     if args.vlan is not None:
         l2 += struct.pack("!HH", 0x8100, args.vlan)
-    return l2 + struct.pack("!H", 0x0800) + ip + udp
+    chunk = (args.mtu - 20) // 8 * 8  # fragment offsets count 8-byte units
+    out = []
+    for off in range(0, len(udp), chunk):
+        part = udp[off:off + chunk]
+        more = 0x2000 if off + chunk < len(udp) else 0
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part), ident & 0xffff, more | off // 8, 64, 17, 0,
+                         sip, dip)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        out.append(l2 + struct.pack("!H", 0x0800) + ip + part)
+    return out
 
 
 def main():
@@ -128,6 +146,9 @@ def main():
     ap.add_argument("--src-net", default="198.51.100", help="sources are SRC_NET.1 .. SRC_NET.250")
     ap.add_argument("--dst-ip", default="203.0.113.10")
     ap.add_argument("--vlan", type=int, help="802.1Q VLAN id")
+    ap.add_argument("--mtu", type=int, default=65535,
+                    help="largest IP packet; larger datagrams are written as IPv4 fragments (default 65535: never; "
+                         "give the link's, e.g. 1500, for pktgen and NICs)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--list", action="store_true", help="list classes and mixes")
     args = ap.parse_args()
@@ -135,28 +156,31 @@ def main():
         for c, (d, _, exp) in CLASSES.items():
             print(f"{c:12} {d}  [default policy: {exp}]")
         for m, w in MIXES.items():
-            print(f"mix {m}: " + ", ".join(f"{c} {n}" for c, n in w))
+            total = sum(n for _, n in w)
+            print(f"mix {m}: " + ", ".join(f"{c} {100 * n / total:.3g}%" for c, n in w))
         return 0
     if not args.output or bool(args.cls) == bool(args.mix):
         ap.error("give -o FILE and either --class (repeatable) or --mix")
     rnd = random.Random(args.seed)
-    if args.mix == "demo" and not args.count:
-        seq = [c for c, _ in MIXES["demo"]]
+    if args.mix in ("demo", "all") and not args.count:
+        seq = [c for c, _ in MIXES[args.mix]]
     elif args.mix:
         classes, weights = zip(*MIXES[args.mix])
         seq = rnd.choices(classes, weights, k=args.count or 1000)
     else:
         seq = [args.cls[i % len(args.cls)] for i in range(args.count or len(args.cls))]
+    written = 0
     with open(args.output, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for n, c in enumerate(seq):
             src = (f"{args.src_net}.{1 + n % 250}", 5060 + n % 7)
             payload = CLASSES[c][1](src, n)
             sport = 40000 + n % 20000 if c in DPORT else src[1]  # a non-SIP flow uses no SIP port at all
-            pkt = frame(args, payload, src[0], sport, DPORT.get(c, 5060))
-            f.write(struct.pack("<IIII", 1700000000 + n // 1000, (n % 1000) * 1000, len(pkt), len(pkt)))
-            f.write(pkt)
-    print(f"sipgen: wrote {len(seq)} packets to {args.output}", file=sys.stderr)
+            for pkt in frames(args, payload, src[0], sport, DPORT.get(c, 5060), n):
+                f.write(struct.pack("<IIII", 1700000000 + n // 1000, (n % 1000) * 1000, len(pkt), len(pkt)))
+                f.write(pkt)
+                written += 1
+    print(f"sipgen: wrote {len(seq)} datagrams ({written} frames) to {args.output}", file=sys.stderr)
     return 0
 
 
