@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# Run every micro-benchmark that is built (bench_core, bench_rules, bench_xdp, bench_dataplane), skipping the ones
+# Run every micro-benchmark that is built (bench_core, bench_rules, bench_xdp, bench_dataplane, bench_swap), skipping the ones
 # that are not, each writing bench/results/<name>.json and printing its table. Builds nothing: build first, e.g.
 #   meson setup build && ninja -C build
 # Usage: bench/run.sh [BUILD_DIR] [-- BENCH_ARGS...]   BUILD_DIR defaults to $BUILD_DIR, else "build".
@@ -49,6 +49,25 @@ for name in bench_core bench_rules bench_xdp bench_dataplane; do
 	fi
 	echo
 done
+
+# bench_swap: policy swap latency on a running sipwall (a python driver of the daemon's control socket).
+sipwall=$build/dataplane/sipwall
+if [ -x "$sipwall" ]; then
+	echo "== bench_swap (revision $BENCH_REVISION) -> $results/swap.json"
+	/usr/bin/python3 "$here/bench_swap.py" --sipwall "$sipwall" --json "$results/swap.json" "$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ran=$((ran + 1))
+	elif [ $rc -eq 77 ]; then
+		echo "== bench_swap: skipped (the EAL cannot start here)"
+	else
+		echo "== bench_swap: FAILED (exit $rc)"
+		failed="$failed bench_swap"
+	fi
+	echo
+else
+	echo "== bench_swap: skipped (not built: $sipwall)"
+fi
 
 echo "== ran $ran benchmark(s); results in $results"
 if [ -n "$failed" ]; then
