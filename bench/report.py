@@ -4,17 +4,17 @@
 
   bench/report.py [--build DIR] [--collect-only] [--quick] [--kamailio-count N]
 
-1. bench/run.sh BUILD (bench_core: parse and verdict per message vs libosip2; bench_rules: ns per message against
-   rule count; bench_xdp: the prefilter per path, root; bench_dataplane: the worker per traffic class and pps),
-   each writing bench/results/<name>.json;
-2. bench_swap (rule swap latency: prepare / commit / reclaim) when it is built, -> bench/results/swap.json;
-3. bench/kamailio/compare.py: Kamailio from Debian against sipwall's core, CPU time per message on the same mix,
+1. bench/run.sh BUILD: bench_core (parse and verdict per message, vs libosip2), bench_rules (ns per message against
+   rule count), bench_xdp (the prefilter per path; root), bench_dataplane (the worker per traffic class, pps) and
+   bench_swap.py (policy swap latency on a running sipwall, 10 / 1,000 / 10,000 rules), each writing
+   bench/results/<name>.json;
+2. bench/kamailio/compare.py: Kamailio from Debian against sipwall's core, CPU time per message on the same mix,
    -> bench/results/kamailio.json;
-4. all of bench/results/*.json merged into bench/results/report.json, a summary table on stdout, and
-   bench/results/report.png (matplotlib): ns per packet per traffic class (dataplane, core, XDP), ns per message
-   against rule count, and the Kamailio row.
+3. all of bench/results/*.json merged into bench/results/report.json, a summary table on stdout, and
+   bench/results/report.png (matplotlib): ns per packet per traffic class (dataplane), ns per message against rule
+   count (with the swap latencies), the XDP prefilter per path, and the Kamailio row.
 
---collect-only skips 1-3 (merge and draw what is there); --quick runs fewer, shorter rounds. A bench that is not
+--collect-only skips 1-2 (merge and draw what is there); --quick runs fewer, shorter rounds. A bench that is not
 built or cannot run (bench_xdp without root) is left out and said so; exit 1 only when a bench failed.
 """
 import argparse
@@ -38,14 +38,9 @@ def run(cmd):
 def run_all(a):
     failed = []
     extra = ["--", "--rounds", "5", "--round-ms", "20"] if a.quick else []
+    # run.sh runs bench_core, bench_rules, bench_xdp, bench_dataplane and bench_swap.py (swap latency)
     if run([os.path.join(HERE, "run.sh"), a.build] + extra):
         failed.append("bench/run.sh")
-    swap = os.path.join(a.build, "bench", "bench_swap")
-    if os.access(swap, os.X_OK):
-        if run([swap, "--json", os.path.join(RESULTS, "swap.json")] + extra[1:]):
-            failed.append("bench_swap")
-    else:
-        print(f"== bench_swap: not built ({swap}); swap latency left out")
     rc = run([sys.executable, os.path.join(HERE, "kamailio", "compare.py"), "--build", a.build,
               "--count", str(a.kamailio_count)])
     if rc not in (0, 77):
@@ -86,10 +81,9 @@ def summary(res):
     xdp = res.get("xdp", {})
     for p in xdp.get("paths", []):
         s[f"xdp {p['path']} ns"] = p["ns_median"]
-    swap = res.get("swap", {})
-    for k, v in swap.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            s[f"swap {k}"] = v
+    for r in res.get("swap", {}).get("results", []):
+        s[f"swap {r['rules']} rules: latency / compile ms (median)"] = (round(r["latency_ms"]["median"], 2),
+                                                                         round(r["compile_ms"]["median"], 1))
     kam = res.get("kamailio", {})
     if kam:
         s["Kamailio CPU ns/msg (realistic mix)"] = round(kam["kamailio"]["cpu_ns_per_msg"])
@@ -147,6 +141,13 @@ def draw(res, path):
         a.legend(fontsize=8)
         a.grid(alpha=0.3)
         a.set_ylim(bottom=0)
+        swaps = res.get("swap", {}).get("results", [])
+        if swaps:
+            a.text(0.98, 0.5, "swap latency on a running sipwall\n(commit to all workers, median)\n" +
+                   "\n".join(f"{r['rules']:>6,} rules: {r['latency_ms']['median']:.1f} ms "
+                             f"(compile {r['compile_ms']['median']:.0f} ms)" for r in swaps),
+                   transform=a.transAxes, ha="right", va="center", fontsize=8, family="monospace",
+                   bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
 
     a = ax[1][0]  # XDP paths + core
     paths = res.get("xdp", {}).get("paths", [])
