@@ -530,6 +530,7 @@ def main():
         ok = lab.report()
     except Skip as e:
         print(f"SKIP: {e}")
+        ok = True  # nothing to look at afterwards: the work directory goes too
         return SKIP
     except Stop as e:
         print(f"\nlab interrupted ({e}): cleaning up")
