@@ -550,7 +550,8 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 		if (colon == NONE && s->colon)
 			colon = next + (uint32_t)__builtin_ctzll(s->colon);
 	}
-	if (colon >= lf || colon == p || buf[lf - 1] != '\r' || lf + 1 >= len || buf[lf + 1] == ' ' ||
+	/* colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line */
+	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || buf[lf + 1] == ' ' ||
 	    buf[lf + 1] == '\t' || (uint8_t)buf[colon - 1] <= ' ')
 		goto undo;
 	*lfo = lf;

@@ -591,8 +591,10 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 	if (!load32(c, u, c->end - u, &x, &k))
 		return false;
 	uric = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_URIC)]) & k;
-	run = (uint32_t)__builtin_ctz(~uric); /* 32 when every byte loaded is URIC */
-	if (run == 0 || run == 32 || (long)run >= c->end - u || u[run] != '>')
+	if (!~uric)
+		return false; /* a URI of 32 bytes or more */
+	run = (uint32_t)__builtin_ctz(~uric);
+	if (run == 0 || (long)run >= c->end - u || u[run] != '>')
 		return false;
 	if (!((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) & ((1u << run) - 1)))
 		return false;

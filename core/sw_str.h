@@ -230,7 +230,34 @@ static inline bool sw_str_to_u64_inline(struct sw_str s, uint64_t max, uint64_t 
 	return true;
 }
 
+/*
+ * a[0..n) == b[0..n) for a compile-time n: two overlapping 4-byte (or 2-byte) loads a side for 2 <= n <= 8, since
+ * the compiler calls memcmp() for lengths such as 3 and 6 (methods: "ACK", "CANCEL").
+ */
+static inline bool sw_bytes_eq_n(const char *a, const char *b, uint32_t n)
+{
+	if (n >= 4 && n <= 8) {
+		uint32_t a0, a1, b0, b1;
+
+		memcpy(&a0, a, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (n >= 2 && n < 4) {
+		uint16_t a0, a1, b0, b1;
+
+		memcpy(&a0, a, 2);
+		memcpy(&a1, a + n - 2, 2);
+		memcpy(&b0, b, 2);
+		memcpy(&b1, b + n - 2, 2);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 /* Exact comparison against a string literal (its length is known at compile time). */
-#define SW_STR_IS(s, lit) ((s).len == sizeof(lit) - 1 && memcmp((s).p, (lit), sizeof(lit) - 1) == 0)
+#define SW_STR_IS(s, lit) ((s).len == sizeof(lit) - 1 && sw_bytes_eq_n((s).p, (lit), sizeof(lit) - 1))
 
 #endif
