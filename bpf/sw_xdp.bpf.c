@@ -136,86 +136,41 @@ static __always_inline bool blkf_slot_set(__u32 slot)
 }
 
 /*
- * The index of the one bit set in b, by de Bruijn multiplication: a multiply, a shift and a load from .rodata (BPF
- * has no count-trailing-zeros, and six tests would be six branches, each doubling the verifier's paths).
- */
-static const __u8 debruijn64[64] = {
-	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
-	43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
-	44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
-};
-
-static __always_inline __u32 bit_index(__u64 b)
-{
-	return debruijn64[(b * 0x03f79d71b4cb0a89ULL) >> 58];
-}
-
-/* Take the lowest set bit out of *mask; returns its index. *mask must not be 0. */
-static __always_inline __u32 next_bit(__u64 *mask)
-{
-	__u64 b = *mask & -*mask;
-
-	*mask ^= b;
-	return bit_index(b);
-}
-
-/*
  * The presence filter (xdp_abi.h): false when the source is in no blocked prefix of any length in use, true when it
- * may be (the trie decides). A family with an empty blocklist costs two inlined array loads. Not built yet (a copy
+ * may be (the trie decides). A family with an empty blocklist costs one inlined array load. Not built yet (a copy
  * DPDK loaded before anyone adopted it), or more lengths in use than SW_BLKF_PROBES: true, the trie decides.
  */
 static __always_inline bool blkf_maybe4(const __u8 *saddr)
 {
-	__u64 mask;
+	__u64 n = blkf_word(SW_BLKF_W_N4);
 	__u32 a;
 
-	if (blkf_word(SW_BLKF_W_STATE) != SW_BLKF_READY)
+	if (!n || n > SW_BLKF_PROBES + 1)
 		return true;
-	mask = blkf_word(SW_BLKF_W_MASK4);
 	__builtin_memcpy(&a, saddr, 4);
-	for (int i = 0; i < SW_BLKF_PROBES; i++) {
-		if (!mask)
+	for (__u32 i = 0; i < SW_BLKF_PROBES; i++) {
+		if (i + 1 >= n)
 			return false;
-		if (blkf_slot_set(sw_blkf_slot4(a, next_bit(&mask))))
+		if (blkf_slot_set(sw_blkf_slot4t(a, blkf_word(SW_BLKF_W_LIST4 + i))))
 			return true;
 	}
-	return mask != 0;
+	return false;
 }
 
-/*
- * The same for IPv6, whose lengths 0..128 take three mask words: /0../63 mask the first half of the address, /64
- * to /127 the second, /128 nothing. One pass per word, so each knows which half its lengths mask; SW_BLKF_PROBES
- * probes in all.
- */
 static __always_inline bool blkf_maybe6(const __u8 *saddr)
 {
-	__u64 hi, lo, mask;
-	__u32 probes = 0, n;
+	__u64 n = blkf_word(SW_BLKF_W_N6), hi, lo;
 
-	if (blkf_word(SW_BLKF_W_STATE) != SW_BLKF_READY)
+	if (!n || n > SW_BLKF_PROBES + 1)
 		return true;
 	__builtin_memcpy(&hi, saddr, 8);
 	__builtin_memcpy(&lo, saddr + 8, 8);
-	mask = blkf_word(SW_BLKF_W_MASK6);
-	for (int i = 0; i < SW_BLKF_PROBES && mask; i++, probes++) {
-		n = next_bit(&mask);
-		if (blkf_slot_set(sw_blkf_slot6m(hi & sw_blkf_mask64(n), 0, n)))
+	for (__u32 i = 0; i < SW_BLKF_PROBES; i++) {
+		if (i + 1 >= n)
+			return false;
+		if (blkf_slot_set(sw_blkf_slot6t(hi, lo, blkf_word(SW_BLKF_W_LIST6 + i))))
 			return true;
 	}
-	if (mask)
-		return true;
-	mask = blkf_word(SW_BLKF_W_MASK6 + 1);
-	for (int i = 0; i < SW_BLKF_PROBES && mask; i++) {
-		if (probes++ >= SW_BLKF_PROBES)
-			return true;
-		n = next_bit(&mask);
-		if (blkf_slot_set(sw_blkf_slot6m(hi, lo & sw_blkf_mask64(n), 64 + n)))
-			return true;
-	}
-	if (mask)
-		return true;
-	if (blkf_word(SW_BLKF_W_MASK6 + 2) & 1) /* /128 */
-		return probes >= SW_BLKF_PROBES || blkf_slot_set(sw_blkf_slot6m(hi, lo, 128));
 	return false;
 }
 

@@ -836,40 +836,99 @@ static void blkf_slot_add(uint8_t *c, int delta)
 	} while (!__atomic_compare_exchange_n(c, &cur, next, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
 }
 
-/* Count one entry in (delta +1) or out (-1): its slot, its length's count and the family's mask of lengths. */
-static void blkf_count(struct blkf *f, const struct sw_prefix *p, int delta)
+static uint32_t *blkf_lencnt(struct blkf *f, uint8_t family, unsigned int len)
 {
-	uint32_t *lencnt = (uint32_t *)((uint8_t *)f->w + SW_BLKF_LENCNT_OFF);
+	return (uint32_t *)((uint8_t *)f->w + SW_BLKF_LENCNT_OFF) + (family == 4 ? len : 33u + len);
+}
+
+static uint64_t blkf_tmpl(uint8_t family, unsigned int len)
+{
+	return family == 4 ? sw_blkf_tmpl4(len) : sw_blkf_tmpl6(len);
+}
+
+/* Write a family's whole list from the per-length counts, then publish its count (the program reads N first). */
+static void blkf_list_write(struct blkf *f, uint8_t family)
+{
+	unsigned int wn = family == 4 ? SW_BLKF_W_N4 : SW_BLKF_W_N6, n = 0;
+
+	for (unsigned int len = 0; len <= (family == 4 ? 32u : 128u); len++) {
+		if (!*blkf_lencnt(f, family, len))
+			continue;
+		if (n < SW_BLKF_PROBES)
+			__atomic_store_n(&f->w[wn + 1 + n], blkf_tmpl(family, len), __ATOMIC_RELEASE);
+		n++;
+	}
+	__atomic_store_n(&f->w[wn], (uint64_t)n + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A length came into use (delta +1) or went out of use (-1): change the family's list one word at a time, so that
+ * a packet reading it concurrently sees every length in use. In: append, then count it. Out: the last word takes
+ * its place, then the count drops. Past SW_BLKF_PROBES lengths the program ignores the list (and asks the trie),
+ * so it is rewritten whole when the count comes back under.
+ */
+static void blkf_list_change(struct blkf *f, uint8_t family, unsigned int len, int delta)
+{
+	unsigned int wn = family == 4 ? SW_BLKF_W_N4 : SW_BLKF_W_N6;
+	uint64_t n = f->w[wn] - 1, tmpl = blkf_tmpl(family, len); /* lengths listed; writers are serialised */
+
+	if (delta > 0) {
+		if (n < SW_BLKF_PROBES)
+			__atomic_store_n(&f->w[wn + 1 + n], tmpl, __ATOMIC_RELEASE);
+		__atomic_store_n(&f->w[wn], n + 2, __ATOMIC_RELEASE);
+		return;
+	}
+	if (n > SW_BLKF_PROBES) {
+		if (n - 1 == SW_BLKF_PROBES)
+			blkf_list_write(f, family); /* the count of `len` is 0 already */
+		else
+			__atomic_store_n(&f->w[wn], n, __ATOMIC_RELEASE);
+		return;
+	}
+	for (uint64_t k = 0; k < n; k++) {
+		if (f->w[wn + 1 + k] == tmpl) {
+			__atomic_store_n(&f->w[wn + 1 + k], f->w[wn + n], __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	__atomic_store_n(&f->w[wn], n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Count one entry in (delta +1) or out (-1): its slot and the length it is filed under (sw_blkf_filed_len()), and
+ * that length's place in the list when lists is set.
+ */
+static void blkf_count(struct blkf *f, const struct sw_prefix *p, int delta, bool lists)
+{
+	unsigned int len = sw_blkf_filed_len(p->family, p->len);
 	uint8_t *slots = (uint8_t *)(f->w + SW_BLKF_HDR_WORDS);
-	unsigned int li = p->family == 4 ? p->len : 33u + p->len;
-	uint64_t *mask = &f->w[p->family == 4 ? SW_BLKF_W_MASK4 : SW_BLKF_W_MASK6 + p->len / 64];
-	uint64_t bit = 1ULL << (p->len % 64);
+	uint32_t *cnt = blkf_lencnt(f, p->family, len);
 	uint32_t slot, a;
 	uint64_t hi, lo;
 
 	if (p->family == 4) {
 		memcpy(&a, p->addr, 4);
-		slot = sw_blkf_slot4(a, p->len);
+		slot = sw_blkf_slot4(a, len);
 	} else {
 		memcpy(&hi, p->addr, 8);
 		memcpy(&lo, p->addr + 8, 8);
-		slot = sw_blkf_slot6(hi, lo, p->len);
+		slot = sw_blkf_slot6(hi, lo, len);
 	}
 	if (delta > 0) {
 		blkf_slot_add(&slots[slot], 1);
-		__atomic_add_fetch(&lencnt[li], 1, __ATOMIC_SEQ_CST);
-		__atomic_or_fetch(mask, bit, __ATOMIC_SEQ_CST);
+		if (++*cnt == 1 && lists)
+			blkf_list_change(f, p->family, len, 1);
 		return;
 	}
 	blkf_slot_add(&slots[slot], -1);
-	if (__atomic_load_n(&lencnt[li], __ATOMIC_RELAXED) && !__atomic_sub_fetch(&lencnt[li], 1, __ATOMIC_SEQ_CST))
-		__atomic_and_fetch(mask, ~bit, __ATOMIC_SEQ_CST);
+	if (*cnt && --*cnt == 0 && lists)
+		blkf_list_change(f, p->family, len, -1);
 }
 
 static int blkf_count_entry(const struct sw_prefix *p, const struct sw_block_val *v, void *arg)
 {
 	(void)v;
-	blkf_count(arg, p, 1);
+	blkf_count(arg, p, 1, false);
 	return 0;
 }
 
@@ -881,13 +940,17 @@ int sw_block_filter_build(const struct sw_xdp_maps *m, bool rebuild)
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	if (rebuild || !blkf_ready(&f)) {
-		/* Not ready while counting: the program looks sources up in the tries meanwhile. */
+		/* Not built while counting: the program looks sources up in the tries meanwhile. */
 		__atomic_store_n(&f.w[SW_BLKF_W_STATE], 0, __ATOMIC_SEQ_CST);
-		memset(&f.w[SW_BLKF_W_MASK4], 0, (BLKF_W_LOCK - SW_BLKF_W_MASK4) * 8);
-		memset(&f.w[BLKF_W_LOCK + 1], 0, BLKF_BYTES - (BLKF_W_LOCK + 1) * 8);
+		__atomic_store_n(&f.w[SW_BLKF_W_N4], 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&f.w[SW_BLKF_W_N6], 0, __ATOMIC_SEQ_CST);
+		memset((uint8_t *)f.w + SW_BLKF_LENCNT_OFF, 0, BLKF_BYTES - SW_BLKF_LENCNT_OFF);
 		err = sw_block_foreach(m, blkf_count_entry, &f);
-		if (!err)
+		if (!err) {
+			blkf_list_write(&f, 4);
+			blkf_list_write(&f, 6);
 			__atomic_store_n(&f.w[SW_BLKF_W_STATE], SW_BLKF_READY, __ATOMIC_SEQ_CST);
+		}
 	}
 	blkf_close(&f);
 	return err;
@@ -915,16 +978,16 @@ int sw_block_add(const struct sw_xdp_maps *m, const struct sw_prefix *p, uint64_
 	if (err && err != -ENOENT)
 		return err;
 	if (f.w && blkf_ready(&f)) {
-		blkf_count(&f, p, 1);
+		blkf_count(&f, p, 1, true);
 		counted = true;
 	}
 	err = bpf_map_update_elem(fd, &key, &v, BPF_NOEXIST) ? -errno : 0;
 	if (err == -EEXIST) {
 		err = bpf_map_update_elem(fd, &key, &v, BPF_EXIST) ? -errno : 0;
 		if (counted)
-			blkf_count(&f, p, -1); /* it was counted when first added */
+			blkf_count(&f, p, -1, true); /* it was counted when first added */
 	} else if (err && counted) {
-		blkf_count(&f, p, -1);
+		blkf_count(&f, p, -1, true);
 	}
 	blkf_close(&f);
 	return err;
@@ -943,7 +1006,7 @@ int sw_block_del(const struct sw_xdp_maps *m, const struct sw_prefix *p)
 		return err;
 	err = bpf_map_delete_elem(fd, &key) ? -errno : 0;
 	if (!err && f.w && blkf_ready(&f))
-		blkf_count(&f, p, -1);
+		blkf_count(&f, p, -1, true);
 	blkf_close(&f);
 	return err;
 }

@@ -173,36 +173,50 @@ _Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
 
 /*
  * The blocklist's presence filter, sw_blkf: a counting filter in front of the LPM tries, so that the common case -- a
- * source in no blocked prefix -- is decided without a trie lookup. A trie lookup is a call into the kernel, and on
- * CPUs whose return-stack mitigation (SRSO "safe RET", retbleed) makes every return costly it was the largest cost
- * of the SIP path; the filter is read with array lookups, which the verifier inlines, and arithmetic.
+ * source in no blocked prefix -- is decided without a trie lookup. A trie lookup is a call into the kernel (about
+ * 11 ns on the development VM, whose SRSO "safe RET" mitigation makes every return costly); the filter is read with
+ * array lookups, which the verifier inlines, and arithmetic.
  *
- * For each family, a mask of the prefix lengths in use; for each entry (family, length, prefix), one 8-bit counter
- * in a table of SW_BLKF_SLOTS, chosen by sw_blkf_slot4/6(). A packet probes, for each length in use, the slot of its
- * source masked to that length: all zero means "in no blocked prefix" (no false negatives); any non-zero means
- * "maybe", and the trie decides (longest match, expiry, hits: the trie stays the truth). More than SW_BLKF_PROBES
- * lengths in use in a family, or a filter not marked SW_BLKF_READY, also send the packet to the trie.
+ * For each entry (family, length, prefix), one 8-bit counter in a table of SW_BLKF_SLOTS, chosen by
+ * sw_blkf_slot4/6(); for each family, the list of prefix lengths in use. A packet probes, for each listed length,
+ * the slot of its source masked to that length: all zero means "in no blocked prefix" (no false negatives); any
+ * non-zero means "maybe", and the trie decides (longest match, expiry, hits: the trie stays the truth).
+ *
+ * Long prefixes are filed under a shorter length: IPv4 /24../32 under /24, IPv6 /64../128 under /64 (an entry's
+ * slot is that of its prefix cut to SW_BLKF_GROUP4/6 bits). The usual blocklist -- host addresses, /24s, /64s,
+ * a few wider prefixes -- then takes one probe per family plus one per wider length in use, at the price of a
+ * trie lookup for sources that share a /24 (or /64) with a blocked host.
  *
  * Layout, as 8-byte array elements (an ARRAY map stores its elements contiguously, so user space mmaps it whole):
- *   word 0                   state: 0 never built, SW_BLKF_BUILDING | seconds, or SW_BLKF_READY
- *   word 1                   IPv4 lengths in use: bit L for /L, L = 0..32
- *   words 2..4               IPv6 lengths in use: bit L % 64 of word 2 + L / 64, L = 0..128
- *   words 8..88 (bytes 64..)  __u32 entries per length: IPv4 /0../32 then IPv6 /0../128 (162 counters)
- *   words SW_BLKF_HDR_WORDS.. __u8 entries per slot, saturating at 255 (a saturated slot stays set for good)
- * Only libswxdp writes it (bpf/sw_xdp_lib.c: every blocklist writer, with the rules that keep it conservative under
- * concurrent writers); an entry written into a trie behind its back may be missed by the program.
+ *   word 0 (STATE)        0 never built, SW_BLKF_READY once built (read by libswxdp only)
+ *   word 5                libswxdp's writers' lock
+ *   word 8 (N4)           0: not built, the program asks the trie; else 1 + the number of IPv4 lengths in use;
+ *                         more than SW_BLKF_PROBES lengths also send every source to the trie
+ *   words 9..16 (LIST4)   one per IPv4 length in use: sw_blkf_tmpl4(len), what the hash of a probe starts from
+ *   word 24 (N6)          the same for IPv6
+ *   words 25..32 (LIST6)  one per IPv6 length in use: sw_blkf_tmpl6(len)
+ *   bytes 512..1159       __u32 entries per length, IPv4 /0../32 then IPv6 /0../128 (libswxdp's bookkeeping)
+ *   words SW_BLKF_HDR_WORDS..  __u8 entries per slot, saturating at 255 (a saturated slot stays set for good)
+ * Only libswxdp writes it (bpf/sw_xdp_lib.c: every blocklist writer, serialised, counting an entry in before it
+ * enters a trie and out after it left); an entry written into a trie behind its back may be missed by the program.
+ * Lists change one word at a time, so the program reads a list that is whole, old or new.
  */
 #define SW_BLKF_SLOT_BITS 20
 #define SW_BLKF_SLOTS (1u << SW_BLKF_SLOT_BITS)
-#define SW_BLKF_HDR_WORDS 128
+#define SW_BLKF_HDR_WORDS 256
 #define SW_BLKF_WORDS (SW_BLKF_HDR_WORDS + SW_BLKF_SLOTS / 8)
 #define SW_BLKF_W_STATE 0
-#define SW_BLKF_W_MASK4 1
-#define SW_BLKF_W_MASK6 2
-#define SW_BLKF_LENCNT_OFF 64 /* bytes */
-#define SW_BLKF_PROBES 8      /* lengths probed per packet at most; more lengths in use: straight to the trie */
-#define SW_BLKF_READY 0x5357424c4b460001ULL /* "SWBLKF" + layout version 1 */
-#define SW_BLKF_BUILDING (1ULL << 63)        /* | CLOCK_BOOTTIME seconds when the build started */
+#define SW_BLKF_W_N4 8
+#define SW_BLKF_W_LIST4 9
+#define SW_BLKF_W_N6 24
+#define SW_BLKF_W_LIST6 25
+#define SW_BLKF_LENCNT_OFF 512 /* bytes */
+#define SW_BLKF_PROBES 8       /* lengths probed per packet at most; more lengths in use: straight to the trie */
+#define SW_BLKF_READY 0x5357424c4b460003ULL /* "SWBLKF" + layout version 3 */
+#define SW_BLKF_GROUP4 24
+#define SW_BLKF_GROUP6 64
+_Static_assert(SW_BLKF_W_LIST4 + SW_BLKF_PROBES <= SW_BLKF_W_N6, "sw_blkf header layout");
+_Static_assert(SW_BLKF_W_LIST6 + SW_BLKF_PROBES <= SW_BLKF_LENCNT_OFF / 8, "sw_blkf header layout");
 _Static_assert(SW_BLKF_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKF_HDR_WORDS * 8, "sw_blkf header layout");
 
 /* Byte order helpers usable on both sides (the BPF side has no libc). */
@@ -229,33 +243,55 @@ static inline __u64 sw_blkf_mask64(__u32 n)
 	return sw_be64(~((~0ULL >> (n >> 1)) >> ((n + 1) >> 1)));
 }
 
+/* The length a prefix of length len is filed under in the filter (user space only; the program probes the lists). */
+static inline __u32 sw_blkf_filed_len(__u8 family, __u32 len)
+{
+	__u32 group = family == 4 ? SW_BLKF_GROUP4 : SW_BLKF_GROUP6;
+
+	return len > group ? group : len;
+}
+
+/* LIST4's word for length len: the network-order mask in the low 32 bits, what identifies the length above. */
+static inline __u64 sw_blkf_tmpl4(__u32 len)
+{
+	return (__u64)sw_blkf_mask32(len) | (__u64)len << 32 | 4ULL << 40;
+}
+
 /*
- * The filter slot of an IPv4 prefix: a is the address as a 32-bit load of its network-order bytes (the same on
- * both sides of one host), len 0..32. Multiplicative (Fibonacci) hashing: a multiply and a shift, no table.
+ * The filter slot of the IPv4 address a (a 32-bit load of its network-order bytes: the same on both sides of one
+ * host) under the length whose LIST4 word is tmpl: one AND applies the mask and adds the length, then multiplicative
+ * (Fibonacci) hashing, a multiply and a shift.
  */
+static inline __u32 sw_blkf_slot4t(__u32 a, __u64 tmpl)
+{
+	return (__u32)((((__u64)a | 0xffffffff00000000ULL) & tmpl) * 0x9e3779b97f4a7c15ULL >> (64 - SW_BLKF_SLOT_BITS));
+}
+
 static inline __u32 sw_blkf_slot4(__u32 a, __u32 len)
 {
-	__u64 x = (__u64)(a & sw_blkf_mask32(len)) | (__u64)len << 32 | 4ULL << 40;
-
-	return (__u32)((x * 0x9e3779b97f4a7c15ULL) >> (64 - SW_BLKF_SLOT_BITS));
+	return sw_blkf_slot4t(a, sw_blkf_tmpl4(len));
 }
 
-/* The filter slot of an IPv6 prefix of length len, given address bytes 0..7 and 8..15 as 64-bit loads already
- * masked to the prefix (hi to min(len, 64) bits, lo to the rest). */
-static inline __u32 sw_blkf_slot6m(__u64 hi, __u64 lo, __u32 len)
-{
-	__u64 h = (hi ^ ((__u64)len << 8 | 6)) * 0x9e3779b97f4a7c15ULL;
-
-	h = ((h ^ (h >> 29)) ^ lo) * 0xbf58476d1ce4e5b9ULL;
-	return (__u32)(h >> (64 - SW_BLKF_SLOT_BITS));
-}
-
-/* The same from the unmasked address, len 0..128 (user space; the program masks per 64-bit half itself). */
-static inline __u32 sw_blkf_slot6(__u64 hi, __u64 lo, __u32 len)
+/* LIST6's word for length len: len, and how many of its bits fall in each 64-bit half of the address. */
+static inline __u64 sw_blkf_tmpl6(__u32 len)
 {
 	__u32 lh = len > 64 ? 64 : len;
 
-	return sw_blkf_slot6m(hi & sw_blkf_mask64(lh), lo & sw_blkf_mask64(len - lh), len);
+	return len | lh << 8 | (__u64)(len - lh) << 16;
+}
+
+/* The filter slot of the IPv6 address whose bytes 0..7 and 8..15, as 64-bit loads, are hi and lo, under tmpl. */
+static inline __u32 sw_blkf_slot6t(__u64 hi, __u64 lo, __u64 tmpl)
+{
+	__u64 h = ((hi & sw_blkf_mask64((tmpl >> 8) & 0x7f)) ^ (tmpl & 0xff) << 8) * 0x9e3779b97f4a7c15ULL;
+
+	h = ((h ^ (h >> 29)) ^ (lo & sw_blkf_mask64((tmpl >> 16) & 0x7f))) * 0xbf58476d1ce4e5b9ULL;
+	return (__u32)(h >> (64 - SW_BLKF_SLOT_BITS));
+}
+
+static inline __u32 sw_blkf_slot6(__u64 hi, __u64 lo, __u32 len)
+{
+	return sw_blkf_slot6t(hi, lo, sw_blkf_tmpl6(len));
 }
 
 #endif
