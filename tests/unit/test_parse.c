@@ -1129,6 +1129,109 @@ static void test_token_list(void **state)
 	}
 }
 
+/* ---------------------------------------------------------------- header lines at every window offset */
+
+/*
+ * The header loop reads the usual line off the structural scan's 64-byte masks (line_fast) and any other line by
+ * the general path; which one a line takes depends on where it falls in a window. So the same header section is
+ * parsed behind Request-URIs of 64 different lengths (every line end, colon and CRLF lands on every bit of a
+ * window, and across a window end), with lines of each form the two paths tell apart: no SP or two SP after the
+ * colon, HTAB, trailing whitespace, an empty value, whitespace before the colon, a long line spanning a window, a
+ * repeated header. The index must be the same every time.
+ */
+static const struct {
+	const char *line, *name, *value;
+	enum sip_hdr_id id;
+} shift_lines[] = {
+	{ "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1", "Via", "SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1", SIP_HDR_VIA },
+	{ "Max-Forwards:70", "Max-Forwards", "70", SIP_HDR_MAX_FORWARDS },
+	{ "To:  <sip:bob@example.com>", "To", "<sip:bob@example.com>", SIP_HDR_TO },
+	{ "From:\t<sip:a@example.org>;tag=1", "From", "<sip:a@example.org>;tag=1", SIP_HDR_FROM },
+	{ "Call-ID: abc \t", "Call-ID", "abc", SIP_HDR_CALL_ID },
+	{ "Subject:", "Subject", "", SIP_HDR_SUBJECT },
+	{ "X-Long-Header-Name-For-Windows: a value long enough that the line spans a whole 64-byte window, and more",
+	  "X-Long-Header-Name-For-Windows",
+	  "a value long enough that the line spans a whole 64-byte window, and more", SIP_HDR_OTHER },
+	{ "Subject: x", "Subject", "x", SIP_HDR_SUBJECT },
+	{ "CSeq \t: 1 OPTIONS", "CSeq", "1 OPTIONS", SIP_HDR_CSEQ },
+	{ "s:y", "s", "y", SIP_HDR_SUBJECT },
+	{ "Content-Length: 0", "Content-Length", "0", SIP_HDR_CONTENT_LENGTH },
+};
+#define NSHIFT_LINES (sizeof(shift_lines) / sizeof(shift_lines[0]))
+
+static void test_window_offsets(void **state)
+{
+	(void)state;
+	for (uint32_t shift = 0; shift < 64; shift++) {
+		char text[1024];
+		int n = snprintf(text, sizeof(text), "OPTIONS sip:%.*s@example.com SIP/2.0\n", (int)shift + 1,
+				 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+		struct sip_msg m;
+		struct tu_dgram d;
+
+		for (size_t i = 0; i < NSHIFT_LINES; i++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\n", shift_lines[i].line);
+		snprintf(text + n, sizeof(text) - (size_t)n, "\n");
+		d = tu_crlf(text);
+		assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+		assert_int_equal(m.nhdrs, NSHIFT_LINES);
+		for (size_t i = 0; i < NSHIFT_LINES; i++) {
+			assert_view(m.hdrs[i].name, shift_lines[i].name, "name");
+			assert_view(m.hdrs[i].value, shift_lines[i].value, "value");
+			assert_int_equal(m.hdrs[i].id, shift_lines[i].id);
+			assert_int_equal(m.hdrs[i].flags, 0);
+		}
+		/* the three Subject lines (two full, one compact) chained in order */
+		assert_int_equal(m.count[SIP_HDR_SUBJECT], 3);
+		assert_int_equal(m.first[SIP_HDR_SUBJECT], 5);
+		assert_int_equal(m.hdrs[5].next, 7);
+		assert_int_equal(m.hdrs[7].next, 9);
+		assert_int_equal(m.hdrs[9].next, -1);
+		assert_int_equal(m.hdr_end, d.len);
+		tu_free(&d);
+	}
+}
+
+/* The faults the general path reports, at every window offset: the same reason at the same place. */
+static void test_window_offsets_errors(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *reason;
+		uint32_t at; /* offset of the fault in the line */
+	} bad[] = {
+		{ "No colon on this line", "Missing colon after header field name", 0 },
+		{ "Bad Name: x", "Malformed header field name", 3 },
+		{ ": no name", "Malformed header field name", 0 },
+		{ "To: x\x01", "Bare LF line ending", 5 }, /* \x01 becomes a bare LF below */
+	};
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+		for (uint32_t shift = 0; shift < 64; shift++) {
+			char text[512];
+			int n = snprintf(text, sizeof(text), "OPTIONS sip:%.*s@example.com SIP/2.0\nVia: SIP/2.0/UDP h\n",
+					 (int)shift + 1, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+			uint32_t line_off;
+			struct sip_msg m;
+			struct tu_dgram d;
+			char *lf;
+
+			snprintf(text + n, sizeof(text) - (size_t)n, "%s\nCall-ID: x\n\n", bad[b].line);
+			d = tu_crlf(text);
+			lf = memchr(d.p, '\x01', d.len);
+			if (lf)
+				*lf = '\n';
+			line_off = (uint32_t)(strstr(d.p, "\r\nVia:") - d.p) + 2;
+			line_off += (uint32_t)(strstr(d.p + line_off, "\r\n") - (d.p + line_off)) + 2;
+			assert_int_not_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+			assert_string_equal(m.err_reason, bad[b].reason);
+			assert_int_equal(m.err_off, line_off + bad[b].at);
+			assert_int_equal(m.nhdrs, 1);
+			tu_free(&d);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1158,6 +1261,8 @@ int main(void)
 		cmocka_unit_test(test_cseq_parse),
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_token_list),
+		cmocka_unit_test(test_window_offsets),
+		cmocka_unit_test(test_window_offsets_errors),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

@@ -78,6 +78,48 @@ static const struct vcase cases[] = {
 	{ "no Max-Forwards (RFC 3261 16.3: a proxy adds it)", OPT VIA TO FROM CID CSEQ("OPTIONS") CL0 END, 0,
 	  PASS_VALID },
 	{ "Max-Forwards 255", OPT VIA "Max-Forwards: 255\n" TO FROM CID CSEQ("OPTIONS") CL0 END, 0, PASS_VALID },
+	/* ---- CSeq: the one-pass check against the method (cseq_is_usual) and the full parse agree ---- */
+	{ "CSeq 2^31 - 1", OPT REST "CSeq: 2147483647 OPTIONS\n" CL0 END, 0, PASS_VALID },
+	{ "CSeq 2^31 (RFC 3261 8.1.1.5)", OPT REST "CSeq: 2147483648 OPTIONS\n" CL0 END, 0, R400("Malformed CSeq") },
+	{ "CSeq of ten digits", OPT REST "CSeq: 0000000001 OPTIONS\n" CL0 END, 0, PASS_VALID },
+	{ "CSeq of eleven digits, leading zeros", OPT REST "CSeq: 00000000001 OPTIONS\n" CL0 END, 0, PASS_VALID },
+	{ "CSeq number 0", OPT REST "CSeq: 0 OPTIONS\n" CL0 END, 0, PASS_VALID },
+	{ "CSeq with two SP (LWS)", OPT REST "CSeq: 1  OPTIONS\n" CL0 END, 0, PASS_VALID },
+	{ "CSeq with HTAB (LWS)", OPT REST "CSeq: 1\tOPTIONS\n" CL0 END, 0, PASS_VALID },
+	{ "CSeq method longer", OPT REST "CSeq: 1 OPTIONSX\n" CL0 END, 0, R400("CSeq method does not match") },
+	{ "CSeq method shorter", OPT REST "CSeq: 1 OPTION\n" CL0 END, 0, R400("CSeq method does not match") },
+	{ "CSeq method in lower case (7.1: case-sensitive)", OPT REST "CSeq: 1 options\n" CL0 END, 0,
+	  R400("CSeq method does not match") },
+	{ "CSeq without a number", OPT REST "CSeq: OPTIONS\n" CL0 END, 0, R400("Malformed CSeq") },
+	{ "CSeq without a space", OPT REST "CSeq: 1OPTIONS\n" CL0 END, 0, R400("Malformed CSeq") },
+	{ "CSeq with a second word", OPT REST "CSeq: 1 OPTIONS x\n" CL0 END, 0, R400("Malformed CSeq") },
+	/* ---- name-addr: the two-load fast path (name_addr_fast) and the general parse agree ---- */
+	{ "To with a display name of two tokens", OPT VIA MF "To: Bob  Smith <sip:bob@example.com>\n" FROM CID
+	  CSEQ("OPTIONS") CL0 END, 0, PASS_VALID },
+	{ "To with a display name and no LWS before '<'", OPT VIA MF "To: Bob<sip:bob@example.com>\n" FROM CID
+	  CSEQ("OPTIONS") CL0 END, 0, PASS_VALID },
+	{ "To with a URI of 32 bytes and more", OPT VIA MF
+	  "To: Bob <sip:a-rather-long-user-name@a.long.domain.example.com>\n" FROM CID CSEQ("OPTIONS") CL0 END, 0,
+	  PASS_VALID },
+	{ "To with '>' missing", OPT VIA MF "To: Bob <sip:bob@example.com\n" FROM CID CSEQ("OPTIONS") CL0 END, 0,
+	  R400("Malformed To") },
+	{ "To with a URI without a scheme", OPT VIA MF "To: Bob <bob.example.com>\n" FROM CID CSEQ("OPTIONS") CL0
+	  END, 0, R400("Malformed To") },
+	{ "To with an empty URI", OPT VIA MF "To: Bob <>\n" FROM CID CSEQ("OPTIONS") CL0 END, 0, R400("Malformed To") },
+	{ "To with a non-token display name", OPT VIA MF "To: B@b <sip:bob@example.com>\n" FROM CID CSEQ("OPTIONS")
+	  CL0 END, 0, R400("Malformed To") },
+	{ "To with a space inside <>", OPT VIA MF "To: Bob <sip:bob@exa mple.com>\n" FROM CID CSEQ("OPTIONS") CL0
+	  END, 0, R400("Malformed To") },
+	{ "To with bytes after '>'", OPT VIA MF "To: <sip:bob@example.com>x\n" FROM CID CSEQ("OPTIONS") CL0 END, 0,
+	  R400("Malformed To") },
+	{ "To with an empty tag", OPT VIA MF "To: Bob <sip:bob@example.com>;tag=\n" FROM CID CSEQ("OPTIONS") CL0 END,
+	  0, R400("Malformed To") },
+	{ "To with ';' before '<' (an addr-spec without a scheme)", OPT VIA MF "To: Bob;x <sip:bob@example.com>\n"
+	  FROM CID CSEQ("OPTIONS") CL0 END, 0, R400("Malformed To") },
+	{ "From with a quoted display name holding '<'", OPT VIA MF TO "From: \"A <b>\" <sip:a@example.org>;tag=1\n"
+	  CID CSEQ("OPTIONS") CL0 END, 0, PASS_VALID },
+	{ "To with two name-addrs", OPT VIA MF "To: <sip:bob@example.com>, <sip:carol@example.com>\n" FROM CID
+	  CSEQ("OPTIONS") CL0 END, 0, R400("Malformed To") },
 	{ "Max-Forwards 0068 is 68 (RFC 4475 3.1.1.1)", OPT VIA "Max-Forwards: 0068\n" TO FROM CID CSEQ("OPTIONS") CL0
 	  END, 0, PASS_VALID },
 	{ "CSeq 2^31 - 1 (RFC 3261 8.1.1.5)", OPT REST "CSeq: 2147483647 OPTIONS\n" CL0 END, 0, PASS_VALID },
