@@ -402,7 +402,8 @@ static __always_inline void judge(const struct sw_xdp_cfg *cfg, const struct sw_
  * IPv6 is parsed by a global (non-static, noinline) function: the verifier checks it once, on its own, and the
  * caller sees its results as unknown values. Inlined, each combination of extension headers would be a separate
  * path through everything after it, and the verifier gave up at a million instructions. The price is one call on
- * IPv6 packets; IPv4 (options are one variable offset, not a path each) stays inline.
+ * IPv6 packets with extension headers (plain IPv6/UDP is parsed inline first, parse_ipv6_udp()); IPv4 (options are
+ * one variable offset, not a path each) stays inline.
  */
 __attribute__((noinline)) int sw_parse_ip6(struct xdp_md *ctx, struct sw_l3 *l3)
 {
@@ -436,10 +437,13 @@ int sw_xdp_filter(struct xdp_md *ctx)
 		daddr = ip + offsetof(struct iphdr, daddr);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		family = 6;
-		pr = sw_parse_ip6(ctx, &l3);
-		/* The callee's bounds checks are invisible here: check the fixed header again. */
-		if ((const void *)(ip + sizeof(struct ipv6hdr)) > end)
-			pr = PARSE_OTHER;
+		pr = parse_ipv6_udp(data, end, &l3);
+		if (pr != PARSE_UDP) {
+			pr = sw_parse_ip6(ctx, &l3);
+			/* The callee's bounds checks are invisible here: check the fixed header again. */
+			if ((const void *)(ip + sizeof(struct ipv6hdr)) > end)
+				pr = PARSE_OTHER;
+		}
 		saddr = ip + offsetof(struct ipv6hdr, saddr);
 		daddr = ip + offsetof(struct ipv6hdr, daddr);
 	} else {

@@ -127,6 +127,26 @@ static __always_inline enum parse_result parse_ipv4(const void *data, const void
 	return l3->result = PARSE_UDP;
 }
 
+/*
+ * IPv6 straight to UDP, no extension header: nearly all SIP over IPv6. Inline, so it costs no call (the general
+ * parse below is a separately verified function; a BPF-to-BPF call is some 7 ns on a CPU that mitigates SRSO).
+ * Fills l3 as parse_ipv6() would; PARSE_OTHER means "not this shape", and the general parse decides.
+ */
+static __always_inline enum parse_result parse_ipv6_udp(const void *data, const void *end, struct sw_l3 *l3)
+{
+	const struct ipv6hdr *ip6 = data + l3->l3off;
+	__u32 plen;
+
+	if ((const void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
+		return PARSE_OTHER;
+	plen = bpf_ntohs(ip6->payload_len);
+	l3->family = 6;
+	l3->malformed = plen == 0 || (const void *)(ip6 + 1) + plen > end;
+	l3->l4_len = plen;
+	l3->l4off = l3->l3off + sizeof(*ip6);
+	return l3->result = PARSE_UDP;
+}
+
 static __always_inline bool ipv6_is_opt_hdr(__u8 nh)
 {
 	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS;
