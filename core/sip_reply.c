@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 
+#include "sip_int.h"
 #include "sw_verdict.h"
 
 /*
@@ -141,11 +142,17 @@ static bool sent_by_is_source(const struct sip_via *via, const struct sw_peer *s
 	return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, src->addr, 16) == 0;
 }
 
-/* Is the parameter at p (just past its ';', LWS skipped) named name, case-insensitively? */
-static bool param_is(const char *p, const char *end, const char *name, uint32_t n)
+/*
+ * Is the parameter at p (just past its ';', LWS skipped) named name (lower-case letters only), case-insensitively?
+ * For a letter, c | 0x20 equals it only when c is that letter in either case: no table, no call.
+ */
+static inline bool param_is(const char *p, const char *end, const char *name, uint32_t n)
 {
-	if ((uint32_t)(end - p) < n || !sw_str_ieq_cstr(sw_str_make(p, n), name))
+	if ((uint32_t)(end - p) < n)
 		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if ((p[i] | 0x20) != name[i])
+			return false;
 	return p + n == end || p[n] == '=' || p[n] == ';' || p[n] == ' ' || p[n] == '\t' || p[n] == '\r' ||
 	       p[n] == ',';
 }
@@ -272,13 +279,13 @@ static inline bool lws(char ch)
  * with LWS around them, the value up to the next ';' or LWS. Anything else goes to sip_addr_parse(). Both are
  * functions of the request's bytes, so a retransmission hashes the same; the verdict has already checked the From.
  */
-static struct sw_str find_from_tag(struct sw_str v)
+static struct sw_str find_from_tag(struct sw_str v, const char *hi)
 {
 	const char *p = v.p, *end = v.p + v.len, *gt;
 	struct sw_str tag = SW_STR_NULL;
 
 	if (memchr(p, '"', v.len) || !(gt = memchr(p, '>', v.len))) {
-		sip_addr_parse(v, &tag);
+		sip_addr_parse_in(v, hi, &tag);
 		return tag;
 	}
 	for (p = gt + 1; p < end && (p = memchr(p, ';', (size_t)(end - p))) != NULL;) {
@@ -313,7 +320,7 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const uint8_
 	uint32_t n = 0;
 
 	if (c->from)
-		from_tag = find_from_tag(c->from->value);
+		from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len);
 	hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
 	hash_part(in, &n, from_tag);
 	hash_part(in, &n, c->via.branch);
@@ -408,13 +415,13 @@ static void build(struct out *o, const struct sw_policy *pol, const struct reply
  * whatever else it holds, and most requests that get an error reply are dialog-creating ones with no To tag, so the
  * address is parsed only when a ';' is there.
  */
-static bool to_has_tag(const struct sip_hdr *to)
+static bool to_has_tag(const struct sip_msg *m, const struct sip_hdr *to)
 {
 	struct sw_str tag = SW_STR_NULL;
 
 	if (!memchr(to->value.p, ';', to->value.len))
 		return false;
-	return sip_addr_parse(to->value, &tag) && tag.len;
+	return sip_addr_parse_in(to->value, m->buf + m->len, &tag) && tag.len;
 }
 
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
@@ -433,12 +440,13 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 
 	if (v->action != SW_ACT_REPLY)
 		return 0;
-	if (!top || !sip_via_parse(top->value, &c.via)) {
+	/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
+	if (!top || !sip_via_parse_in(top->value, m->buf + m->len, &c.via)) {
 		v->action = SW_ACT_DROP;
 		v->why = SW_WHY_NO_VIA;
 		return 0;
 	}
-	c.to_has_tag = c.to && to_has_tag(c.to);
+	c.to_has_tag = c.to && to_has_tag(m, c.to);
 	if (c.to && !c.to_has_tag)
 		to_tag(&c, v, w->secret);
 	build(&o, pol, &c, v, src);

@@ -246,7 +246,7 @@ enum dp_l2l4_class dp_l2l4_decode(const uint8_t *frame, uint32_t seg_len, uint32
 
 bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
 {
-	return rte_raw_cksum(frame + d->l2_len, d->l3_len) == 0xffff;
+	return dp_cksum_fold(dp_cksum_sum(frame + d->l2_len, d->l3_len, 0)) == 0xffff;
 }
 
 /* Pseudo-header sum (not folded) for a UDP datagram of udp_len bytes. */
