@@ -75,6 +75,11 @@ struct klass {
 static const char dns_query[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07" "example\x03" "net\x00"
 				"\x00\x01\x00\x01";
 
+/* 505: the INVITE under another protocol version (RFC 3261 21.5.6; the verdict answers whenever a version was read) */
+static const char msg_505[] = "INVITE sip:bob@biloxi.example SIP/3.0\r\n" INV_VIA "Max-Forwards: 70\r\n" INV_DIALOG
+			      "Content-Length: 149\r\n"
+			      "\r\n" INV_SDP;
+
 #define K(n, p, k, port, st, is_sip, in_pps)                                                                      \
 	{ .name = n, .payload = p, .plen = sizeof(p) - 1, .kind = k, .dport = port, .status = st, .sip = is_sip,      \
 	  .pps = in_pps }
@@ -89,6 +94,7 @@ static struct klass classes[] = {
 	K("414 long R-URI", msg_414, K_V4, 5060, 414, true, false),
 	K("420 Proxy-Require", msg_420, K_V4, 5060, 420, true, false),
 	K("483 Max-Forwards 0", msg_483, K_V4, 5060, 483, true, true),
+	K("505 SIP/3.0", msg_505, K_V4, 5060, 505, true, false),
 	K("non-SIP UDP (DNS)", dns_query, K_V4, 53, 0, false, true),
 	K("non-SIP TCP", "", K_TCP, 5060, 0, false, false),
 };
