@@ -460,8 +460,11 @@ int policy_set_key(struct sw_policy *p, const char *section, const char *key, co
 	}
 	one = policy_load_buffer(doc, (size_t)n, name, err);
 	free(doc);
-	if (!one)
+	if (!one) {
+		/* a position in the one-key document means nothing to the caller; the message names the key */
+		err->line = err->column = 0;
 		return -EINVAL;
+	}
 	memcpy((char *)p + k->off, (const char *)one + k->off, key_bytes(k));
 	if (k->type == PK_TOKEN_LIST || k->type == PK_PORT_LIST)
 		memcpy((char *)p + k->count_off, (const char *)one + k->count_off, sizeof(uint32_t));

@@ -212,11 +212,11 @@ static struct sw_policy *load_rule(json_t *rule, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	one = policy_load_buffer(doc, (size_t)n, "rule", &perr);
-	if (!one)
-		policy_error_format(&perr, err, errlen);
+	one = policy_load_buffer(doc, (size_t)n, "rule add", &perr);
+	if (!one) /* a position in the one-rule document would mislead: the loader's message names the field */
+		snprintf(err, errlen, "%s", perr.msg);
 	else if (one->nrules != 1) {
-		snprintf(err, errlen, "rule: expected one rule");
+		snprintf(err, errlen, "rule add: expected one rule");
 		policy_free(one);
 		one = NULL;
 	}
@@ -309,8 +309,9 @@ static json_t *cmd_limits_set(struct dp_app *app, json_t *req)
 		return fail("%s", err);
 	if (policy_set_key(p, section, name, value, &perr) < 0) {
 		policy_free(p);
+		/* the loader's messages name the key; "unknown key" alone does not */
 		policy_error_format(&perr, err, sizeof(err));
-		return fail("%s", err);
+		return fail("%s", strstr(perr.msg, perr.file) ? perr.msg : err);
 	}
 	snprintf(source, sizeof(source), "sipwallctl limits set %s.%s %.100s", section, name, value);
 	return apply_policy(app, p, "limits set", source);
