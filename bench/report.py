@@ -24,6 +24,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -48,8 +49,10 @@ def run_all(a):
     return failed
 
 
-def load_results():
-    out = {}
+def load_results(since=None):
+    """Every bench/results/*.json but the report; with since (a time.time()), also the names of the files older
+    than it: results of an earlier run that this run did not replace (a bench that failed or was skipped)."""
+    out, stale = {}, []
     for path in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
         name = os.path.basename(path)[:-5]
         if name == "report":
@@ -58,7 +61,10 @@ def load_results():
             out[name] = json.load(open(path))
         except (OSError, ValueError) as e:
             print(f"report: {path}: {e}", file=sys.stderr)
-    return out
+            continue
+        if since is not None and os.path.getmtime(path) < since:
+            stale.append(name)
+    return out, stale
 
 
 def summary(res):
@@ -196,14 +202,16 @@ def main():
     ap.add_argument("--kamailio-count", type=int, default=100000)
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
+    started = time.time()
     failed = [] if a.collect_only else run_all(a)
-    res = load_results()
+    res, stale = load_results(None if a.collect_only else started)
     rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
                          text=True).stdout.strip()
     missing = [b for b in ("core", "rules", "xdp", "dataplane", "swap", "kamailio") if b not in res]
     s = summary(res)
     report = {"generated": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "revision": rev, "missing": missing, "failed": failed, "summary": s, "benches": res}
+              "revision": rev, "missing": missing, "failed": failed,
+              "stale": stale, "summary": s, "benches": res}
     with open(os.path.join(RESULTS, "report.json"), "w") as f:
         json.dump(report, f, indent=1)
     png = os.path.join(RESULTS, "report.png")
@@ -218,6 +226,10 @@ def main():
         print(f"  {k:{width}}  {v}")
     if missing:
         print("  not in this report: " + ", ".join(missing))
+    if stale:
+        print("  from an earlier run (not replaced by this one): " + ", ".join(stale))
+    if failed:
+        print("  FAILED in this run: " + ", ".join(failed))
     print(f"== {os.path.join(RESULTS, 'report.json')}" + (f", {png}" if png else ""))
     return 1 if failed else 0
 
