@@ -25,8 +25,8 @@
 #include "common.h"
 #include "messages.h"
 #include "pktgen.h"
+#include "sw_xdp_lib.h" /* first: the skeleton needs struct sw_blkf (xdp_abi.h) */
 #include "sw_xdp.skel.h"
-#include "sw_xdp_lib.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -169,7 +169,7 @@ static int inst_load(struct inst *in, enum instance which)
 		.cfg = bpf_map__fd(in->skel->maps.sw_cfg), .stats = bpf_map__fd(in->skel->maps.sw_stats),
 		.block4 = bpf_map__fd(in->skel->maps.sw_block4), .block6 = bpf_map__fd(in->skel->maps.sw_block6),
 		.rate = bpf_map__fd(in->skel->maps.sw_rate), .frag = bpf_map__fd(in->skel->maps.sw_frag),
-		.blkf = bpf_map__fd(in->skel->maps.sw_blkf),
+		.blkf = bpf_map__fd(in->skel->maps.bss),
 	};
 	sw_xdp_cfg_defaults(&cfg);
 	if (which == INST_STRICT) {

@@ -118,21 +118,16 @@ static __always_inline bool block_found(struct sw_block_val *v)
 	return true;
 }
 
-/* Word i of the presence filter (an inlined array lookup); 0 if out of range, which cannot happen for our i. */
+/* Header word i of the presence filter: one load; volatile, as libswxdp changes it under us (N before LIST). */
 static __always_inline __u64 blkf_word(__u32 i)
 {
-	__u64 *w = bpf_map_lookup_elem(&sw_blkf, &i);
-
-	return w ? *w : 0;
+	return *(volatile __u64 *)&sw_blkf.hdr[i];
 }
 
-/* Is the filter's counter for this slot non-zero? Conservative (true) if the lookup could fail. */
+/* Is the filter's counter for this slot non-zero? slot < SW_BLKF_SLOTS by construction (a shift of a 64-bit hash). */
 static __always_inline bool blkf_slot_set(__u32 slot)
 {
-	__u32 i = SW_BLKF_HDR_WORDS + (slot >> 3);
-	const __u8 *w = bpf_map_lookup_elem(&sw_blkf, &i);
-
-	return !w || w[slot & 7];
+	return *(volatile __u8 *)&sw_blkf.slots[slot & (SW_BLKF_SLOTS - 1)];
 }
 
 /*

@@ -23,8 +23,8 @@
 #include <xdp/libxdp.h>
 
 #include "policy.h"
+#include "sw_xdp_lib.h" /* first: the skeleton needs struct sw_blkf (xdp_abi.h) */
 #include "sw_xdp.skel.h"
-#include "sw_xdp_lib.h"
 
 #define BPFFS_DEFAULT "/sys/fs/bpf"
 
@@ -33,7 +33,10 @@ static const char *const shared_maps[] = {
 	SW_XDP_MAP_CFG, SW_XDP_MAP_STATS, SW_XDP_MAP_BLOCK4, SW_XDP_MAP_BLOCK6, SW_XDP_MAP_RATE, SW_XDP_MAP_FRAG,
 	SW_XDP_MAP_BLKF,
 };
-#define BLKF_INDEX 6 /* sw_blkf in shared_maps[]: optional in sw_xdp_maps_open() (pins of an older version) */
+/* The presence filter's index in shared_maps[]. Its map is the program's .bss (named "<object>.bss" by libbpf), pinned
+ * as sw_blkf; optional in sw_xdp_maps_open() (pins of a version without it). */
+#define BLKF_INDEX 6
+#define BLKF_MAP_SUFFIX ".bss"
 #define NSHARED (sizeof(shared_maps) / sizeof(shared_maps[0]))
 
 /* Their layouts, in shared_maps[] order: a pin of another layout (another sipwall version) is refused, not read. */
@@ -46,7 +49,7 @@ static const struct {
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key6), sizeof(struct sw_block_val), 0 },
 	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_src_key), sizeof(struct sw_rate_val), 0 },
 	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_frag_key), sizeof(struct sw_frag_val), 0 },
-	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t), SW_BLKF_WORDS }, /* mmaped whole: size matters */
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_blkf), 1 },
 };
 
 /* 0 when fd is shared map number i as this build lays it out; -EPROTO when not (reading it would overrun). */
@@ -371,7 +374,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *root)
 	int err;
 
 	for (size_t i = 0; i < NSHARED; i++) {
-		map = bpf_object__find_map_by_name(obj, shared_maps[i]);
+		map = bpf_object__find_map_by_name(obj, i == BLKF_INDEX ? BLKF_MAP_SUFFIX : shared_maps[i]);
 		if (!map)
 			return -ENOENT;
 		err = pin_path(path, sizeof(path), root, shared_maps[i]);
@@ -450,7 +453,7 @@ int sw_xdp_attach(int ifindex, const struct sw_xdp_attach_opts *opts, struct sw_
 		/* A filter pinned just now next to tries pinned by an earlier version: count what they hold. */
 		struct sw_xdp_maps m = { .block4 = bpf_map__fd(skel->maps.sw_block4),
 					 .block6 = bpf_map__fd(skel->maps.sw_block6),
-					 .blkf = bpf_map__fd(skel->maps.sw_blkf) };
+					 .blkf = bpf_map__fd(skel->maps.bss) };
 
 		err = sw_block_filter_build(&m, false);
 	}
@@ -533,6 +536,16 @@ static int adopt_carry(const char *name, int old_fd, int new_fd)
 	return err;
 }
 
+/* Is a loaded map's name (as the kernel keeps it) shared map number j's? */
+static bool map_name_is(const char *name, size_t j)
+{
+	size_t n = strlen(name), sfx = strlen(BLKF_MAP_SUFFIX);
+
+	if (j == BLKF_INDEX)
+		return n > sfx && !strcmp(name + n - sfx, BLKF_MAP_SUFFIX);
+	return !strcmp(name, shared_maps[j]);
+}
+
 /*
  * Pin shared map number i of the adopted program as root/name, carrying over and replacing a pin of another map.
  * A pin of another layout (an older sipwall) is replaced without carrying anything.
@@ -591,7 +604,7 @@ int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg
 		}
 		err = map_id_of(fd, &id, name, sizeof(name));
 		for (size_t j = 0; !err && j < NSHARED; j++)
-			if (!strcmp(name, shared_maps[j]))
+			if (map_name_is(name, j))
 				err = adopt_map(fd, id, j, root);
 		if (!err && !strcmp(name, SW_XDP_MAP_CFG) && cfg_fd < 0)
 			cfg_fd = dup(fd);
@@ -769,7 +782,7 @@ static int block_key(const struct sw_xdp_maps *m, const struct sw_prefix *p, voi
  */
 #define BLKF_W_LOCK 5              /* 0 free, else holder's pid << 32 | CLOCK_BOOTTIME seconds when taken */
 #define BLKF_LOCK_STALE_S 10       /* a holder silent this long died: take over (its half-done edit is conservative) */
-#define BLKF_BYTES ((size_t)SW_BLKF_WORDS * 8)
+#define BLKF_BYTES sizeof(struct sw_blkf)
 
 struct blkf {
 	uint64_t *w;  /* the map, mmaped: SW_BLKF_WORDS words */

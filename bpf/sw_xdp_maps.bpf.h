@@ -57,15 +57,10 @@ struct {
 
 /*
  * The blocklist's presence filter (xdp_abi.h, "presence filter"): decides "in no blocked prefix" without a trie
- * lookup. Mmapable so that libswxdp updates its counters with atomic instructions from user space.
+ * lookup. A global variable, the object's only one: libbpf makes .bss an mmapable one-element array, which the
+ * program reads with direct loads and libswxdp pins as SW_XDP_MAP_BLKF and updates with atomic instructions.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, SW_BLKF_WORDS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} sw_blkf SEC(".maps");
+struct sw_blkf sw_blkf;
 
 /* Token buckets per source prefix; a flood of new sources evicts the least recently seen, it cannot fill the map. */
 struct {

@@ -29,7 +29,7 @@
 #define SW_XDP_MAP_BLOCK6 "sw_block6"  /* LPM_TRIE struct sw_block_key6 -> struct sw_block_val */
 #define SW_XDP_MAP_RATE "sw_rate"      /* LRU_HASH struct sw_src_key -> struct sw_rate_val */
 #define SW_XDP_MAP_FRAG "sw_frag"      /* LRU_HASH struct sw_frag_key -> struct sw_frag_val */
-#define SW_XDP_MAP_BLKF "sw_blkf"      /* ARRAY (mmapable) of __u64: the blocklist's presence filter, see below */
+#define SW_XDP_MAP_BLKF "sw_blkf"      /* pin of the program's .bss: struct sw_blkf, the blocklist's presence filter */
 
 #define SW_XDP_XSKS_MAX 256     /* rx queues */
 #define SW_XDP_BLOCK_MAX 65536  /* entries per address family */
@@ -187,7 +187,8 @@ _Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
  * a few wider prefixes -- then takes one probe per family plus one per wider length in use, at the price of a
  * trie lookup for sources that share a /24 (or /64) with a blocked host.
  *
- * Layout, as 8-byte array elements (an ARRAY map stores its elements contiguously, so user space mmaps it whole):
+ * It is the program's only global variable, so its .bss map (one element, mmapable, pinned as SW_XDP_MAP_BLKF):
+ * the program reads it with direct loads, not even an inlined map lookup. Layout of struct sw_blkf, in words:
  *   word 0 (STATE)        0 never built, SW_BLKF_READY once built (read by libswxdp only)
  *   word 5                libswxdp's writers' lock
  *   word 8 (N4)           0: not built, the program asks the trie; else 1 + the number of IPv4 lengths in use;
@@ -204,7 +205,6 @@ _Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
 #define SW_BLKF_SLOT_BITS 20
 #define SW_BLKF_SLOTS (1u << SW_BLKF_SLOT_BITS)
 #define SW_BLKF_HDR_WORDS 256
-#define SW_BLKF_WORDS (SW_BLKF_HDR_WORDS + SW_BLKF_SLOTS / 8)
 #define SW_BLKF_W_STATE 0
 #define SW_BLKF_W_N4 8
 #define SW_BLKF_W_LIST4 9
@@ -218,6 +218,12 @@ _Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
 _Static_assert(SW_BLKF_W_LIST4 + SW_BLKF_PROBES <= SW_BLKF_W_N6, "sw_blkf header layout");
 _Static_assert(SW_BLKF_W_LIST6 + SW_BLKF_PROBES <= SW_BLKF_LENCNT_OFF / 8, "sw_blkf header layout");
 _Static_assert(SW_BLKF_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKF_HDR_WORDS * 8, "sw_blkf header layout");
+
+struct sw_blkf {
+	__u64 hdr[SW_BLKF_HDR_WORDS];
+	__u8 slots[SW_BLKF_SLOTS];
+};
+_Static_assert(sizeof(struct sw_blkf) == SW_BLKF_HDR_WORDS * 8 + SW_BLKF_SLOTS, "sw_blkf layout is ABI");
 
 /* Byte order helpers usable on both sides (the BPF side has no libc). */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

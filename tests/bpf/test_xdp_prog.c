@@ -21,8 +21,8 @@
 #include <bpf/libbpf.h>
 
 #include "pktgen.h"
+#include "sw_xdp_lib.h" /* first: the skeleton needs struct sw_blkf (xdp_abi.h) */
 #include "sw_xdp.skel.h"
-#include "sw_xdp_lib.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -630,7 +630,7 @@ static int load(void)
 		.block6 = bpf_map__fd(skel->maps.sw_block6),
 		.rate = bpf_map__fd(skel->maps.sw_rate),
 		.frag = bpf_map__fd(skel->maps.sw_frag),
-		.blkf = bpf_map__fd(skel->maps.sw_blkf),
+		.blkf = bpf_map__fd(skel->maps.bss),
 	};
 	ncpus = libbpf_num_possible_cpus();
 	return ncpus > 0 ? 0 : -EINVAL;
