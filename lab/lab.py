@@ -380,8 +380,11 @@ class Lab:
         got = sum(r["replies"].values())
         for st, n in r["replies"].items():
             self.replies[int(st)] = self.replies.get(int(st), 0) + n
-        # per_prefix_burst + per_prefix_pps * elapsed bounds the replies to one /32 (policy: 60 + 20/s)
-        bound = 60 + 20 * (r["seconds"] + 2) + 5
+        # per_prefix_burst + per_prefix_pps * elapsed bounds the replies to one /32 (+2 s of listening, +5 slack)
+        pol = open(self.policy).read()
+        burst = int(re.search(r"per_prefix_burst:\s*(\d+)", pol).group(1))
+        pps = int(re.search(r"per_prefix_pps:\s*(\d+)", pol).group(1))
+        bound = burst + pps * (r["seconds"] + 2) + 5
         self.flood_result = (r, rate)
         self.expect("flood from one source", rate > 0 and got <= bound,
                     f"{FLOODER}: {r['sent']} requests (Max-Forwards 0) in {r['seconds']} s: XDP drop_rate +{rate}, "
