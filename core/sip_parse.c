@@ -580,6 +580,32 @@ static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t
  * the value is trimmed of the SP/HTAB around it. The usual line takes line_fast(); any other (folded, bare LF,
  * whitespace around the name or value, a line running into a short tail, a fault) the general path below.
  */
+/* Index entry nh (< SIP_MAX_HEADERS): the line's name and value, and its place in the chain of its id. */
+static inline void index_line(struct sip_msg *m, int16_t *last, uint32_t nh, struct sw_str name, struct sw_str value,
+			      uint8_t id, uint8_t flags)
+{
+	struct sip_hdr *h = &m->hdrs[nh];
+
+	h->name = name;
+	h->value = value;
+	hdr_set_tail(h, id, flags);
+	if (id != SIP_HDR_OTHER) {
+		if (m->count[id]++ == 0)
+			m->first[id] = (int16_t)nh;
+		else
+			m->hdrs[last[id]].next = (int16_t)nh;
+		last[id] = (int16_t)nh;
+	}
+}
+
+/* A fault in the header section: the lines before it stay indexed (m->nhdrs is kept in a register till then). */
+static enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh, enum sip_parse_status st, const char *at,
+				      const char *why)
+{
+	m->nhdrs = (uint16_t)nh;
+	return fail(m, st, at, why);
+}
+
 static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s,
 									     uint32_t off)
 {
@@ -594,21 +620,31 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	for (;;) {
 		uint32_t lf, colon, e;
 		uint8_t flags = 0, id;
-		struct sip_hdr *h;
 		struct sw_str value;
 
 		if (p >= len)
-			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
+			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
 		if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n')
 			break;
+		/*
+		 * The usual lines, one after the other: line_fast() saw the next byte (lf + 1 < len) was not SP/HTAB;
+		 * a CR there may be the empty line, which the checks above take.
+		 */
 		if (__builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
-			e = colon;
-			id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
-			if (__builtin_expect(id == SIP_HDR_OTHER, 0) && skip_token(buf + p, buf + e) != buf + e)
-				return fail(m, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e),
-					    "Malformed header field name");
-			value = value_fast(buf, colon, lf - 1);
-			goto index;
+			do {
+				id = (uint8_t)sip_hdr_lookup_in(buf + p, colon - p, len - p);
+				if (__builtin_expect(id == SIP_HDR_OTHER, 0) &&
+				    skip_token(buf + p, buf + colon) != buf + colon)
+					return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + colon),
+							"Malformed header field name");
+				if (nh == SIP_MAX_HEADERS)
+					return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p,
+							"Too many header fields");
+				index_line(m, last, nh++, sw_str_make(buf + p, colon - p), value_fast(buf, colon, lf - 1),
+					   id, 0);
+				p = lf + 1;
+			} while (buf[p] != '\r' && line_fast(s, buf, len, p, &lf, &colon));
+			continue;
 		}
 		lf = scan_line(s, p, &colon);
 		if (__builtin_expect(lf != NONE && lf + 1 < len && ws_at(buf, lf + 1), 0)) {
@@ -619,38 +655,28 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			flags = SIP_HF_FOLDED;
 		}
 		if (lf == NONE)
-			return fail(m, SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
+			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
 		if (buf[lf - 1] != '\r')
-			return fail(m, SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
+			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
 		if (colon >= lf)
-			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
+			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
 		for (e = colon; e > p && ws_at(buf, e - 1);)
 			e--;
 		if (e == p)
-			return fail(m, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
+			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
 		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
 		if (id == SIP_HDR_OTHER && skip_token(buf + p, buf + e) != buf + e)
-			return fail(m, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e), "Malformed header field name");
+			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e),
+					"Malformed header field name");
 		value = header_value(buf, colon + 1, lf - 1);
 		if (__builtin_expect(flags, 0))
 			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */
-index:
 		if (nh == SIP_MAX_HEADERS)
-			return fail(m, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
-		h = &m->hdrs[nh];
-		h->name = sw_str_make(buf + p, e - p);
-		h->value = value;
-		hdr_set_tail(h, id, flags);
-		if (id != SIP_HDR_OTHER) {
-			if (m->count[id]++ == 0)
-				m->first[id] = (int16_t)nh;
-			else
-				m->hdrs[last[id]].next = (int16_t)nh;
-			last[id] = (int16_t)nh;
-		}
-		m->nhdrs = (uint16_t)++nh;
+			return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
+		index_line(m, last, nh++, sw_str_make(buf + p, e - p), value, id, flags);
 		p = lf + 1;
 	}
+	m->nhdrs = (uint16_t)nh;
 	m->hdr_end = p + 2;
 
 	/* A raw NUL is legal only inside a quoted string (and the body): the scan found the first one, if any. */
