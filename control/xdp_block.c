@@ -18,8 +18,11 @@
 
 int xdp_block_main(const char *cmd, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("Usage: sipwallctl %s add|del|list|gc ...\n\nThe XDP prefilter's blocklist. This sipwallctl was "
+		       "built without XDP support (needs clang, bpftool, libbpf and libxdp).\n", cmd);
+		return 0;
+	}
 	fprintf(stderr, "sipwallctl %s: built without XDP support\n", cmd);
 	return 1;
 }

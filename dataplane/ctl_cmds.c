@@ -202,7 +202,8 @@ static json_t *cmd_rule_stats(struct dp_app *app, json_t *req)
  */
 static struct sw_policy *load_rule(json_t *rule, char *err, size_t errlen)
 {
-	char *flow = json_dumps(rule, JSON_COMPACT | JSON_ENSURE_ASCII);
+	/* UTF-8 as is: ASCII escapes would write characters outside the BMP as surrogate pairs, which YAML refuses */
+	char *flow = json_dumps(rule, JSON_COMPACT);
 	struct policy_error perr;
 	struct sw_policy *one = NULL;
 	char *doc = NULL;

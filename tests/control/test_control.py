@@ -199,21 +199,26 @@ def run_all(dm, ctl, d):
     check(sc and sc[0]["matches"] > 0 and sc[0]["dropped"] == sc[0]["matches"], f"rule stats: {rs}")
     out = ok("rule", "stats")
     check("friendly-scanner" in out and "MATCHES" in out, out)
+    tricky = "a\"b'c\\d: {x} #y \u00e9\U0001f600"
+    ok("rule", "add", "quoted", "--where", "body", "--literal", tricky, "--action", "count")
+    got = [x for x in json.loads(ok("rule", "list", "-j"))["rules"] if x["id"] == "quoted"]
+    check(got and got[0]["literal"] == [tricky], f"a literal with quotes, YAML syntax and non-ASCII: {got}")
+    ok("rule", "del", "quoted")
     out = ok("rule", "del", "first")
-    check("rule first deleted: policy version 6" in out, out)
+    check("rule first deleted: policy version 8" in out, out)
     with open(dm.policy) as f:
         text = f.read()
     check("ua-evil" in text and "first" not in text, "rule changes written back")
 
     # -- limits set
     out = ok("limits", "set", "max_message_bytes", "2048")
-    check("policy version 7" in out, out)
+    check("policy version 9" in out, out)
     ok("limits", "set", "dataplane.sip_ports", "[5060, 5070, 5080]")
     refused("limits", "set", "max_message_bytes", "20", want="out of range")
     refused("limits", "set", "no_such_key", "1", want="unknown key")
     refused("limits", "set", "max_message_bytes", "1\nrules: []", want="control characters")
     show = dm({"cmd": "policy.show"})
-    check(show["version"] == 8 and "max_message_bytes: 2048" in show["yaml"] and "5080" in show["yaml"],
+    check(show["version"] == 10 and "max_message_bytes: 2048" in show["yaml"] and "5080" in show["yaml"],
           f"limits applied: {show['version']}")
 
     # -- stats, --watch, top
