@@ -104,7 +104,7 @@ static void hdr_slot_add(const char *name, uint32_t len, uint8_t id)
 		wm = sip_hdr_ld8(lc + 8);
 	s = &sip_hdr_slots[sip_hdr_hash(w0, wl, len)];
 	if (s->len)
-		abort(); /* a new name broke the perfect hash: find new shifts for sip_hdr_hash() */
+		abort(); /* a new name broke the perfect hash: find a new SIP_HDR_HASH_K (sip_int.h) */
 	*s = (struct sip_hdr_slot){ .w0 = w0, .wm = wm, .wl = wl, .len = (uint8_t)len, .id = id };
 }
 
