@@ -9,6 +9,13 @@
  * socket in xsks_map (redirect), one without (pass_no_socket), one with a rate limit, fragments off and
  * max_payload 1400 (drop_rate, drop_fragment, drop_long, and redirect under a rate limit). Before timing, each path
  * is run once and its verdict and counter checked: a row measures the path its name says.
+ *
+ * Reference rows (not judged against the floor) say what the parts cost on this machine, each a two-to-six
+ * instruction program timed like the rest: a BPF-to-BPF call, bpf_redirect_map() into an XSKMAP, an LPM trie lookup
+ * in the populated IPv4 blocklist (a miss), an LRU hash lookup with sw_rate's 20-byte key (a hit), a plain hash
+ * lookup with a 4-byte key, bpf_ktime_get_ns(). On CPUs that mitigate SRSO with "safe RET" every return is costly,
+ * and each of these is a call and a return or more, where the empty program makes none; the rows show how much of
+ * a path's cost is calls it cannot do without.
  * Needs root (loading BPF). Options: bench/common.h (--cpu --json --rounds --round-ms --quiet).
  */
 #include <errno.h>
@@ -47,9 +54,21 @@ struct inst {
 	int xsk;            /* AF_XDP socket in xsks_map[0]; closing it would take it out of the map */
 };
 
+enum ref {
+	REF_NONE,
+	REF_CALL,     /* a BPF-to-BPF call to a function that returns */
+	REF_REDIRECT, /* bpf_redirect_map(xsks_map, 0, XDP_PASS) */
+	REF_LPM,      /* bpf_map_lookup_elem(sw_block4, 192.0.2.1/32): a miss in the populated trie */
+	REF_LRU,      /* bpf_map_lookup_elem(sw_rate, 203.0.113.9/32): a hit */
+	REF_HASH,     /* bpf_map_lookup_elem(a HASH map, 4-byte key): a hit */
+	REF_KTIME,    /* bpf_ktime_get_ns() */
+	REF_MAX,
+};
+
 struct path {
 	const char *name;
 	enum instance inst;
+	enum ref ref;       /* a reference row: a minimal program, not the prefilter */
 	struct pkt_spec spec;
 	uint32_t action;
 	int counter;        /* enum sw_xdp_counter; -1 for the empty program */
@@ -71,6 +90,10 @@ static char sip_long[1460];
 
 /* A row: name, which copy, verdict, counter, then the packet (struct pkt_spec fields). */
 #define P(n, i, a, c, ...) { .name = (n), .inst = (i), .action = (a), .counter = (c), .spec = { __VA_ARGS__ } }
+
+/* A reference row: the same frame as the empty program's, run by a minimal program (enum ref). */
+#define R(n, r) { .name = (n), .inst = INST_STRICT, .ref = (r), .action = XDP_PASS, .counter = -1,                     \
+		  .spec = { .family = 4, MSG(msg_invite) } }
 
 /* The empty program first: every ratio is against it. */
 static struct path paths[] = {
@@ -97,6 +120,12 @@ static struct path paths[] = {
 	  .datagram_len = 3000, MSG(msg_invite)),
 	P("drop_malformed", INST_SOCKET, XDP_DROP, SW_XDP_C_DROP_MALFORMED, .family = 4, .ip_len_delta = 10,
 	  MSG(msg_invite)),
+	R("ref: bpf-to-bpf call", REF_CALL),
+	R("ref: redirect_map", REF_REDIRECT),
+	R("ref: lpm lookup (miss)", REF_LPM),
+	R("ref: lru lookup 20 B", REF_LRU),
+	R("ref: hash lookup 4 B", REF_HASH),
+	R("ref: ktime_get_ns", REF_KTIME),
 };
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
@@ -122,6 +151,100 @@ static int load_empty(void)
 	};
 
 	return bpf_prog_load(BPF_PROG_TYPE_XDP, "xdp_empty", "Dual BSD/GPL", insns, 2, NULL);
+}
+
+/* A program being written: instructions appended in order. */
+struct prog {
+	struct bpf_insn insn[16];
+	size_t n;
+};
+
+static void emit(struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	p->insn[p->n++] = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+}
+
+static void emit_ld_map(struct prog *p, uint8_t reg, int fd)
+{
+	emit(p, BPF_LD | BPF_DW | BPF_IMM, reg, BPF_PSEUDO_MAP_FD, 0, fd);
+	emit(p, 0, 0, 0, 0, 0); /* second half of the 64-bit immediate */
+}
+
+/* r2 = r10 + off: the key on the stack */
+static void emit_key_ptr(struct prog *p, int16_t off)
+{
+	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
+	emit(p, BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, off);
+}
+
+static void emit_st32(struct prog *p, int16_t off, int32_t imm)
+{
+	emit(p, BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, off, imm);
+}
+
+static void emit_exit_pass(struct prog *p)
+{
+	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS);
+	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+/* A network-order IPv4 address as the 32-bit immediate that stores its bytes in order. */
+static int32_t ip4_imm(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	uint8_t bytes[4] = { a, b, c, d };
+	int32_t v;
+
+	memcpy(&v, bytes, 4);
+	return v;
+}
+
+/* The reference programs (enum ref), on the maps of the copies loaded: the populated trie, the strict copy's buckets. */
+static int load_ref(enum ref r, const struct inst *in, int xsk_map, int hash_map)
+{
+	struct prog p = { .n = 0 };
+
+	switch (r) {
+	case REF_CALL: /* call the function two instructions on, which returns; then return */
+		emit(&p, BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 2);
+		emit_exit_pass(&p);
+		break;
+	case REF_REDIRECT:
+		emit_ld_map(&p, BPF_REG_1, xsk_map);
+		emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 0);
+		emit(&p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, XDP_PASS);
+		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_redirect_map);
+		break;
+	case REF_LPM: /* struct sw_block_key4 { 32, 192.0.2.1 } */
+		emit_st32(&p, -8, 32);
+		emit_st32(&p, -4, ip4_imm(192, 0, 2, 1));
+		emit_key_ptr(&p, -8);
+		emit_ld_map(&p, BPF_REG_1, in[INST_SOCKET].maps.block4);
+		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		break;
+	case REF_LRU: /* struct sw_src_key { 4, 32, 0, 203.0.113.9 }: the strict copy's indebted bucket */
+		emit_st32(&p, -20, ip4_imm(4, 32, 0, 0));
+		emit_st32(&p, -16, ip4_imm(203, 0, 113, 9));
+		emit_st32(&p, -12, 0);
+		emit_st32(&p, -8, 0);
+		emit_st32(&p, -4, 0);
+		emit_key_ptr(&p, -20);
+		emit_ld_map(&p, BPF_REG_1, in[INST_STRICT].maps.rate);
+		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		break;
+	case REF_HASH:
+		emit_st32(&p, -4, 1);
+		emit_key_ptr(&p, -4);
+		emit_ld_map(&p, BPF_REG_1, hash_map);
+		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		break;
+	case REF_KTIME:
+		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_ktime_get_ns);
+		break;
+	default:
+		return -EINVAL;
+	}
+	emit_exit_pass(&p); /* for REF_CALL, the called function */
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "xdp_ref", "Dual BSD/GPL", p.insn, p.n, NULL);
 }
 
 static int block_populate(const struct sw_xdp_maps *m)
@@ -313,18 +436,18 @@ static bool print_table(void)
 	bench_table_head(stdout, cols, NCOLS);
 	for (size_t i = 0; i < NPATHS; i++) {
 		const struct path *p = &paths[i];
-		bool within = i == 0 || p->ratio <= FLOOR_RATIO;
+		bool judged = i > 0 && !p->ref, within = !judged || p->ratio <= FLOOR_RATIO;
 
 		ok &= within;
 		snprintf(c[0], sizeof(c[0]), "%s", p->name);
-		snprintf(c[1], sizeof(c[1]), "%s", i ? inst_names[p->inst] : "-");
+		snprintf(c[1], sizeof(c[1]), "%s", judged ? inst_names[p->inst] : "-");
 		snprintf(c[2], sizeof(c[2]), "%s", action_name(p->action));
 		snprintf(c[3], sizeof(c[3]), "%zu", p->len);
 		snprintf(c[4], sizeof(c[4]), "%.1f", p->ns_median);
 		snprintf(c[5], sizeof(c[5]), "%.1f", p->ns_min);
 		snprintf(c[6], sizeof(c[6]), "%.2f", p->ratio);
 		snprintf(c[7], sizeof(c[7]), "%.2f", p->ratio_min);
-		snprintf(c[8], sizeof(c[8]), "%s", i == 0 ? "-" : within ? "ok" : "MISS");
+		snprintf(c[8], sizeof(c[8]), "%s", !judged ? "-" : within ? "ok" : "MISS");
 		for (int k = 0; k < NCOLS; k++)
 			cells[k] = c[k];
 		bench_table_row(stdout, cols, NCOLS, cells);
@@ -359,7 +482,8 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 
 		bench_json_obj_begin(&j, NULL);
 		bench_json_str(&j, "path", p->name);
-		bench_json_str(&j, "copy", i ? inst_names[p->inst] : NULL);
+		bench_json_str(&j, "copy", i && !p->ref ? inst_names[p->inst] : NULL);
+		bench_json_bool(&j, "reference", i > 0 && p->ref);
 		bench_json_str(&j, "verdict", action_name(p->action));
 		bench_json_str(&j, "counter", p->counter >= 0 ? sw_xdp_counter_names[p->counter] : NULL);
 		bench_json_u64(&j, "frame_bytes", p->len);
@@ -368,7 +492,7 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 		bench_json_num(&j, "ns_min", p->ns_min);
 		bench_json_num(&j, "ratio_to_empty", p->ratio);
 		bench_json_num(&j, "ratio_min_to_empty_min", p->ratio_min);
-		if (i)
+		if (i && !p->ref)
 			bench_json_bool(&j, "within_floor", p->ratio <= FLOOR_RATIO);
 		bench_json_obj_end(&j);
 	}
@@ -392,7 +516,9 @@ int main(int argc, char **argv)
 	struct inst inst[INST_MAX] = { [0 ... INST_MAX - 1] = { .xsk = -1 } };
 	struct bench_opts o;
 	struct bench_env env;
-	int err, rc = 1, empty_fd = -1;
+	int err, rc = 1, empty_fd = -1, ref_fd[REF_MAX], xsk_map = -1, hash_map = -1;
+	uint32_t one = 1;
+	uint64_t val = 0;
 	bool ok;
 
 	err = bench_opts_parse(argc, argv, &o, "bench/results/xdp.json");
@@ -414,14 +540,29 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (int r = 0; r < REF_MAX; r++)
+		ref_fd[r] = -1;
 	empty_fd = load_empty();
 	if (empty_fd < 0) {
 		fprintf(stderr, "bench_xdp: loading the empty program: %s\n", strerror(errno));
 		goto out;
 	}
+	xsk_map = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "ref_xsks", 4, 4, 1, NULL);
+	hash_map = bpf_map_create(BPF_MAP_TYPE_HASH, "ref_hash", 4, 8, 1024, NULL);
+	if (xsk_map < 0 || hash_map < 0 || bpf_map_update_elem(hash_map, &one, &val, BPF_ANY)) {
+		fprintf(stderr, "bench_xdp: creating the reference maps: %s\n", strerror(errno));
+		goto out;
+	}
+	for (int r = REF_NONE + 1; r < REF_MAX; r++) {
+		ref_fd[r] = load_ref((enum ref)r, inst, xsk_map, hash_map);
+		if (ref_fd[r] < 0) {
+			fprintf(stderr, "bench_xdp: loading reference program %d: %s\n", r, strerror(errno));
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < NPATHS; i++) {
 		paths[i].len = pkt_build(&paths[i].spec, paths[i].frame, sizeof(paths[i].frame));
-		paths[i].prog_fd = i == 0 ? empty_fd : inst[paths[i].inst].prog_fd;
+		paths[i].prog_fd = i == 0 ? empty_fd : paths[i].ref ? ref_fd[paths[i].ref] : inst[paths[i].inst].prog_fd;
 		err = paths[i].len ? verify(&paths[i], &inst[paths[i].inst]) : -EINVAL;
 		if (err) {
 			fprintf(stderr, "bench_xdp: %s: does not take its path (%s)\n", paths[i].name, strerror(-err));
@@ -445,6 +586,13 @@ out:
 		free(paths[i].samples);
 	if (empty_fd >= 0)
 		close(empty_fd);
+	for (int r = REF_NONE + 1; r < REF_MAX; r++)
+		if (ref_fd[r] >= 0)
+			close(ref_fd[r]);
+	if (xsk_map >= 0)
+		close(xsk_map);
+	if (hash_map >= 0)
+		close(hash_map);
 	for (int i = 0; i < INST_MAX; i++) {
 		if (inst[i].xsk >= 0)
 			close(inst[i].xsk);
