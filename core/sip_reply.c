@@ -83,15 +83,21 @@ static void put_cstr(struct out *o, const char *s)
 	put(o, s, (uint32_t)strlen(s));
 }
 
+/* Decimal, written in place: count the digits, check the room once, fill from the right. */
 static void put_u32(struct out *o, uint32_t v)
 {
-	char b[10];
-	int i = sizeof(b);
+	uint32_t n = 1;
 
-	do
-		b[--i] = (char)('0' + v % 10);
-	while (v /= 10);
-	put(o, b + i, (uint32_t)(sizeof(b) - i));
+	for (uint32_t t = v; t >= 10; t /= 10)
+		n++;
+	if (n > (size_t)(o->end - o->p)) {
+		o->over = true;
+		o->end = o->p;
+		return;
+	}
+	o->p += n;
+	for (char *q = o->p; n--; v /= 10)
+		*--q = (char)('0' + v % 10);
 }
 
 /*
