@@ -284,7 +284,7 @@ class Lab:
                     ("; " + "; ".join(bad) if bad else ""))
 
     def start_server_and_calls(self):
-        self.spawn("tcpdump", ["tcpdump", "-i", self.vi + "p", "-Q", "in", "-n", "-U", "-w",
+        self.spawn("tcpdump", ["tcpdump", "-i", self.vi + "p", "-Q", "in", "-n", "-U", "--immediate-mode", "-w",
                                os.path.join(self.work, "inside.pcap"), "udp", "and", "dst", "port", "5060"],
                    ns=self.ns_in)
         self.spawn("uas", ["sipp", "-sn", "uas", "-i", SERVER, "-p", "5060", "-nostdin", "-trace_err"],
@@ -410,11 +410,15 @@ class Lab:
                     f"sipp exit {rc}")
 
     def reached_server(self):
+        time.sleep(1.0)  # tcpdump hands over what it holds before it is stopped
         self.stop("tcpdump", signal.SIGINT)
         pkts = read_pcap(os.path.join(self.work, "inside.pcap"))
-        by_src = {}
+        by_src, calls = {}, {}
         for src, dst, dport, payload in pkts:
             by_src[src] = by_src.get(src, 0) + 1
+            if src == CLIENT:
+                m = payload.split(b" ", 1)[0].decode("latin-1")
+                calls[m] = calls.get(m, 0) + 1
         hostile = {s: n for s, n in by_src.items() if s not in ALLOWED_AT_SERVER}
         self.reached = by_src
         self.expect("nothing hostile reached the server", not hostile and by_src.get(NEWSCAN_BEFORE, 0) == 1,
@@ -422,6 +426,10 @@ class Lab:
                     (f"; HOSTILE: {hostile}" if hostile else "") +
                     ("" if by_src.get(NEWSCAN_BEFORE, 0) == 1 else "; the control request before the rule did not "
                      "arrive, so the path was not proven"))
+        short = [m for m in ("INVITE", "ACK", "BYE") if calls.get(m, 0) < self.a.calls]
+        self.expect("the calls reached the server", not short,
+                    f"requests from the UAC at the server: {calls}" + (f"; fewer than {self.a.calls}: {short}"
+                                                                        if short else ""))
 
     def finish_sipwall(self):
         self.xdp_final = self.xdp_counters()
