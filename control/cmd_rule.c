@@ -232,9 +232,9 @@ static int do_rule_stats(int argc, char **argv)
 	size_t i;
 	int rc = simple_args(argc, argv, 0, NULL, &json,
 			     "Usage: sipwallctl rule stats [-j|--json]\n\n"
-			     "Per-rule hits of the running policy version, summed over the workers: matches (a pattern\n"
-			     "matched), and how often the rule decided (dropped, replied, passed) or counted. Counters start\n"
-			     "at zero with each new version. --json: {\"version\",\"rules\":[{\"index\",\"id\",\"action\",\n"
+			     "Per-rule hits, summed over the workers, since each rule entered the running policy: matches (a\n"
+			     "pattern matched), and how often it decided (dropped, replied, passed) or counted. Edits keep\n"
+			     "them (carried by rule id). --json: {\"version\",\"rules\":[{\"index\",\"id\",\"action\",\n"
 			     "\"matches\",\"dropped\",\"replied\",\"passed\",\"counted\"}]}.\n");
 
 	if (rc)
@@ -283,7 +283,7 @@ int do_rule(int argc, char **argv)
 		{ "add", do_add, "ID --where W --literal X ...", "add a rule (last, or --before ID)" },
 		{ "del", do_del, "ID", "remove a rule" },
 		{ "list", do_list, "[-j]", "the running rules, in order" },
-		{ "stats", do_rule_stats, "[-j]", "per-rule hits of the running version" },
+		{ "stats", do_rule_stats, "[-j]", "per-rule hits (kept across edits)" },
 	};
 
 	return run_table("rule", cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

@@ -19,6 +19,8 @@
 
 struct policy_store;
 struct rte_rcu_qsbr;
+struct rules_stats;
+struct sw_policy;
 
 /* The daemon's log type ("sipwall"; --log-level=sipwall:debug). Control side only: the packet path never logs. */
 extern int dp_logtype;
@@ -47,6 +49,15 @@ struct dp_app {
 	double loaded_at;              /* CLOCK_REALTIME seconds */
 	double compile_ms, swap_ms;    /* of the last change */
 	uint64_t grace_done_ns;        /* CLOCK_MONOTONIC when the last grace period ended (swap timing) */
+	bool grace_passed;             /* set by whoever just waited a grace period: the store's reclaim skips its own */
+
+	/*
+	 * Per-rule hits of earlier versions, by rule index of the current one: a rule's counters live in its compiled
+	 * version, so on every change the old version's final counts are added here for each rule id the new version
+	 * keeps. rule stats = these + the current version's. Main lcore only.
+	 */
+	struct rules_stats *rule_carry;
+	uint32_t nrule_carry;
 
 	/*
 	 * Worker liveness without touching the packet path: each control tick starts a QSBR token; a worker's
@@ -92,6 +103,9 @@ int dp_app_policy_apply(struct dp_app *app, const char *text, size_t len, const 
 
 /* Write len bytes of text to path atomically (tmp + fsync + rename + fsync of the directory). 0 or -errno. */
 int dp_write_atomic(const char *path, const char *text, size_t len);
+
+/* Rule i of p (the current policy): its hits since it entered the running policy under its id (carry + now). */
+void dp_app_rule_stats(const struct dp_app *app, const struct sw_policy *p, uint32_t i, struct rules_stats *out);
 
 /* One control tick of the liveness probe (see heartbeats above). */
 void dp_app_heartbeat(struct dp_app *app);

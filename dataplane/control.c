@@ -20,6 +20,7 @@
 
 #include "app.h"
 #include "policy_store.h"
+#include "rules.h"
 
 RTE_LOG_REGISTER(dp_logtype, sipwall, INFO);
 
@@ -47,9 +48,99 @@ static int rcu_grace(void *arg)
 {
 	struct dp_app *app = arg;
 
+	if (app->grace_passed) { /* swap() below has just waited one, after the commit: nothing can hold old */
+		app->grace_passed = false;
+		return 0;
+	}
 	rte_rcu_qsbr_synchronize(app->qsbr, RTE_QSBR_THRID_INVALID);
 	app->grace_done_ns = dp_mono_ns();
 	return 0;
+}
+
+struct id_index {
+	const char *id;
+	uint32_t index;
+};
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct id_index *)a)->id, ((const struct id_index *)b)->id);
+}
+
+static void stats_add(struct rules_stats *d, const struct rules_stats *s)
+{
+	d->matches += s->matches;
+	d->dropped += s->dropped;
+	d->replied += s->replied;
+	d->passed += s->passed;
+	d->counted += s->counted;
+}
+
+/*
+ * Carry the per-rule hits of old (no worker uses it any more: its counters are final) into app->rule_carry,
+ * re-indexed for p by rule id. O(n log n) by sorting old's ids. Without memory the history is dropped, never
+ * misattributed.
+ */
+static void carry_rule_stats(struct dp_app *app, const struct sw_policy *old, const struct sw_policy *p)
+{
+	struct rules_stats *carry = p->nrules ? calloc(p->nrules, sizeof(*carry)) : NULL;
+	struct id_index *ids = old && old->nrules ? malloc(old->nrules * sizeof(*ids)) : NULL;
+
+	if (carry && ids) {
+		for (uint32_t i = 0; i < old->nrules; i++)
+			ids[i] = (struct id_index){ old->rules[i].id, i };
+		qsort(ids, old->nrules, sizeof(*ids), by_id);
+		for (uint32_t i = 0; i < p->nrules; i++) {
+			struct id_index key = { p->rules[i].id, 0 }, *hit;
+			struct rules_stats st;
+
+			hit = bsearch(&key, ids, old->nrules, sizeof(*ids), by_id);
+			if (!hit)
+				continue;
+			memset(&st, 0, sizeof(st));
+			if (old->db)
+				rules_stats(old->db, hit->index, &st);
+			if (hit->index < app->nrule_carry)
+				stats_add(&st, &app->rule_carry[hit->index]);
+			carry[i] = st;
+		}
+	}
+	free(ids);
+	free(app->rule_carry);
+	app->rule_carry = carry;
+	app->nrule_carry = carry ? p->nrules : 0;
+}
+
+void dp_app_rule_stats(const struct dp_app *app, const struct sw_policy *p, uint32_t i, struct rules_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (p->db)
+		rules_stats(p->db, i, out);
+	if (i < app->nrule_carry)
+		stats_add(out, &app->rule_carry[i]);
+}
+
+/*
+ * Publish p and retire the old version (caller holds app->mu): commit, wait one grace period (then no worker can
+ * be on the old version: the swap is done), carry the old version's final rule counters, free it. Returns the new
+ * version (0: not prepared for these workers, nothing changed) and the commit time in *t_commit.
+ */
+static uint64_t swap(struct dp_app *app, struct sw_policy *p, uint64_t *t_commit, int *reclaim_rc)
+{
+	struct sw_policy *old;
+	uint64_t v;
+
+	*t_commit = dp_mono_ns();
+	v = policy_store_commit(app->store, p, &old);
+	if (!v)
+		return 0;
+	rte_rcu_qsbr_synchronize(app->qsbr, RTE_QSBR_THRID_INVALID);
+	app->grace_done_ns = dp_mono_ns();
+	carry_rule_stats(app, old, p);
+	app->grace_passed = true;
+	*reclaim_rc = policy_store_reclaim(app->store, old);
+	app->grace_passed = false;
+	return v;
 }
 
 int dp_app_policy_init(struct dp_app *app, unsigned nworkers, char *err, size_t errlen)
@@ -85,8 +176,8 @@ int dp_app_policy_init(struct dp_app *app, unsigned nworkers, char *err, size_t 
 uint64_t dp_app_policy_reload(struct dp_app *app)
 {
 	char err[sizeof(app->last_error)];
-	struct sw_policy *p, *old;
-	uint64_t v;
+	struct sw_policy *p;
+	uint64_t v, t;
 	int rc;
 
 	p = policy_store_prepare_file(app->store, app->policy_path, err, sizeof(err));
@@ -98,8 +189,8 @@ uint64_t dp_app_policy_reload(struct dp_app *app)
 		DP_LOG(ERR, "reload refused, policy unchanged: %s\n", err);
 		return 0;
 	}
-	v = policy_store_commit(app->store, p, &old);
-	rc = v ? policy_store_reclaim(app->store, old) : -EINVAL;
+	rc = 0;
+	v = swap(app, p, &t, &rc);
 	if (v) {
 		app->reloads++;
 		app->last_error[0] = '\0';
@@ -163,13 +254,13 @@ int dp_write_atomic(const char *path, const char *text, size_t len)
 int dp_app_policy_apply(struct dp_app *app, const char *text, size_t len, const char *name, const char *source,
 			bool save, struct dp_apply *r, char *err, size_t errlen)
 {
-	uint64_t t0 = dp_mono_ns(), t1, t2;
-	struct sw_policy *p, *old;
+	uint64_t t0 = dp_mono_ns(), t_prepared, t_commit;
+	struct sw_policy *p;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
 	p = policy_store_prepare_buffer(app->store, text, len, name, err, errlen);
-	t1 = dp_mono_ns();
+	t_prepared = dp_mono_ns();
 	if (!p) {
 		pthread_mutex_lock(&app->mu);
 		app->reload_failures++;
@@ -179,19 +270,16 @@ int dp_app_policy_apply(struct dp_app *app, const char *text, size_t len, const 
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&app->mu);
-	app->grace_done_ns = 0;
-	t1 = dp_mono_ns();
-	r->version = policy_store_commit(app->store, p, &old);
+	rc = 0;
+	r->version = swap(app, p, &t_commit, &rc);
 	if (!r->version) {
 		pthread_mutex_unlock(&app->mu);
 		policy_free(p);
 		snprintf(err, errlen, "%s: not prepared for the workers", name);
 		return -EINVAL;
 	}
-	rc = policy_store_reclaim(app->store, old);
-	t2 = app->grace_done_ns ? app->grace_done_ns : dp_mono_ns();
-	r->compile_ms = (double)(t1 - t0) / 1e6;
-	r->swap_ms = (double)(t2 - t1) / 1e6;
+	r->compile_ms = (double)(t_prepared - t0) / 1e6;
+	r->swap_ms = (double)(app->grace_done_ns - t_commit) / 1e6;
 	app->reloads++;
 	app->last_error[0] = '\0';
 	snprintf(app->source, sizeof(app->source), "%s", source);
@@ -235,6 +323,9 @@ void dp_app_heartbeat(struct dp_app *app)
 
 void dp_app_policy_fini(struct dp_app *app)
 {
+	free(app->rule_carry);
+	app->rule_carry = NULL;
+	app->nrule_carry = 0;
 	policy_store_destroy(app->store);
 	app->store = NULL;
 	rte_free(app->qsbr);

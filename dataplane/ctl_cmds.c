@@ -170,15 +170,14 @@ static json_t *cmd_rule_list(struct dp_app *app, json_t *req)
 	return json_pack("{s:I,s:o}", "version", (json_int_t)p->version, "rules", a);
 }
 
-static json_t *rule_stats_json(const struct sw_policy *p)
+static json_t *rule_stats_json(const struct dp_app *app, const struct sw_policy *p)
 {
 	json_t *a = json_array();
 
 	for (uint32_t i = 0; a && p->db && i < p->nrules; i++) {
 		struct rules_stats st;
 
-		memset(&st, 0, sizeof(st));
-		rules_stats(p->db, i, &st);
+		dp_app_rule_stats(app, p, i, &st);
 		json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "index", (int)i,
 						   "id", p->rules[i].id, "action", policy_action_names[p->rules[i].action],
 						   "matches", (json_int_t)st.matches, "dropped", (json_int_t)st.dropped,
@@ -193,7 +192,7 @@ static json_t *cmd_rule_stats(struct dp_app *app, json_t *req)
 	const struct sw_policy *p = current(app);
 
 	(void)req;
-	return json_pack("{s:I,s:o}", "version", (json_int_t)p->version, "rules", rule_stats_json(p));
+	return json_pack("{s:I,s:o}", "version", (json_int_t)p->version, "rules", rule_stats_json(app, p));
 }
 
 /*
@@ -365,7 +364,7 @@ static json_t *cmd_stats(struct dp_app *app, json_t *req)
 		      "nworkers", (int)app->nworkers, "counters", headline(&s), "drops", drops, "verdicts", why,
 		      "replies", replies, "workers", workers_json(app));
 	if (o && json_is_true(json_object_get(req, "rules")))
-		json_object_set_new(o, "rules", rule_stats_json(p));
+		json_object_set_new(o, "rules", rule_stats_json(app, p));
 	return o;
 }
 

@@ -184,8 +184,7 @@ static void add_rule(struct rte_tel_data *d, const struct sw_policy *p, uint32_t
 
 	if (!r)
 		return;
-	memset(&st, 0, sizeof(st));
-	rules_stats(p->db, i, &st);
+	dp_app_rule_stats(g_app, p, i, &st); /* hits since the rule entered the running policy (app.h) */
 	rte_tel_data_start_dict(r);
 	rte_tel_data_add_dict_string(r, "id", p->rules[i].id);
 	rte_tel_data_add_dict_u64(r, "index", i);

@@ -173,6 +173,7 @@ def run_all(dm, ctl, d):
     check(version() == 3, "diff changes nothing")
 
     # -- rule add / list / stats / del
+    hits0 = [x for x in dm({"cmd": "rule.stats"})["rules"] if x["id"] == "friendly-scanner"][0]["matches"]
     out = ok("rule", "add", "ua-evil", "--where", "header User-Agent", "--literal", "evil", "--literal", "worse",
              "--caseless", "--action", "reply", "--status", "403", "--reason", "Go Away")
     check("rule ua-evil added: policy version 4" in out, out)
@@ -197,6 +198,7 @@ def run_all(dm, ctl, d):
     rs = json.loads(ok("rule", "stats", "-j"))
     sc = [x for x in rs["rules"] if x["id"] == "friendly-scanner"]
     check(sc and sc[0]["matches"] > 0 and sc[0]["dropped"] == sc[0]["matches"], f"rule stats: {rs}")
+    check(sc and sc[0]["matches"] >= hits0 > 0, f"rule hits carried across versions: {hits0} then {sc}")
     out = ok("rule", "stats")
     check("friendly-scanner" in out and "MATCHES" in out, out)
     tricky = "a\"b'c\\d: {x} #y \u00e9\U0001f600"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Zero-loss policy swap: sipwall judges a looping capture (net_pcap infinite_rx=1, --no-huge) while its policy is
 replaced LOADS times (200) through the control socket, alternating two policies that differ only in the scanner
-rule: A drops it (rule "scan-a"), B answers it 403 (rule "scan-b"). Asserts that
+rule: A drops it (rule "scan-a"), B answers it 403 (rule "scan-b"); both count the requests with the tests' User-Agent (rule "ua-count").
+Asserts that
 
   * every load committed, versions 2..LOADS+1 in order;
   * nothing was lost: rx = tx_pass + tx_reply + dropped, and no TX drop;
@@ -10,6 +11,7 @@ rule: A drops it (rule "scan-a"), B answers it 403 (rule "scan-b"). Asserts that
     verdict) and rule_reply (B's), both A's and B's appear, and per class the counts match the capture (one of
     each per loop, so they differ by at most one): valid ~ check ~ rule_drop + rule_reply ~ unjudged DNS;
   * B's answers are all 403 and A's drops all rule drops; the 483s are all 483;
+  * ua-count's hits, carried across all versions, match the valid + 483 requests of the whole run;
   * the workers never stalled: between samples every worker's rx and its QSBR heartbeats advanced, its last
     heartbeat was recent, and every swap (commit -> all workers on the new version) finished within SWAP_MAX_MS.
 
@@ -33,6 +35,10 @@ reply_budget:
   global_pps: 100000000
   global_burst: 100000000
 rules:
+  - id: ua-count
+    where: header User-Agent
+    literal: [integration/1.0]
+    action: count
 """
 POLICY_A = COMMON + """  - id: scan-a
     where: header User-Agent
@@ -85,6 +91,13 @@ def swap_loop(dm, loads):
             prev = cur
     dt = time.time() - t0
     check(versions == list(range(2, loads + 2)), f"versions {versions[:5]}...{versions[-5:]}")
+    # the count rule is in every version: its hits carry over, so they cover the whole run, not the last version
+    s = dm({"cmd": "stats", "rules": True})
+    uc = [r for r in s["rules"] if r["id"] == "ua-count"]
+    # rules run before the protocol checks, so the 483 case (same User-Agent) is counted as well
+    want = s["verdicts"]["valid"] + s["verdicts"]["check"]
+    check(uc and abs(uc[0]["counted"] - want) <= max(256, want // 100),
+          f"ua-count counted {uc[0]['counted'] if uc else None} over {loads} versions, want ~{want}")
     swaps.sort()
     print(f"{loads} loads in {dt:.1f} s; swap ms: median {swaps[len(swaps) // 2]:.3f}, "
           f"p99 {swaps[int(len(swaps) * 0.99) - 1]:.3f}, max {swaps[-1]:.3f}", flush=True)
