@@ -89,8 +89,8 @@ static inline enum sip_hdr_id sip_hdr_lookup_in(const char *name, uint32_t len, 
 	return sip_hdr_find(name, len, w0, wl);
 }
 
-/* sip_ruri_check() for a URI inside a buffer that may be read from lo (lo <= uri.p) to the end of the URI. */
-bool sip_ruri_check_in(struct sw_str uri, const char *lo);
+/* sip_ruri_check() for a URI inside a buffer that may be read from lo (lo <= uri.p) to hi (>= the URI's end). */
+bool sip_ruri_check_in(struct sw_str uri, const char *lo, const char *hi);
 
 /*
  * sip_via_parse(), sip_addr_parse() and sip_contact_parse() for a value inside a buffer that may be read on to hi

@@ -349,7 +349,7 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 	u = t + 1;
 	p = sw_span(u, cr, m->buf, &uric_set);
 	m->ruri = sw_str_make(u, (uint32_t)(p - u));
-	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check_in(m->ruri, m->buf))
+	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check_in(m->ruri, m->buf, m->buf + m->len))
 		return fail(m, SIP_PARSE_BAD_START, p < cr && *p == ' ' ? u : p, "Malformed Request-URI");
 	/* the URI ended at the " SIP/2.0" that ends the line: that is the version (what scan_version() would find) */
 	v = p == cr - 8 && memcmp(p, " SIP/2.0", 8) == 0 ? cr : scan_version(p + 1, cr);

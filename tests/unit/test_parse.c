@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sip_int.h"
 #include "testutil.h"
 
 /* Fixture tables leave the fields a case does not use to zero. */
@@ -1232,6 +1233,62 @@ static void test_window_offsets_errors(void **state)
 		}
 }
 
+/*
+ * Request-URI structure (sip_ruri_check): the one-load path for URIs of up to 32 bytes inside a datagram (the
+ * masks of '@', ';' and '?') and the stop-by-stop path give the same answer. sip_ruri_check() on a tight copy
+ * reads no byte past the URI, so it takes the general path; sip_ruri_check_in() with the datagram readable past it
+ * takes the one-load path.
+ */
+static void test_ruri_paths(void **state)
+{
+	static const struct {
+		const char *uri;
+		bool ok;
+	} uris[] = {
+		{ "sip:bob@example.com", true },
+		{ "sip:bob@example.com?Route=x", false }, /* RFC 4475 3.1.2.11 escruri */
+		{ "sip:a;b?c,d@example.com", true },      /* RFC 4475 3.1.1.3: user-unreserved in userinfo */
+		{ "sip:example.com;lr", true },
+		{ "sip:example.com;lr?x=y", false },
+		{ "sip:example.com?x=y;lr", false },
+		{ "sip:[2001:db8::10]:5070", true },      /* RFC 5118 4.1 */
+		{ "sip:2001:db8::10", false },            /* RFC 5118 4.2: unbracketed IPv6 */
+		{ "sip:bob@", false },
+		{ "sip:bob@example.com:5061;transport=tls", true },
+		{ "sips:bob@example.com:5061", true },
+		{ "SIP:bob@EXAMPLE.com", true },
+		{ "sip:bob@example.com:abc", false },
+		{ "sip:bob@example.com:65536", false },
+		{ "sip:a@b@c.example.com", false },
+		{ "sip:user@exampl\xc3\xa9.com", false },
+		{ "tel:+1-201-555-0123", true },
+		{ "sip:bob@example.com;x?", false },
+		{ "sip:a?b@example.com;lr", true },
+		{ "sip:bob@thirty-two-bytes-uri.com", true },    /* 32 bytes: the longest the one-load path takes */
+		{ "sip:bob@thirty-four-bytes-uri.com", true },   /* 33: the general path either way */
+		{ "sip:bob@thirty-two-bytes-ur?.com", false },   /* a '?' in the last lanes */
+		{ "sip:bob@thirty-two-bytes-uri.co@", false },   /* '@' in the last lane: an empty hostport */
+		{ "sip:bob@thirty-two-bytes-uri.c;@", true },    /* a parameter holding an '@' in the last lanes */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(uris) / sizeof(uris[0]); i++) {
+		size_t n = strlen(uris[i].uri);
+		char dgram[128];
+		struct tu_dgram tight = tu_dup(uris[i].uri, (uint32_t)n);
+
+		memset(dgram, 'x', sizeof(dgram));
+		memcpy(dgram + 8, uris[i].uri, n);
+		dgram[8 + n] = ' ';
+		if (sip_ruri_check(sw_str_make(tight.p, (uint32_t)n)) != uris[i].ok ||
+		    sip_ruri_check_in(sw_str_make(dgram + 8, (uint32_t)n), dgram, dgram + sizeof(dgram)) != uris[i].ok) {
+			print_error("Request-URI %s: want %s\n", uris[i].uri, uris[i].ok ? "ok" : "bad");
+			fail();
+		}
+		tu_free(&tight);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1263,6 +1320,7 @@ int main(void)
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_window_offsets),
 		cmocka_unit_test(test_window_offsets_errors),
+		cmocka_unit_test(test_ruri_paths),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
