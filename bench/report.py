@@ -93,12 +93,14 @@ def summary(res):
     kam = res.get("kamailio", {})
     if kam:
         s["Kamailio CPU ns/msg (realistic mix)"] = round(kam["kamailio"]["cpu_ns_per_msg"])
+        if "kamailio_floor" in kam:
+            s["Kamailio CPU ns/msg, empty route (receive path)"] = round(kam["kamailio_floor"]["cpu_ns_per_msg"])
         s["sipwall core CPU ns/msg (same mix)"] = round(kam["sipwall"]["cpu_ns_per_msg"])
         s["Kamailio / sipwall CPU per message"] = round(kam["ratio_cpu_kamailio_over_sipwall"], 1)
     return s
 
 
-def draw(res, path):
+def draw(res, path, stale=()):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -176,10 +178,15 @@ def draw(res, path):
     a = ax[1][1]  # Kamailio comparison + core per class
     kam = res.get("kamailio")
     if kam:
-        labels = [f"Kamailio {kam['kamailio']['version'].split()[2]}\n(sanity, maxfwd, size; loopback)",
-                  "sipwall core\n(judge + respond)"]
+        labels = [f"Kamailio {kam['kamailio']['version'].split()[2]}\nsanity, maxfwd, size",
+                  "sipwall core\njudge + respond"]
         vals = [kam["kamailio"]["cpu_ns_per_msg"], kam["sipwall"]["cpu_ns_per_msg"]]
-        bars = a.bar(labels, vals, color=["tab:red", "tab:blue"])
+        colors = ["tab:red", "tab:blue"]
+        if "kamailio_floor" in kam:
+            labels.insert(1, "Kamailio\nempty route")
+            vals.insert(1, kam["kamailio_floor"]["cpu_ns_per_msg"])
+            colors.insert(1, "lightcoral")
+        bars = a.bar(labels, vals, color=colors)
         a.set_yscale("log")
         a.set_ylim(min(vals) / 4, max(vals) * 2)
         for b, v in zip(bars, vals):
@@ -190,6 +197,10 @@ def draw(res, path):
         a.grid(axis="y", alpha=0.3)
     else:
         a.text(0.5, 0.5, "Kamailio comparison: no results", ha="center")
+    for a, name in ((ax[0][0], "dataplane"), (ax[0][1], "rules"), (ax[1][0], "xdp"), (ax[1][1], "kamailio")):
+        if name in stale:
+            date = res[name].get("machine", {}).get("date", "an earlier run")
+            a.set_title(a.get_title() + f"\n(not re-run: results of {date})", fontsize=10, color="tab:red")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -216,7 +227,7 @@ def main():
         json.dump(report, f, indent=1)
     png = os.path.join(RESULTS, "report.png")
     try:
-        draw(res, png)
+        draw(res, png, stale)
     except ImportError:
         print("report: matplotlib missing (apt-get install python3-matplotlib): no chart", file=sys.stderr)
         png = None

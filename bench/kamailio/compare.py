@@ -11,6 +11,7 @@
    over loopback in batches of 256, each batch once Kamailio's socket queue is empty (/proc/net/udp), so none is
    lost to a full buffer (the socket's drop counter is checked). Kamailio's CPU time is utime + stime of all its
    processes (/proc/PID/stat) before and after, minus what they use idle over the same wall time.
+   The same with kamailio-floor.cfg (an empty route) gives Kamailio's receive path alone.
 3. sipwall: build/bench/bench_mix on the same pcap with lab/policy.yaml (sw_judge + sw_respond in process, the
    worker's per-message path without the NIC), its thread CPU time per message.
 
@@ -89,9 +90,9 @@ def udp_queue(port):
     return 0, 0
 
 
-def run_kamailio(args, msgs, work):
+def run_kamailio(args, msgs, work, cfg="kamailio.cfg"):
     port = args.port
-    cmd = ["kamailio", "-f", os.path.join(HERE, "kamailio.cfg"), "-DD", "-E", "-n", "1",
+    cmd = ["kamailio", "-f", os.path.join(HERE, cfg), "-DD", "-E", "-n", "1",
            "-l", f"udp:127.0.0.1:{port}", "-Y", work, "-P", os.path.join(work, "kamailio.pid"),
            "-m", "64", "-M", "8", "-w", work]
     log = open(os.path.join(work, "kamailio.log"), "w")
@@ -184,6 +185,7 @@ def main():
                        check=True)
         msgs = payloads(pcap)
         kam = run_kamailio(a, msgs, work)
+        floor = run_kamailio(a, msgs, work, "kamailio-floor.cfg")
         mix_json = os.path.join(work, "mix.json")
         subprocess.run([bench_mix, "--pcap", pcap, "--policy", a.policy, "--json", mix_json, "--quiet"],
                        check=True)
@@ -192,7 +194,7 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
     ratio = kam["cpu_ns_per_msg"] / sw["cpu_ns_per_msg"] if sw["cpu_ns_per_msg"] else None
     rep = {"bench": "kamailio", "machine": sw.get("machine"), "mix": "sipgen.py --mix realistic (10,000 messages)",
-           "sip_messages_in_mix": len(msgs), "kamailio": kam,
+           "sip_messages_in_mix": len(msgs), "kamailio": kam, "kamailio_floor": floor,
            "sipwall": {k: sw[k] for k in ("messages", "pass", "drop", "reply", "ns_per_msg_median",
                                           "ns_per_msg_min", "cpu_ns_per_msg")},
            "ratio_cpu_kamailio_over_sipwall": ratio}
@@ -204,6 +206,8 @@ def main():
     print(f"{'Kamailio ' + kam['version'].split()[2]:28}{kam['cpu_ns_per_msg']:12.0f}{kr:9d}  "
           f"{kam['messages']} msgs over loopback, {kam['processes']} processes, idle subtracted "
           f"(raw {kam['cpu_ns_per_msg_raw']:.0f}), socket drops {kam['socket_drops']}")
+    print(f"{'Kamailio, empty route':28}{floor['cpu_ns_per_msg']:12.0f}{sum(floor['replies'].values()):9d}  "
+          f"its receive path alone (kamailio-floor.cfg): what the checks add is the difference")
     print(f"{'sipwall core (bench_mix)':28}{sw['cpu_ns_per_msg']:12.0f}"
           f"{round(sw['reply'] * kam['messages'] / sw['messages']):9d}  judge + respond in process; "
           f"TSC median {sw['ns_per_msg_median']:.0f} ns/msg")
