@@ -287,58 +287,83 @@ static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 fam
 	return false;
 }
 
-static __always_inline void frag_key(__u32 id, __u8 family, const __u8 *saddr, const __u8 *daddr,
-				     struct sw_frag_key *k)
+/* murmur3's 64-bit finaliser: every input bit reaches every output bit. */
+static __always_inline __u64 mix64(__u64 h)
 {
-	k->id = id;
-	k->family = family;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/*
+ * A fragmented datagram's identity (family, source, destination, identification) hashed to 64 bits: the top
+ * SW_FRAG_SLOT_BITS pick its slot in sw_frag, the low 48 are its tag there. Written by hand, as the map is an array
+ * (see xdp_abi.h); addresses as loaded from the packet, the same for every fragment.
+ */
+static __always_inline __u64 frag_hash(const struct sw_l3 *l3, __u8 family, const __u8 *saddr, const __u8 *daddr)
+{
+	__u64 h = (__u64)l3->frag_id << 8 | family, w[4];
+	__u32 s, d;
+
 	if (family == 4) {
-		__builtin_memcpy(k->saddr, saddr, 4);
-		__builtin_memcpy(k->daddr, daddr, 4);
+		__builtin_memcpy(&s, saddr, 4);
+		__builtin_memcpy(&d, daddr, 4);
+		h ^= ((__u64)s << 32 | d) * 0x9e3779b97f4a7c15ULL;
 	} else {
-		__builtin_memcpy(k->saddr, saddr, 16);
-		__builtin_memcpy(k->daddr, daddr, 16);
+		__builtin_memcpy(w, saddr, 16);
+		__builtin_memcpy(w + 2, daddr, 16);
+		h ^= mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ mix64(w[3]))));
 	}
+	return mix64(h);
+}
+
+/* The datagram's slot in sw_frag (an inlined array lookup; never NULL for an index below SW_XDP_FRAG_SLOTS). */
+static __always_inline __u64 *frag_slot(__u64 h)
+{
+	__u32 i = h >> (64 - SW_FRAG_SLOT_BITS);
+
+	return bpf_map_lookup_elem(&sw_frag, &i);
+}
+
+static __always_inline __u64 frag_tag(__u64 h)
+{
+	return (h & SW_FRAG_TAG_MASK) | 1; /* never 0: a zero word is an empty slot */
 }
 
 /*
  * A later fragment of a UDP datagram: if its first fragment was a judged SIP datagram, same fate; otherwise it is
- * not ours (another service's, or it overtook its first fragment). The last fragment forgets the datagram.
+ * not ours (another service's, or it overtook its first fragment, or its slot was taken). The last fragment
+ * forgets the datagram, unless another one took the slot meanwhile.
  */
 static __always_inline int frag_follow(struct xdp_md *ctx, const struct sw_l3 *l3, __u8 family, const __u8 *saddr,
 				       const __u8 *daddr)
 {
-	struct sw_frag_key key = {};
-	struct sw_frag_val *v;
-	__u32 action, counter;
+	__u64 h = frag_hash(l3, family, saddr, daddr), *slot = frag_slot(h), w;
 
-	frag_key(l3->frag_id, family, saddr, daddr, &key);
-	v = bpf_map_lookup_elem(&sw_frag, &key);
-	if (!v)
+	if (!slot)
 		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
-	action = v->action;
-	counter = v->counter;
+	w = *(volatile __u64 *)slot;
+	if (!w || SW_FRAG_W_TAG(w) != frag_tag(h))
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
 	if (l3->frag_last)
-		bpf_map_delete_elem(&sw_frag, &key);
-	return finish(ctx, action, counter);
+		__sync_val_compare_and_swap(slot, w, 0);
+	return finish(ctx, SW_FRAG_W_ACTION(w), SW_FRAG_W_COUNTER(w));
 }
 
 /*
- * A first fragment was judged: its later fragments (no UDP header, no port) will share the fate. An LRU update
- * allocates a node even when the key exists, so a repeated first fragment (a retransmission, or a flood replaying
- * one) only looks up.
+ * A first fragment was judged: its later fragments will share the fate. A repeated first fragment (a retransmission,
+ * or a flood replaying one) finds its word in place and writes nothing, so the cache line stays shared.
  */
 static __always_inline void frag_record(const struct sw_l3 *l3, __u8 family, const __u8 *saddr,
 					const __u8 *daddr, const struct fate *f)
 {
-	struct sw_frag_key key = {};
-	struct sw_frag_val val = { .action = f->action, .counter = f->counter }, *old;
+	__u64 h = frag_hash(l3, family, saddr, daddr), *slot = frag_slot(h);
+	__u64 w = SW_FRAG_WORD(frag_tag(h), f->action, f->counter);
 
-	frag_key(l3->frag_id, family, saddr, daddr, &key);
-	old = bpf_map_lookup_elem(&sw_frag, &key);
-	if (old && old->action == val.action && old->counter == val.counter)
-		return;
-	bpf_map_update_elem(&sw_frag, &key, &val, BPF_ANY);
+	if (slot && *(volatile __u64 *)slot != w)
+		*(volatile __u64 *)slot = w;
 }
 
 /*

@@ -48,7 +48,7 @@ static const struct {
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key4), sizeof(struct sw_block_val), 0 },
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key6), sizeof(struct sw_block_val), 0 },
 	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_src_key), sizeof(struct sw_rate_val), 0 },
-	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_frag_key), sizeof(struct sw_frag_val), 0 },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t), SW_XDP_FRAG_SLOTS },
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_blkf), 1 },
 };
 

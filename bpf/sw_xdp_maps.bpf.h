@@ -72,10 +72,10 @@ struct {
 
 /* The fate of each fragmented SIP datagram's first fragment, applied to its later fragments (which carry no ports). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SW_XDP_FRAG_MAX);
-	__type(key, struct sw_frag_key);
-	__type(value, struct sw_frag_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SW_XDP_FRAG_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
 } sw_frag SEC(".maps");
 
 /*

@@ -28,13 +28,12 @@
 #define SW_XDP_MAP_BLOCK4 "sw_block4"  /* LPM_TRIE struct sw_block_key4 -> struct sw_block_val */
 #define SW_XDP_MAP_BLOCK6 "sw_block6"  /* LPM_TRIE struct sw_block_key6 -> struct sw_block_val */
 #define SW_XDP_MAP_RATE "sw_rate"      /* LRU_HASH struct sw_src_key -> struct sw_rate_val */
-#define SW_XDP_MAP_FRAG "sw_frag"      /* LRU_HASH struct sw_frag_key -> struct sw_frag_val */
+#define SW_XDP_MAP_FRAG "sw_frag"      /* ARRAY[SW_XDP_FRAG_SLOTS] of __u64: fragmented datagrams (SW_FRAG_WORD) */
 #define SW_XDP_MAP_BLKF "sw_blkf"      /* pin of the program's .bss: struct sw_blkf, the blocklist's presence filter */
 
 #define SW_XDP_XSKS_MAX 256     /* rx queues */
 #define SW_XDP_BLOCK_MAX 65536  /* entries per address family */
 #define SW_XDP_RATE_MAX 65536   /* sources (or source prefixes) tracked; least recently seen evicted */
-#define SW_XDP_FRAG_MAX 8192    /* fragmented datagrams in flight */
 
 /*
  * Counters, one per fate, exclusive: every packet the program sees bumps exactly one, so their sum is the number of
@@ -154,22 +153,23 @@ struct sw_rate_val {
 };
 _Static_assert(sizeof(struct sw_rate_val) == 8, "sw_rate_val layout is ABI");
 
-/* A fragmented datagram, identified as in RFC 791 / RFC 8200 (source, destination, protocol, identification). */
-struct sw_frag_key {
-	__u32 id;       /* IPv4: the 16-bit Identification, IPv6: the Fragment header's 32 bits (network order) */
-	__u8 family;    /* 4 or 6 */
-	__u8 reserved[3];
-	__u8 saddr[16]; /* network order; IPv4 uses the first 4 bytes */
-	__u8 daddr[16];
-};
-_Static_assert(sizeof(struct sw_frag_key) == 40, "sw_frag_key layout is ABI");
-
-/* What happened to the first fragment: later fragments of the same datagram share its fate. */
-struct sw_frag_val {
-	__u32 action;  /* XDP_DROP, or XDP_REDIRECT for "send on like SIP" */
-	__u32 counter; /* enum sw_xdp_counter a dropped fragment is counted under */
-};
-_Static_assert(sizeof(struct sw_frag_val) == 8, "sw_frag_val layout is ABI");
+/*
+ * Fragmented SIP datagrams in flight, sw_frag: what happened to each first fragment, which its later fragments (no
+ * UDP header, no port) share. A direct-mapped table, ARRAY[SW_XDP_FRAG_SLOTS] of __u64, indexed by a hash of the
+ * datagram's identity (family, source, destination, identification: RFC 791, RFC 8200) that the program computes;
+ * each word holds a 48-bit tag from the same hash (never 0), the counter and the action (SW_FRAG_WORD). 0 = empty.
+ * Why not a hash map keyed by the identity: its lookup is a call into the kernel, some 25 ns on the development VM
+ * (bench_xdp's reference rows); an array's lookup is inlined by the verifier. A datagram whose slot another one
+ * takes is forgotten, as an LRU forgets under load: its later fragments then pass as unknown. One word, so a
+ * packet on another CPU reads an entry whole.
+ */
+#define SW_FRAG_SLOT_BITS 14
+#define SW_XDP_FRAG_SLOTS (1u << SW_FRAG_SLOT_BITS)
+#define SW_FRAG_TAG_MASK 0xffffffffffffULL
+#define SW_FRAG_WORD(tag, action, counter) ((__u64)(tag) << 16 | (__u64)(counter) << 8 | (__u64)(action))
+#define SW_FRAG_W_TAG(w) ((w) >> 16)
+#define SW_FRAG_W_COUNTER(w) (((w) >> 8) & 0xff)
+#define SW_FRAG_W_ACTION(w) ((w) & 0xff) /* XDP_DROP, or XDP_REDIRECT for "send on like SIP" */
 
 /*
  * The blocklist's presence filter, sw_blkf: a counting filter in front of the LPM tries, so that the common case -- a

@@ -48,6 +48,19 @@ static void clear_map(int fd, size_t key_size)
 	}
 }
 
+/* sw_frag is an array: every slot back to 0 (empty), in one batch. */
+static void frag_clear(void)
+{
+	static uint32_t keys[SW_XDP_FRAG_SLOTS];
+	static uint64_t zeros[SW_XDP_FRAG_SLOTS];
+	uint32_t n = SW_XDP_FRAG_SLOTS;
+
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = i;
+	assert_int_equal(bpf_map_update_batch(maps.frag, keys, zeros, &n, NULL), 0);
+	assert_int_equal(n, SW_XDP_FRAG_SLOTS);
+}
+
 static void counters_zero(void)
 {
 	uint64_t *zero = calloc(ncpus, sizeof(*zero));
@@ -79,7 +92,7 @@ static void reset(void)
 	clear_map(maps.block6, sizeof(struct sw_block_key6));
 	assert_int_equal(sw_block_filter_build(&maps, true), 0); /* the tries were emptied behind its back */
 	clear_map(maps.rate, sizeof(struct sw_src_key));
-	clear_map(maps.frag, sizeof(struct sw_frag_key));
+	frag_clear();
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.xsks_map), &zero);
 }
 
