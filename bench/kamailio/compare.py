@@ -23,7 +23,6 @@ Exit 77 without kamailio; writes bench/results/kamailio.json.
 import argparse
 import json
 import os
-import select
 import shutil
 import signal
 import socket
