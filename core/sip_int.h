@@ -97,6 +97,8 @@ bool sip_ruri_check_in(struct sw_str uri, const char *lo, const char *hi);
  * (hi >= the value's end; the datagram's end): the 32-byte loads of the fast paths then need no masked load.
  */
 bool sip_via_parse_in(struct sw_str value, const char *hi, struct sip_via *via);
+/* Validate the first via-parm of value only (what the verdict needs): true with *end as sip_via_parse() sets it. */
+bool sip_via_check_in(struct sw_str value, const char *hi, const char **end);
 bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag);
 bool sip_contact_parse_in(struct sw_str value, const char *hi);
 

@@ -118,7 +118,7 @@ enum top_via { TOP_VIA_UNKNOWN, TOP_VIA_OK, TOP_VIA_BAD };
 /* Every via-parm of every Via line must parse; the top one is where a reply goes (its outcome goes to *top). */
 static bool check_via(struct sw_verdict *v, const struct sip_msg *m, enum top_via *top)
 {
-	struct sip_via via;
+	const char *end;
 
 	if (m->count[SIP_HDR_VIA] == 0) {
 		*top = TOP_VIA_BAD;
@@ -128,15 +128,15 @@ static bool check_via(struct sw_verdict *v, const struct sip_msg *m, enum top_vi
 		struct sw_str rest = h->value;
 
 		for (;;) {
-			bool ok = sip_via_parse_in(rest, m->buf + m->len, &via);
+			bool ok = sip_via_check_in(rest, m->buf + m->len, &end);
 
 			if (*top == TOP_VIA_UNKNOWN)
 				*top = ok ? TOP_VIA_OK : TOP_VIA_BAD;
 			if (!ok)
 				return set_400(v, m, rest.p, "Malformed Via header field");
-			if (via.end >= rest.p + rest.len)
+			if (end >= rest.p + rest.len)
 				break;
-			rest = sw_str_make(via.end + 1, (uint32_t)(rest.p + rest.len - via.end - 1));
+			rest = sw_str_make(end + 1, (uint32_t)(rest.p + rest.len - end - 1));
 		}
 	}
 	return false;

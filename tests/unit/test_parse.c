@@ -970,6 +970,20 @@ static void test_via_parse(void **state)
 			else
 				assert_ptr_equal(via.end, d.p + d.len);
 		}
+		/* the verdict's validate-only variant, with the value inside a larger buffer (its 32-byte loads) */
+		{
+			char buf[256];
+			const char *end = NULL;
+			bool ok2;
+
+			assert_true(d.len + 64 <= sizeof(buf));
+			memset(buf, 'x', sizeof(buf));
+			memcpy(buf, d.p, d.len);
+			ok2 = sip_via_check_in(sw_str_make(buf, d.len), buf + sizeof(buf), &end);
+			assert_int_equal(ok2, c->ok);
+			if (ok)
+				assert_ptr_equal(end - buf, via.end - d.p);
+		}
 		tu_free(&d);
 	}
 }
