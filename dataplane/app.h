@@ -73,6 +73,7 @@ struct dp_apply {
 	uint64_t version;
 	double compile_ms;             /* load + validate + compile, off the packet path */
 	double swap_ms;                /* commit -> every worker quiescent on the new version */
+	double reclaim_ms;             /* after the swap: carry the rule counters, free the old version */
 	double save_ms;                /* write-back to the --policy file */
 	bool saved;
 	char save_error[256];

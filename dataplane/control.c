@@ -280,6 +280,7 @@ int dp_app_policy_apply(struct dp_app *app, const char *text, size_t len, const 
 	}
 	r->compile_ms = (double)(t_prepared - t0) / 1e6;
 	r->swap_ms = (double)(app->grace_done_ns - t_commit) / 1e6;
+	r->reclaim_ms = (double)(dp_mono_ns() - app->grace_done_ns) / 1e6;
 	app->reloads++;
 	app->last_error[0] = '\0';
 	snprintf(app->source, sizeof(app->source), "%s", source);

@@ -45,8 +45,9 @@ static const struct sw_policy *current(const struct dp_app *app)
 
 static json_t *apply_result(const struct dp_apply *r)
 {
-	json_t *o = json_pack("{s:I,s:f,s:f,s:f,s:b}", "version", (json_int_t)r->version, "compile_ms", r->compile_ms,
-			      "swap_ms", r->swap_ms, "save_ms", r->save_ms, "saved", r->saved);
+	json_t *o = json_pack("{s:I,s:f,s:f,s:f,s:f,s:b}", "version", (json_int_t)r->version, "compile_ms",
+			      r->compile_ms, "swap_ms", r->swap_ms, "reclaim_ms", r->reclaim_ms, "save_ms", r->save_ms,
+			      "saved", r->saved);
 
 	if (o && r->save_error[0])
 		json_object_set_new(o, "save_error", json_string(r->save_error));
