@@ -433,6 +433,13 @@ class Lab:
 
     def finish_sipwall(self):
         self.xdp_final = self.xdp_counters()
+        self.live_stats = None
+        if self.has_control:  # the running daemon's own view, through its control socket (kept in summary.json)
+            r = self.ctl("-s", self.ctl_sock, "stats", "-j", check=False)
+            try:
+                self.live_stats = json.loads(r.stdout.splitlines()[0])
+            except (ValueError, IndexError):
+                self.live_stats = {"error": (r.stderr or r.stdout).strip()[:300]}
         self.stop("uas", signal.SIGINT)
         rc = self.stop("sipwall")
         counters = {}
@@ -442,6 +449,12 @@ class Lab:
                 counters[parts[0]] = int(parts[1])
         self.dp = counters
         self.expect("sipwall stopped cleanly", rc == 0, f"exit {rc}")
+        live = (self.live_stats or {}).get("dataplane", {}).get("counters")
+        if live:
+            same = live.get("tx_reply") == counters.get("tx_reply") and live.get("rx", 0) <= counters.get("rx", 0)
+            self.expect("sipwallctl stats agrees", same,
+                        f"control socket before the stop: rx {live.get('rx')}, replies {live.get('tx_reply')}; "
+                        f"final counters: rx {counters.get('rx')}, replies {counters.get('tx_reply')}")
 
     def report(self):
         ok = all(r[1] for r in self.results)
@@ -471,7 +484,8 @@ class Lab:
         with open(os.path.join(self.work, "summary.json"), "w") as f:
             json.dump({"ok": ok, "expectations": [{"step": s, "ok": o, "detail": d} for s, o, d in self.results],
                        "replies": self.replies, "xdp": getattr(self, "xdp_final", {}), "dataplane": dp,
-                       "reached_server": getattr(self, "reached", {})}, f, indent=1)
+                       "reached_server": getattr(self, "reached", {}),
+                       "sipwallctl_stats": getattr(self, "live_stats", None)}, f, indent=1)
         return ok
 
     # -- teardown --------------------------------------------------------------------------------------------
