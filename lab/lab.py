@@ -287,10 +287,26 @@ class Lab:
         self.spawn("tcpdump", ["tcpdump", "-i", self.vi + "p", "-Q", "in", "-n", "-U", "--immediate-mode", "-w",
                                os.path.join(self.work, "inside.pcap"), "udp", "and", "dst", "port", "5060"],
                    ns=self.ns_in)
-        self.spawn("uas", ["sipp", "-sn", "uas", "-i", SERVER, "-p", "5060", "-nostdin", "-trace_err"],
-                   ns=self.ns_in)
-        time.sleep(1.0)
-        # the first ARP resolution crosses the bridge; a valid OPTIONS checks the path before the calls start
+        if self.a.server == "kamailio":
+            # Kamailio on :5060, a stateful proxy to the sipp UAS on :5070 that answers the calls
+            kw = os.path.join(self.work, "kamailio")
+            os.makedirs(kw, exist_ok=True)
+            self.spawn("uas", ["sipp", "-sn", "uas", "-i", SERVER, "-p", "5070", "-nostdin", "-trace_err"],
+                       ns=self.ns_in)
+            self.spawn("kamailio", ["kamailio", "-f", os.path.join(HERE, "kamailio-inside.cfg"), "-DD", "-E",
+                                    "-n", "2", "-l", f"udp:{SERVER}:5060", "-Y", kw, "-P",
+                                    os.path.join(kw, "kamailio.pid"), "-w", kw, "-m", "64", "-M", "8"],
+                       ns=self.ns_in)
+        else:
+            self.spawn("uas", ["sipp", "-sn", "uas", "-i", SERVER, "-p", "5060", "-nostdin", "-trace_err"],
+                       ns=self.ns_in)
+        time.sleep(1.5)
+        for name in ("uas", "kamailio"):
+            p = self.procs.get(name)
+            if p and p.poll() is not None:
+                raise RuntimeError(f"the server's {name} exited {p.returncode}: {self.log(name).strip()[-600:]}")
+        self.expect("server", True, "Kamailio (stateful proxy) on 10.99.0.2:5060 in front of a sipp UAS on :5070"
+                    if self.a.server == "kamailio" else "sipp UAS on 10.99.0.2:5060")
         self.spawn("uac", ["sipp", "-sn", "uac", f"{SERVER}:5060", "-i", CLIENT, "-p", "5062", "-nostdin",
                            "-m", str(self.a.calls), "-r", str(self.a.rate), "-d", "200", "-timeout", "120s",
                            "-trace_stat", "-stf", os.path.join(self.work, "uac_stats.csv"), "-fd", "1",
@@ -440,6 +456,7 @@ class Lab:
                 self.live_stats = json.loads(r.stdout.splitlines()[0])
             except (ValueError, IndexError):
                 self.live_stats = {"error": (r.stderr or r.stdout).strip()[:300]}
+        self.stop("kamailio")
         self.stop("uas", signal.SIGINT)
         rc = self.stop("sipwall")
         counters = {}
@@ -492,8 +509,8 @@ class Lab:
     def cleanup(self, keep_work=False):
         """Stop what the lab started, delete its links and namespaces, unmount its bpffs. The work directory
         (logs, captures, summary.json) stays after a failure, or with --keep / --workdir."""
-        for name in ("uac", "uas", "tcpdump", "sipwall"):
-            self.stop(name, signal.SIGINT if name != "sipwall" else signal.SIGTERM, timeout=10)
+        for name in ("uac", "kamailio", "uas", "tcpdump", "sipwall"):
+            self.stop(name, signal.SIGINT if name not in ("sipwall", "kamailio") else signal.SIGTERM, timeout=10)
         for link in self.created_links:
             self.sh("ip", "link", "del", link, check=False)
         for ns in self.created_ns:
@@ -521,6 +538,9 @@ def main():
     ap.add_argument("--rate", type=float, default=20, help="calls per second (default 20)")
     ap.add_argument("--flood", type=int, default=5000, help="requests in the one-source flood (default 5000)")
     ap.add_argument("--short", action="store_true", help="the test suite's lab: 20 calls, a 2,000-request flood")
+    ap.add_argument("--server", choices=("kamailio", "sipp"),
+                    default="kamailio" if shutil.which("kamailio") else "sipp",
+                    help="inside: Kamailio proxying to a sipp UAS (default when installed), or the sipp UAS alone")
     ap.add_argument("--workdir", help="keep logs, captures and summary.json here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary work directory")
     a = ap.parse_args()
