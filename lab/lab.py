@@ -4,9 +4,10 @@
 
   outside netns sw-out-PID                      root netns                           inside netns sw-in-PID
   10.99.0.1   sipp UAC (calls)                                                         10.99.0.2
-  10.99.0.50  attack mix         swloPIDp ══ swloPID [XDP prefilter ─► AF_XDP ─┐       sipp UAS :5060
-  10.99.0.60/61 new scanner                       net_af_xdp0   sipwall worker │       tcpdump (what reached
-  10.99.0.66  blocklisted                          net_af_xdp1 ◄───────────────┘        the server)
+  10.99.0.50  attack mix         swloPIDp ══ swloPID [XDP prefilter ─► AF_XDP ─┐       Kamailio :5060 ─►
+  10.99.0.60/61 new scanner                       net_af_xdp0   sipwall worker │         sipp UAS :5070
+  10.99.0.66  blocklisted                          net_af_xdp1 ◄───────────────┘       tcpdump (what reached
+                                                                                        the server)
   10.99.0.77  flood                         swliPID ══ swliPIDp ─────────────────────────────┘
                                    (swlbPID: a bridge of swloPID + swliPID carries what is not SIP: ARP)
 
@@ -18,7 +19,8 @@ the calls must complete, nothing hostile may reach the server → summary; exit 
 77 when the machine cannot run the lab (not root, no netns, no BPF, no sipp). Everything created is removed on
 success, failure, SIGINT and SIGTERM.
 
-  lab.py --build BUILD_DIR [--calls N] [--rate CPS] [--flood N] [--short] [--workdir DIR] [--keep]
+  lab.py --build BUILD_DIR [--calls N] [--rate CPS] [--flood N] [--short] [--server kamailio|sipp]
+         [--workdir DIR] [--keep]
 """
 import argparse
 import json
