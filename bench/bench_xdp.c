@@ -59,7 +59,7 @@ enum ref {
 	REF_CALL,     /* a BPF-to-BPF call to a function that returns */
 	REF_REDIRECT, /* bpf_redirect_map(xsks_map, 0, XDP_PASS) */
 	REF_LPM,      /* bpf_map_lookup_elem(sw_block4, 192.0.2.1/32): a miss in the populated trie */
-	REF_LRU,      /* bpf_map_lookup_elem(sw_rate, 203.0.113.9/32): a hit */
+	REF_LRU,      /* bpf_map_lookup_elem(an LRU_HASH map, a 20-byte key): a hit */
 	REF_HASH,     /* bpf_map_lookup_elem(a HASH map, 4-byte key): a hit */
 	REF_KTIME,    /* bpf_ktime_get_ns() */
 	REF_MAX,
@@ -199,7 +199,7 @@ static int32_t ip4_imm(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 }
 
 /* The reference programs (enum ref), on the maps of the copies loaded: the populated trie, the strict copy's buckets. */
-static int load_ref(enum ref r, const struct inst *in, int xsk_map, int hash_map)
+static int load_ref(enum ref r, const struct inst *in, int xsk_map, int hash_map, int lru_map)
 {
 	struct prog p = { .n = 0 };
 
@@ -221,14 +221,14 @@ static int load_ref(enum ref r, const struct inst *in, int xsk_map, int hash_map
 		emit_ld_map(&p, BPF_REG_1, in[INST_SOCKET].maps.block4);
 		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
 		break;
-	case REF_LRU: /* struct sw_src_key { 4, 32, 0, 203.0.113.9 }: the strict copy's indebted bucket */
+	case REF_LRU: /* a 20-byte key { 4, 32, 0, 0, 203.0.113.9, 0... }, as the rate limiter had before sw_rate */
 		emit_st32(&p, -20, ip4_imm(4, 32, 0, 0));
 		emit_st32(&p, -16, ip4_imm(203, 0, 113, 9));
 		emit_st32(&p, -12, 0);
 		emit_st32(&p, -8, 0);
 		emit_st32(&p, -4, 0);
 		emit_key_ptr(&p, -20);
-		emit_ld_map(&p, BPF_REG_1, in[INST_STRICT].maps.rate);
+		emit_ld_map(&p, BPF_REG_1, lru_map);
 		emit(&p, BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
 		break;
 	case REF_HASH:
@@ -307,14 +307,20 @@ static int inst_load(struct inst *in, enum instance which)
 	if (!err)
 		err = block_populate(&in->maps);
 	if (!err && which == INST_STRICT) {
-		/* ...except this one, whose bucket is an hour in debt. */
-		struct sw_src_key k = { .family = 4, .prefixlen = 32, .addr = { 203, 0, 113, 9 } };
-		struct sw_rate_val v = { .tat_ns = 0 };
+		/* ...except this one, whose bucket is an hour in debt (placed where the program's hash looks). */
+		static const uint8_t src[4] = { 203, 0, 113, 9 };
+		struct sw_rate_set set = { 0 };
 		struct timespec ts;
+		uint32_t a, idx;
+		uint64_t tag;
 
+		memcpy(&a, src, 4);
+		tag = sw_rate_hash4(a, 32, in->skel->bss->sw_blkf.hdr[SW_BLKF_W_SEED]);
+		idx = sw_rate_set_of(tag);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		v.tat_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + 3600ULL * 1000000000ULL;
-		if (bpf_map_update_elem(in->maps.rate, &k, &v, BPF_ANY))
+		set.way[0].tag = tag;
+		set.way[0].tat_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + 3600ULL * 1000000000ULL;
+		if (bpf_map_update_elem(in->maps.rate, &idx, &set, BPF_ANY))
 			err = -errno;
 	}
 	if (!err && which != INST_NOSOCK) {
@@ -516,7 +522,8 @@ int main(int argc, char **argv)
 	struct inst inst[INST_MAX] = { [0 ... INST_MAX - 1] = { .xsk = -1 } };
 	struct bench_opts o;
 	struct bench_env env;
-	int err, rc = 1, empty_fd = -1, ref_fd[REF_MAX], xsk_map = -1, hash_map = -1;
+	int err, rc = 1, empty_fd = -1, ref_fd[REF_MAX], xsk_map = -1, hash_map = -1, lru_map = -1;
+	static const uint8_t lru_key[20] = { 4, 32, 0, 0, 203, 0, 113, 9 };
 	uint32_t one = 1;
 	uint64_t val = 0;
 	bool ok;
@@ -549,12 +556,14 @@ int main(int argc, char **argv)
 	}
 	xsk_map = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "ref_xsks", 4, 4, 1, NULL);
 	hash_map = bpf_map_create(BPF_MAP_TYPE_HASH, "ref_hash", 4, 8, 1024, NULL);
-	if (xsk_map < 0 || hash_map < 0 || bpf_map_update_elem(hash_map, &one, &val, BPF_ANY)) {
+	lru_map = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "ref_lru", 20, 8, 65536, NULL);
+	if (xsk_map < 0 || hash_map < 0 || lru_map < 0 || bpf_map_update_elem(hash_map, &one, &val, BPF_ANY) ||
+	    bpf_map_update_elem(lru_map, lru_key, &val, BPF_ANY)) {
 		fprintf(stderr, "bench_xdp: creating the reference maps: %s\n", strerror(errno));
 		goto out;
 	}
 	for (int r = REF_NONE + 1; r < REF_MAX; r++) {
-		ref_fd[r] = load_ref((enum ref)r, inst, xsk_map, hash_map);
+		ref_fd[r] = load_ref((enum ref)r, inst, xsk_map, hash_map, lru_map);
 		if (ref_fd[r] < 0) {
 			fprintf(stderr, "bench_xdp: loading reference program %d: %s\n", r, strerror(errno));
 			goto out;
@@ -593,6 +602,8 @@ out:
 		close(xsk_map);
 	if (hash_map >= 0)
 		close(hash_map);
+	if (lru_map >= 0)
+		close(lru_map);
 	for (int i = 0; i < INST_MAX; i++) {
 		if (inst[i].xsk >= 0)
 			close(inst[i].xsk);

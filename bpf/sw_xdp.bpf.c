@@ -212,56 +212,60 @@ static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
 	return false; /* more expired entries in a row than we look past: treated as not blocked */
 }
 
-/* Network-order mask for the 32-bit word holding prefix bits [32 * word, 32 * word + 32). */
-static __always_inline __u32 prefix_word_mask(int bits)
+/* The tag of the source's prefix in sw_rate (xdp_abi.h): the source masked to the configured length, hashed. */
+static __always_inline __u64 rate_tag(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr)
 {
-	if (bits <= 0)
-		return 0;
-	if (bits >= 32)
-		return ~0u;
-	return bpf_htonl(~0u << (32 - bits));
-}
+	__u64 seed = *(volatile __u64 *)&sw_blkf.hdr[SW_BLKF_W_SEED], hi, lo;
+	__u32 plen, a, lh;
 
-static __always_inline void src_key(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr,
-				    struct sw_src_key *k)
-{
-	__u32 w[4] = {};
-	int plen;
-
-	k->family = family;
 	if (family == 4) {
 		plen = cfg->rate_v4_prefix > 32 ? 32 : cfg->rate_v4_prefix;
-		__builtin_memcpy(w, saddr, 4);
-	} else {
-		plen = cfg->rate_v6_prefix > 128 ? 128 : cfg->rate_v6_prefix;
-		__builtin_memcpy(w, saddr, 16);
+		__builtin_memcpy(&a, saddr, 4);
+		return sw_rate_hash4(a & sw_blkf_mask32(plen), plen, seed);
 	}
-	k->prefixlen = plen;
-#pragma unroll
-	for (int i = 0; i < 4; i++)
-		w[i] &= prefix_word_mask(plen - 32 * i);
-	__builtin_memcpy(k->addr, w, 16);
+	plen = cfg->rate_v6_prefix > 128 ? 128 : cfg->rate_v6_prefix;
+	lh = plen > 64 ? 64 : plen;
+	__builtin_memcpy(&hi, saddr, 8);
+	__builtin_memcpy(&lo, saddr + 8, 8);
+	return sw_rate_hash6(hi & sw_blkf_mask64(lh), lo & sw_blkf_mask64(plen - lh), plen, seed);
 }
 
 /*
- * Per-source token bucket in GCRA form (see struct sw_rate_val). Returns true when the packet is over the rate.
+ * This prefix's bucket in its set, or, if it has none, a bucket taken for it (the fuller of the two, see
+ * xdp_abi.h) and started full less this packet: then NULL, the packet conforms. Concurrency: CPUs racing to take
+ * a bucket may each start one; the last wins (tat is written before tag, so a matching tag finds its tat).
+ */
+static __always_inline __u64 *rate_bucket(struct sw_rate_set *set, __u64 tag, __u64 now, __u64 interval)
+{
+	struct sw_rate_way *w;
+
+	if (set->way[0].tag == tag)
+		return &set->way[0].tat_ns;
+	if (set->way[1].tag == tag)
+		return &set->way[1].tat_ns;
+	w = set->way[0].tat_ns <= set->way[1].tat_ns ? &set->way[0] : &set->way[1];
+	*(volatile __u64 *)&w->tat_ns = now + interval;
+	*(volatile __u64 *)&w->tag = tag;
+	return NULL;
+}
+
+/*
+ * Per-source token bucket in GCRA form (xdp_abi.h, sw_rate). Returns true when the packet is over the rate.
  * Clock: the per-CPU cache, so "now" is up to one tick old; a bucket should hold at least rate_pps / HZ packets of
  * burst for that not to matter. Concurrency: the test and the update are two steps, so CPUs racing on one source can
  * each let one packet through past the limit; the update itself is atomic, so no packet is forgotten.
  */
 static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr)
 {
-	struct sw_src_key key = {};
-	struct sw_rate_val *v, nv;
-	__u64 now, interval, tau, tat;
+	__u64 now, interval, tau, tat, tag, *v;
+	struct sw_rate_set *set;
 	struct sw_clock *c;
-	__u32 burst;
+	__u32 burst, idx;
 
 	c = clock_get();
 	if (!c)
 		return false;
 	now = c->mono_ns;
-	src_key(cfg, family, saddr, &key);
 	interval = cfg->rate_interval_ns;
 	tau = cfg->rate_tau_ns;
 	if (!interval) { /* a writer that did not derive them (sw_xdp_cfg_write() does) */
@@ -269,32 +273,24 @@ static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 fam
 		burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_pps;
 		tau = (__u64)(burst - 1) * interval;
 	}
-	v = bpf_map_lookup_elem(&sw_rate, &key);
-	if (!v) {
-		nv.tat_ns = now + interval; /* a new source starts with a full bucket, less this packet */
-		bpf_map_update_elem(&sw_rate, &key, &nv, BPF_NOEXIST);
+	tag = rate_tag(cfg, family, saddr);
+	idx = sw_rate_set_of(tag);
+	set = bpf_map_lookup_elem(&sw_rate, &idx);
+	if (!set)
 		return false;
-	}
-	tat = v->tat_ns;
+	v = rate_bucket(set, tag, now, interval);
+	if (!v)
+		return false;
+	tat = *(volatile __u64 *)v;
 	if (tat > now + tau)
 		return true;
 	if (tat < now) {
 		/* The bucket refilled completely: restart from now, unless another CPU moved it meanwhile. */
-		if (__sync_val_compare_and_swap(&v->tat_ns, tat, now + interval) == tat)
+		if (__sync_val_compare_and_swap(v, tat, now + interval) == tat)
 			return false;
 	}
-	__sync_fetch_and_add(&v->tat_ns, interval);
+	__sync_fetch_and_add(v, interval);
 	return false;
-}
-
-/* murmur3's 64-bit finaliser: every input bit reaches every output bit. */
-static __always_inline __u64 mix64(__u64 h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 33);
 }
 
 /*
@@ -314,9 +310,9 @@ static __always_inline __u64 frag_hash(const struct sw_l3 *l3, __u8 family, cons
 	} else {
 		__builtin_memcpy(w, saddr, 16);
 		__builtin_memcpy(w + 2, daddr, 16);
-		h ^= mix64(w[0] ^ mix64(w[1] ^ mix64(w[2] ^ mix64(w[3]))));
+		h ^= sw_mix64(w[0] ^ sw_mix64(w[1] ^ sw_mix64(w[2] ^ sw_mix64(w[3]))));
 	}
-	return mix64(h);
+	return sw_mix64(h);
 }
 
 /* The datagram's slot in sw_frag (an inlined array lookup; never NULL for an index below SW_XDP_FRAG_SLOTS). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -47,7 +48,7 @@ static const struct {
 	{ BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t), sizeof(uint64_t), 0 },
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key4), sizeof(struct sw_block_val), 0 },
 	{ BPF_MAP_TYPE_LPM_TRIE, sizeof(struct sw_block_key6), sizeof(struct sw_block_val), 0 },
-	{ BPF_MAP_TYPE_LRU_HASH, sizeof(struct sw_src_key), sizeof(struct sw_rate_val), 0 },
+	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_rate_set), SW_RATE_SETS },
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(uint64_t), SW_XDP_FRAG_SLOTS },
 	{ BPF_MAP_TYPE_ARRAY, sizeof(uint32_t), sizeof(struct sw_blkf), 1 },
 };
@@ -952,6 +953,13 @@ int sw_block_filter_build(const struct sw_xdp_maps *m, bool rebuild)
 
 	if (err)
 		return err == -ENOENT ? 0 : err;
+	if (!f.w[SW_BLKF_W_SEED]) { /* once per set of maps: the rate limiter's hash seed */
+		uint64_t seed = 0;
+
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = sw_xdp_now_ns() ^ ((uint64_t)getpid() << 32);
+		__atomic_store_n(&f.w[SW_BLKF_W_SEED], seed | 1, __ATOMIC_RELAXED);
+	}
 	if (rebuild || !blkf_ready(&f)) {
 		/* Not built while counting: the program looks sources up in the tries meanwhile. */
 		__atomic_store_n(&f.w[SW_BLKF_W_STATE], 0, __ATOMIC_SEQ_CST);

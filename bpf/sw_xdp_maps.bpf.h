@@ -62,12 +62,12 @@ struct {
  */
 struct sw_blkf sw_blkf;
 
-/* Token buckets per source prefix; a flood of new sources evicts the least recently seen, it cannot fill the map. */
+/* Token buckets per source prefix, a two-way set-associative table (struct sw_rate_set, xdp_abi.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, SW_XDP_RATE_MAX);
-	__type(key, struct sw_src_key);
-	__type(value, struct sw_rate_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SW_RATE_SETS);
+	__type(key, __u32);
+	__type(value, struct sw_rate_set);
 } sw_rate SEC(".maps");
 
 /* The fate of each fragmented SIP datagram's first fragment, applied to its later fragments (which carry no ports). */

@@ -27,13 +27,12 @@
 #define SW_XDP_MAP_STATS "sw_stats"    /* PERCPU_ARRAY[SW_XDP_C_MAX] of __u64 packets */
 #define SW_XDP_MAP_BLOCK4 "sw_block4"  /* LPM_TRIE struct sw_block_key4 -> struct sw_block_val */
 #define SW_XDP_MAP_BLOCK6 "sw_block6"  /* LPM_TRIE struct sw_block_key6 -> struct sw_block_val */
-#define SW_XDP_MAP_RATE "sw_rate"      /* LRU_HASH struct sw_src_key -> struct sw_rate_val */
+#define SW_XDP_MAP_RATE "sw_rate"      /* ARRAY[SW_RATE_SETS] of struct sw_rate_set: token buckets */
 #define SW_XDP_MAP_FRAG "sw_frag"      /* ARRAY[SW_XDP_FRAG_SLOTS] of __u64: fragmented datagrams (SW_FRAG_WORD) */
 #define SW_XDP_MAP_BLKF "sw_blkf"      /* pin of the program's .bss: struct sw_blkf, the blocklist's presence filter */
 
 #define SW_XDP_XSKS_MAX 256     /* rx queues */
 #define SW_XDP_BLOCK_MAX 65536  /* entries per address family */
-#define SW_XDP_RATE_MAX 65536   /* sources (or source prefixes) tracked; least recently seen evicted */
 
 /*
  * Counters, one per fate, exclusive: every packet the program sees bumps exactly one, so their sum is the number of
@@ -133,26 +132,6 @@ struct sw_block_val {
 };
 _Static_assert(sizeof(struct sw_block_val) == 64, "sw_block_val layout is ABI");
 
-/* Rate limiter key: the source masked to the configured prefix length. family is 4 or 6; v4 uses addr[0..3]. */
-struct sw_src_key {
-	__u8 family;
-	__u8 prefixlen;
-	__u16 reserved;
-	__u8 addr[16];
-};
-_Static_assert(sizeof(struct sw_src_key) == 20, "sw_src_key layout is ABI");
-
-/*
- * Token bucket in its one-word form (GCRA, the "virtual scheduling" token bucket): tat_ns is the time at which the
- * bucket would be full again. A packet conforms when tat_ns - now <= (burst - 1) * interval and then pushes tat_ns by
- * one interval (1e9 / rate_pps ns). One word, so concurrent CPUs update it with one atomic add.
- * Clock: bpf_ktime_get_ns() (CLOCK_MONOTONIC), unlike the blocklist: only differences matter here.
- */
-struct sw_rate_val {
-	__u64 tat_ns;
-};
-_Static_assert(sizeof(struct sw_rate_val) == 8, "sw_rate_val layout is ABI");
-
 /*
  * Fragmented SIP datagrams in flight, sw_frag: what happened to each first fragment, which its later fragments (no
  * UDP header, no port) share. A direct-mapped table, ARRAY[SW_XDP_FRAG_SLOTS] of __u64, indexed by a hash of the
@@ -191,6 +170,7 @@ _Static_assert(sizeof(struct sw_rate_val) == 8, "sw_rate_val layout is ABI");
  * the program reads it with direct loads, not even an inlined map lookup. Layout of struct sw_blkf, in words:
  *   word 0 (STATE)        0 never built, SW_BLKF_READY once built (read by libswxdp only)
  *   word 5                libswxdp's writers' lock
+ *   word 6 (SEED)         a random seed for the rate limiter's hash (sw_rate_hash4/6), written once by libswxdp
  *   word 8 (N4)           0: not built, the program asks the trie; else 1 + the number of IPv4 lengths in use;
  *                         more than SW_BLKF_PROBES lengths also send every source to the trie
  *   words 9..16 (LIST4)   one per IPv4 length in use: sw_blkf_tmpl4(len), what the hash of a probe starts from
@@ -206,6 +186,7 @@ _Static_assert(sizeof(struct sw_rate_val) == 8, "sw_rate_val layout is ABI");
 #define SW_BLKF_SLOTS (1u << SW_BLKF_SLOT_BITS)
 #define SW_BLKF_HDR_WORDS 256
 #define SW_BLKF_W_STATE 0
+#define SW_BLKF_W_SEED 6 /* random, written by libswxdp at attach/adopt: keys the rate limiter's hash */
 #define SW_BLKF_W_N4 8
 #define SW_BLKF_W_LIST4 9
 #define SW_BLKF_W_N6 24
@@ -298,6 +279,62 @@ static inline __u32 sw_blkf_slot6t(__u64 hi, __u64 lo, __u64 tmpl)
 static inline __u32 sw_blkf_slot6(__u64 hi, __u64 lo, __u32 len)
 {
 	return sw_blkf_slot6t(hi, lo, sw_blkf_tmpl6(len));
+}
+
+/* murmur3's 64-bit finaliser: every input bit reaches every output bit. */
+static inline __u64 sw_mix64(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/*
+ * The rate limiter's token buckets, sw_rate: ARRAY[SW_RATE_SETS] of struct sw_rate_set, two-way set associative.
+ * A source prefix (the source masked to rate_v4_prefix / rate_v6_prefix bits) hashes with the seed
+ * (SW_BLKF_W_SEED) to a 64-bit tag; its top SW_RATE_SET_BITS pick the set, and the bucket is the way holding the
+ * tag. A prefix not in its set takes the way whose bucket is fuller (the smaller tat_ns: the lesser debt, or the
+ * longer idle) and starts with a full bucket: a flood of new sources cannot fill the table, and a source in debt is
+ * the last of its set to be forgotten. The seed keeps senders from choosing prefixes that share a set.
+ * Why not a hash map keyed by the prefix: its lookup is a call into the kernel, some 25 ns on the development VM
+ * (bench_xdp's reference rows); an array's lookup is inlined by the verifier.
+ *
+ * Each bucket is a token bucket in its one-word form (GCRA, the "virtual scheduling" token bucket): tat_ns is the
+ * time at which the bucket would be full again. A packet conforms when tat_ns - now <= (burst - 1) * interval and
+ * then pushes tat_ns by one interval (1e9 / rate_pps ns): one atomic add. Clock: CLOCK_MONOTONIC (only differences
+ * matter), from the program's per-CPU cache of bpf_ktime_get_ns().
+ */
+#define SW_RATE_SET_BITS 15
+#define SW_RATE_SETS (1u << SW_RATE_SET_BITS)
+#define SW_RATE_WAYS 2
+
+struct sw_rate_way {
+	__u64 tag;    /* sw_rate_hash4/6() of the prefix; 0 = empty */
+	__u64 tat_ns; /* GCRA theoretical arrival time */
+};
+
+struct sw_rate_set {
+	struct sw_rate_way way[SW_RATE_WAYS];
+};
+_Static_assert(sizeof(struct sw_rate_set) == 32, "sw_rate_set layout is ABI");
+
+/* The tag of an IPv4 prefix: a is the masked address as a 32-bit load of its network-order bytes. Never 0. */
+static inline __u64 sw_rate_hash4(__u32 a, __u32 plen, __u64 seed)
+{
+	return sw_mix64(((__u64)a | (__u64)plen << 32 | 4ULL << 40) ^ seed) | 1;
+}
+
+/* The tag of an IPv6 prefix: hi and lo are 64-bit loads of the masked address's bytes 0..7 and 8..15. Never 0. */
+static inline __u64 sw_rate_hash6(__u64 hi, __u64 lo, __u32 plen, __u64 seed)
+{
+	return sw_mix64(sw_mix64(hi ^ seed) ^ lo ^ ((__u64)plen << 8 | 6)) | 1;
+}
+
+static inline __u32 sw_rate_set_of(__u64 tag)
+{
+	return (__u32)(tag >> (64 - SW_RATE_SET_BITS));
 }
 
 #endif

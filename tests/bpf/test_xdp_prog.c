@@ -48,17 +48,20 @@ static void clear_map(int fd, size_t key_size)
 	}
 }
 
-/* sw_frag is an array: every slot back to 0 (empty), in one batch. */
-static void frag_clear(void)
+/* sw_frag and sw_rate are arrays: every element back to 0 (empty), in one batch. */
+static void array_zero(int fd, uint32_t entries, size_t value_size)
 {
-	static uint32_t keys[SW_XDP_FRAG_SLOTS];
-	static uint64_t zeros[SW_XDP_FRAG_SLOTS];
-	uint32_t n = SW_XDP_FRAG_SLOTS;
+	uint32_t *keys = calloc(entries, sizeof(*keys)), n = entries;
+	void *zeros = calloc(entries, value_size);
 
+	assert_non_null(keys);
+	assert_non_null(zeros);
 	for (uint32_t i = 0; i < n; i++)
 		keys[i] = i;
-	assert_int_equal(bpf_map_update_batch(maps.frag, keys, zeros, &n, NULL), 0);
-	assert_int_equal(n, SW_XDP_FRAG_SLOTS);
+	assert_int_equal(bpf_map_update_batch(fd, keys, zeros, &n, NULL), 0);
+	assert_int_equal(n, entries);
+	free(keys);
+	free(zeros);
 }
 
 static void counters_zero(void)
@@ -91,8 +94,8 @@ static void reset(void)
 	clear_map(maps.block4, sizeof(struct sw_block_key4));
 	clear_map(maps.block6, sizeof(struct sw_block_key6));
 	assert_int_equal(sw_block_filter_build(&maps, true), 0); /* the tries were emptied behind its back */
-	clear_map(maps.rate, sizeof(struct sw_src_key));
-	frag_clear();
+	array_zero(maps.rate, SW_RATE_SETS, sizeof(struct sw_rate_set));
+	array_zero(maps.frag, SW_XDP_FRAG_SLOTS, sizeof(uint64_t));
 	bpf_map_delete_elem(bpf_map__fd(skel->maps.xsks_map), &zero);
 }
 
