@@ -46,7 +46,7 @@ static void report_json(const char *file, const struct sw_policy *p, const struc
 
 static void validate_usage(FILE *f)
 {
-	fprintf(f, "Usage: sipwallctl policy validate FILE [--json] [--no-compile]\n\n"
+	fprintf(f, "Usage: sipwallctl policy validate FILE [-j|--json] [--no-compile]\n\n"
 		   "Load FILE as the dataplane would, rules compiled. Prints 'FILE: ok (N rules)', or\n"
 		   "'FILE:LINE:COLUMN: what is wrong' on stderr and exits 1 (a rule that does not compile: 'FILE: rule\n"
 		   "\"ID\" (line N): ...'). --json prints one JSON object on stdout either way: {\"file\",\"ok\",\"rules\"}\n"
@@ -76,7 +76,7 @@ static int do_validate(int argc, char **argv)
 		if (is_help(argv[i])) {
 			validate_usage(stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
+		} else if (ctl_is_json_flag(argv[i])) {
 			json = true;
 		} else if (!strcmp(argv[i], "--no-compile")) {
 			no_compile = true;
