@@ -275,6 +275,28 @@ static bool cksum_zero_ok(const uint8_t *frame, const struct dp_l2l4 *d, bool *d
 	return d->ip_ver == 4; /* RFC 768: no checksum; RFC 8200 8.1: mandatory over IPv6 */
 }
 
+/*
+ * The sum over a received datagram: with AVX2 steps when the CPU has them though the build does not (libdpdk's
+ * -march=corei7, see cksum.h), chosen once at load time, as DPDK picks its own SIMD paths by CPU flag.
+ */
+#if defined(DP_CKSUM_HAVE_AVX2)
+static uint64_t dgram_sum_sse2(const void *buf, uint32_t len, uint64_t sum)
+{
+	return dp_cksum_sum(buf, len, sum);
+}
+
+static uint64_t (*dgram_sum)(const void *, uint32_t, uint64_t) = dgram_sum_sse2;
+
+__attribute__((constructor)) static void dgram_sum_pick(void)
+{
+	__builtin_cpu_init(); /* constructors may run before libgcc's own */
+	if (__builtin_cpu_supports("avx2"))
+		dgram_sum = dp_cksum_sum_avx2;
+}
+#else
+#define dgram_sum dp_cksum_sum
+#endif
+
 bool dp_udp_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
 {
 	bool zero;
@@ -283,7 +305,7 @@ bool dp_udp_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
 	if (zero)
 		return ok;
 	/* dp_cksum_sum(): 32 bytes a step, where __rte_raw_cksum takes 2 (see cksum.h) */
-	return dp_cksum_fold(dp_cksum_sum(frame + d->l4_off, d->udp_len, pseudo_sum(frame, d))) == 0xffff;
+	return dp_cksum_fold(dgram_sum(frame + d->l4_off, d->udp_len, pseudo_sum(frame, d))) == 0xffff;
 }
 
 bool dp_udp_cksum_ok_mbuf(const struct rte_mbuf *m, const struct dp_l2l4 *d)

@@ -400,6 +400,10 @@ static void test_cksum_sum(void **state)
 				uint16_t want = __rte_raw_cksum_reduce(__rte_raw_cksum(src + off, len, 0x1234));
 
 				assert_int_equal(dp_cksum_fold(dp_cksum_sum(src + off, len, 0x1234)), want);
+#if defined(DP_CKSUM_HAVE_AVX2)
+				if (__builtin_cpu_supports("avx2"))
+					assert_int_equal(dp_cksum_fold(dp_cksum_sum_avx2(src + off, len, 0x1234)), want);
+#endif
 				memset(dst, 0xa5, sizeof(dst));
 				assert_int_equal(dp_cksum_fold(dp_cksum_copy(dst + 1, src + off, len, 0x1234)), want);
 				assert_memory_equal(dst + 1, src + off, len);
