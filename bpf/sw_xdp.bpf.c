@@ -230,22 +230,36 @@ static __always_inline __u64 rate_tag(const struct sw_xdp_cfg *cfg, __u8 family,
 	return sw_rate_hash6(hi & sw_blkf_mask64(lh), lo & sw_blkf_mask64(plen - lh), plen, seed);
 }
 
+/* Mark way k of a set most recently used; written only when it changes, so one busy source writes nothing. */
+static __always_inline void rate_touch(struct sw_rate_set *set, __u64 k)
+{
+	if (set->mru != k)
+		*(volatile __u64 *)&set->mru = k;
+}
+
 /*
- * This prefix's bucket in its set, or, if it has none, a bucket taken for it (the fuller of the two, see
+ * This prefix's bucket in its set, or, if it has none, a bucket taken for it (the way used less recently, see
  * xdp_abi.h) and started full less this packet: then NULL, the packet conforms. Concurrency: CPUs racing to take
  * a bucket may each start one; the last wins (tat is written before tag, so a matching tag finds its tat).
  */
 static __always_inline __u64 *rate_bucket(struct sw_rate_set *set, __u64 tag, __u64 now, __u64 interval)
 {
 	struct sw_rate_way *w;
+	__u64 k;
 
-	if (set->way[0].tag == tag)
+	if (set->way[0].tag == tag) {
+		rate_touch(set, 0);
 		return &set->way[0].tat_ns;
-	if (set->way[1].tag == tag)
+	}
+	if (set->way[1].tag == tag) {
+		rate_touch(set, 1);
 		return &set->way[1].tat_ns;
-	w = set->way[0].tat_ns <= set->way[1].tat_ns ? &set->way[0] : &set->way[1];
+	}
+	k = set->mru ? 0 : 1;
+	w = k ? &set->way[1] : &set->way[0];
 	*(volatile __u64 *)&w->tat_ns = now + interval;
 	*(volatile __u64 *)&w->tag = tag;
+	rate_touch(set, k);
 	return NULL;
 }
 

@@ -295,9 +295,10 @@ static inline __u64 sw_mix64(__u64 h)
  * The rate limiter's token buckets, sw_rate: ARRAY[SW_RATE_SETS] of struct sw_rate_set, two-way set associative.
  * A source prefix (the source masked to rate_v4_prefix / rate_v6_prefix bits) hashes with the seed
  * (SW_BLKF_W_SEED) to a 64-bit tag; its top SW_RATE_SET_BITS pick the set, and the bucket is the way holding the
- * tag. A prefix not in its set takes the way whose bucket is fuller (the smaller tat_ns: the lesser debt, or the
- * longer idle) and starts with a full bucket: a flood of new sources cannot fill the table, and a source in debt is
- * the last of its set to be forgotten. The seed keeps senders from choosing prefixes that share a set.
+ * tag. A prefix not in its set takes the way used less recently (the set remembers its most recently used way:
+ * LRU within the set) and starts with a full bucket: a flood of new sources cannot fill the table, and a source
+ * that keeps sending keeps its bucket unless two others of its set come between its packets. The seed keeps
+ * senders from choosing prefixes that share a set.
  * Why not a hash map keyed by the prefix: its lookup is a call into the kernel, some 25 ns on the development VM
  * (bench_xdp's reference rows); an array's lookup is inlined by the verifier.
  *
@@ -317,8 +318,10 @@ struct sw_rate_way {
 
 struct sw_rate_set {
 	struct sw_rate_way way[SW_RATE_WAYS];
+	__u64 mru;      /* the way used last: the other one is taken by a new prefix */
+	__u64 reserved;
 };
-_Static_assert(sizeof(struct sw_rate_set) == 32, "sw_rate_set layout is ABI");
+_Static_assert(sizeof(struct sw_rate_set) == 48, "sw_rate_set layout is ABI");
 
 /* The tag of an IPv4 prefix: a is the masked address as a 32-bit load of its network-order bytes. Never 0. */
 static inline __u64 sw_rate_hash4(__u32 a, __u32 plen, __u64 seed)

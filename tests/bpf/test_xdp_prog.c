@@ -345,6 +345,144 @@ static void test_block_hits(void **state)
 	expect(frame, len, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "unblocked");
 }
 
+/* --- the blocklist's presence filter (xdp_abi.h) -------------------------------------------------------------- */
+
+/* Send one SIP datagram from src; expect a drop as blocklisted or a pass (no socket). */
+static void expect_src(const char *src, bool blocked, const char *what)
+{
+	struct pkt_spec s = { .family = strchr(src, ':') ? 6 : 4, .src = src, STR(SIP_INVITE) };
+	uint8_t frame[512];
+	size_t len = pkt_build(&s, frame, sizeof(frame));
+
+	assert_true(len > 0);
+	expect(frame, len, blocked ? XDP_DROP : XDP_PASS, blocked ? SW_XDP_C_DROP_BLOCKLIST : SW_XDP_C_PASS_NO_SOCKET,
+	       what);
+}
+
+static void unblock(const char *prefix)
+{
+	struct sw_prefix p;
+
+	assert_int_equal(sw_prefix_parse(prefix, &p), 0);
+	assert_int_equal(sw_block_del(&maps, &p), 0);
+}
+
+/*
+ * The filter as libswxdp maintained it through adds and deletes must equal one built afresh from the tries:
+ * per-length counts, slot counters, and each family's list (as a set: deletes reorder it).
+ */
+static void filter_check_consistent(void)
+{
+	struct sw_blkf *live = &skel->bss->sw_blkf, *kept = malloc(sizeof(*kept));
+	const size_t cnt_off = SW_BLKF_LENCNT_OFF;
+
+	assert_non_null(kept);
+	memcpy(kept, live, sizeof(*kept));
+	assert_int_equal(sw_block_filter_build(&maps, true), 0);
+	assert_memory_equal((uint8_t *)kept + cnt_off, (uint8_t *)live + cnt_off, sizeof(*kept) - cnt_off);
+	for (unsigned int wn = SW_BLKF_W_N4; wn <= SW_BLKF_W_N6; wn += SW_BLKF_W_N6 - SW_BLKF_W_N4) {
+		uint64_t n = live->hdr[wn] - 1;
+
+		assert_int_equal(kept->hdr[wn], live->hdr[wn]);
+		for (uint64_t i = 0; i < n && i < SW_BLKF_PROBES; i++) {
+			bool found = false;
+
+			for (uint64_t j = 0; j < n && j < SW_BLKF_PROBES; j++)
+				found |= kept->hdr[wn + 1 + i] == live->hdr[wn + 1 + j];
+			assert_true(found);
+		}
+	}
+	free(kept);
+}
+
+/* /24 to /32 share one probe (filed under /24); wider lengths each get one; the filter stays exact through deletes. */
+static void test_filter_lengths_v4(void **state)
+{
+	(void)state;
+	reset();
+	assert_int_equal(skel->bss->sw_blkf.hdr[SW_BLKF_W_N4], 1); /* built, no IPv4 length in use */
+	block("198.51.100.7", 0, "host");
+	block("198.51.100.128/25", 0, "half");
+	block("203.0.113.0/24", 0, "net");
+	block("10.20.0.0/16", 0, "wide");
+	assert_int_equal(skel->bss->sw_blkf.hdr[SW_BLKF_W_N4], 1 + 2); /* /24 (for /24../32) and /16 */
+	expect_src("198.51.100.7", true, "host");
+	expect_src("198.51.100.200", true, "/25");
+	expect_src("198.51.100.8", false, "same /24 as a blocked host: the trie says no");
+	expect_src("203.0.113.99", true, "/24");
+	expect_src("10.20.30.40", true, "/16");
+	expect_src("10.21.0.1", false, "next /16");
+	filter_check_consistent();
+	unblock("10.20.0.0/16");
+	expect_src("10.20.30.40", false, "/16 gone");
+	assert_int_equal(skel->bss->sw_blkf.hdr[SW_BLKF_W_N4], 1 + 1);
+	unblock("198.51.100.7");
+	expect_src("198.51.100.7", false, "host gone");
+	expect_src("198.51.100.200", true, "/25 still there");
+	filter_check_consistent();
+}
+
+/* More lengths in use than the program probes: every source goes to the trie, and back to the list below it. */
+static void test_filter_many_lengths(void **state)
+{
+	char text[32];
+
+	(void)state;
+	reset();
+	for (int len = 8; len < 8 + SW_BLKF_PROBES + 2; len++) { /* /8../17: ten lengths, none filed together */
+		snprintf(text, sizeof(text), "%d.0.0.0/%d", 40 + len, len);
+		block(text, 0, "wide");
+	}
+	assert_int_equal(skel->bss->sw_blkf.hdr[SW_BLKF_W_N4], 1 + SW_BLKF_PROBES + 2);
+	expect_src("57.0.1.2", true, "57.0.0.0/17 with ten lengths in use");
+	expect_src("58.1.2.3", false, "not blocked, ten lengths in use");
+	unblock("48.0.0.0/8");
+	unblock("49.0.0.0/9");
+	assert_int_equal(skel->bss->sw_blkf.hdr[SW_BLKF_W_N4], 1 + SW_BLKF_PROBES); /* the list, rewritten */
+	expect_src("57.0.1.2", true, "/17, eight lengths listed");
+	expect_src("50.0.1.1", true, "/10, eight lengths listed");
+	expect_src("48.1.2.3", false, "unblocked /8");
+	filter_check_consistent();
+}
+
+static void test_filter_lengths_v6(void **state)
+{
+	(void)state;
+	reset();
+	block("2001:db8:1::1", 0, "host");
+	block("2001:db8:2::/96", 0, "/96");
+	block("2001:db8:3::/64", 0, "/64");
+	block("2001:db8:4::/47", 0, "/47");
+	block("2001:db8:5:6:7:8:9:a/127", 0, "/127");
+	assert_int_equal(skel->bss->sw_blkf.hdr[SW_BLKF_W_N6], 1 + 2); /* /64 (for /64../128) and /47 */
+	expect_src("2001:db8:1::1", true, "/128");
+	expect_src("2001:db8:1::2", false, "next to /128");
+	expect_src("2001:db8:2::ffff:1", true, "/96");
+	expect_src("2001:db8:3::99", true, "/64");
+	expect_src("2001:db8:5:1::1", true, "/47");
+	expect_src("2001:db8:5:6:7:8:9:b", true, "/127");
+	expect_src("2001:db8:6::1", false, "outside /47");
+	filter_check_consistent();
+	unblock("2001:db8:4::/47");
+	expect_src("2001:db8:5:1::1", false, "/47 gone");
+	filter_check_consistent();
+}
+
+/* A filter never built (a copy DPDK loaded, before adoption): the program asks the trie for every source. */
+static void test_filter_not_built(void **state)
+{
+	(void)state;
+	reset();
+	block("192.0.2.1", 0, "host");
+	block("2001:db8::1", 0, "host");
+	skel->bss->sw_blkf.hdr[SW_BLKF_W_N4] = 0;
+	skel->bss->sw_blkf.hdr[SW_BLKF_W_N6] = 0;
+	memset(skel->bss->sw_blkf.slots, 0, sizeof(skel->bss->sw_blkf.slots));
+	expect_src("192.0.2.1", true, "v4, filter not built");
+	expect_src("2001:db8::1", true, "v6, filter not built");
+	expect_src("192.0.2.2", false, "v4 not blocked, filter not built");
+}
+
 static void rate_1pps_burst3(struct sw_xdp_cfg *c)
 {
 	c->rate_pps = 1;
@@ -413,6 +551,96 @@ static void test_rate_limit_underived(void **state)
 	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "underived 1/2");
 	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "underived 2/2");
 	expect(fa, la, XDP_DROP, SW_XDP_C_DROP_RATE, "underived over");
+}
+
+static void rate_1pps_burst1_host(struct sw_xdp_cfg *c)
+{
+	c->rate_pps = 1;
+	c->rate_burst = 1;
+	c->rate_v4_prefix = 32;
+}
+
+/* An IPv4 host address (a.b.c.d with d varying) whose bucket falls in set `set` of sw_rate. */
+static void rate_host_in_set(uint32_t set, int skip, char *out, size_t len)
+{
+	uint64_t seed = skel->bss->sw_blkf.hdr[SW_BLKF_W_SEED];
+
+	for (uint32_t i = 1; i; i++) {
+		uint8_t b[4] = { 100, 64 + (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		uint32_t a;
+
+		memcpy(&a, b, 4);
+		if (sw_rate_set_of(sw_rate_hash4(a, 32, seed)) == set && skip-- == 0) {
+			snprintf(out, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+			return;
+		}
+	}
+	fail_msg("no host found in set %u", set);
+}
+
+/* Two ways per set, LRU within it: a source that keeps sending keeps its bucket while new sources of its set take
+ * the other way in turn; two others between its packets evict it. */
+static void test_rate_set_eviction(void **state)
+{
+	struct pkt_spec a = { .family = 4, .src = "203.0.113.1", STR(SIP_INVITE) }, o = a;
+	uint64_t seed = skel->bss->sw_blkf.hdr[SW_BLKF_W_SEED];
+	uint8_t fa[512], fo[512];
+	char other[3][32];
+	size_t la, lo;
+	uint32_t addr;
+
+	(void)state;
+	reset();
+	cfg_set(rate_1pps_burst1_host);
+	assert_int_not_equal(seed, 0);
+	memcpy(&addr, (uint8_t[4]){ 203, 0, 113, 1 }, 4);
+	for (int k = 0; k < 3; k++)
+		rate_host_in_set(sw_rate_set_of(sw_rate_hash4(addr, 32, seed)), k, other[k], sizeof(other[k]));
+	la = pkt_build(&a, fa, sizeof(fa));
+	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "first packet");
+	expect(fa, la, XDP_DROP, SW_XDP_C_DROP_RATE, "over 1/s");
+	expect(fa, la, XDP_DROP, SW_XDP_C_DROP_RATE, "still over");
+	for (int k = 0; k < 3; k++) {
+		o.src = other[k];
+		lo = pkt_build(&o, fo, sizeof(fo));
+		expect(fo, lo, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "another source of the same set");
+		expect(fa, la, XDP_DROP, SW_XDP_C_DROP_RATE, "the busy source keeps its bucket");
+	}
+	o.src = other[0];
+	lo = pkt_build(&o, fo, sizeof(fo));
+	expect(fo, lo, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "a third source takes the other way");
+	o.src = other[1];
+	lo = pkt_build(&o, fo, sizeof(fo));
+	expect(fo, lo, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "and a fourth the least recently used: the busy one");
+	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "evicted, it starts afresh");
+}
+
+/* A later fragment whose slot another datagram took (its tag differs) is unknown: it passes. */
+static void test_fragments_slot_taken(void **state)
+{
+	struct pkt_spec head = { .family = 4, .frag = PKT_FRAG_HEAD, .frag_id = 91, .datagram_len = 3000,
+				 STR(SIP_INVITE) };
+	struct pkt_spec tail = { .family = 4, .frag = PKT_FRAG_TAIL, .frag_id = 91, STR("tail bytes") };
+	uint64_t other = SW_FRAG_WORD(0x123456789aULL, XDP_DROP, SW_XDP_C_DROP_FRAGMENT);
+	uint32_t *keys = calloc(SW_XDP_FRAG_SLOTS, sizeof(*keys)), n = SW_XDP_FRAG_SLOTS;
+	uint64_t *words = calloc(SW_XDP_FRAG_SLOTS, sizeof(*words));
+	uint8_t fh[512], ft[512];
+	size_t lh = pkt_build(&head, fh, sizeof(fh)), lt = pkt_build(&tail, ft, sizeof(ft));
+
+	(void)state;
+	assert_non_null(keys);
+	assert_non_null(words);
+	reset();
+	setup_no_frags();
+	expect(fh, lh, XDP_DROP, SW_XDP_C_DROP_FRAGMENT, "first fragment, fragments off");
+	for (uint32_t i = 0; i < n; i++) {
+		keys[i] = i;
+		words[i] = other;
+	}
+	assert_int_equal(bpf_map_update_batch(maps.frag, keys, words, &n, NULL), 0);
+	expect(ft, lt, XDP_PASS, SW_XDP_C_PASS_OTHER, "its slot taken by another datagram");
+	free(keys);
+	free(words);
 }
 
 /* Later fragments share the fate of their first fragment; the last one forgets the datagram. */
@@ -656,6 +884,12 @@ int main(void)
 {
 	static const struct CMUnitTest loops[] = {
 		cmocka_unit_test(test_block_hits),
+		cmocka_unit_test(test_filter_lengths_v4),
+		cmocka_unit_test(test_filter_many_lengths),
+		cmocka_unit_test(test_filter_lengths_v6),
+		cmocka_unit_test(test_filter_not_built),
+		cmocka_unit_test(test_rate_set_eviction),
+		cmocka_unit_test(test_fragments_slot_taken),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_rate_limit_v6),
 		cmocka_unit_test(test_rate_limit_underived),
