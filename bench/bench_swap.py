@@ -16,7 +16,7 @@ the command to every worker on the new version, compile excluded": the request's
 commit and grace period (work the daemon does once the workers are on the new version is left out). The floor is
 latency_ms <= 50 ms (median) for 1,000 rules.
 
-  bench_swap.py --sipwall BIN [--json OUT] [--rules 10,1000,10000] [--loads 30,20,6] [--workdir DIR]
+  bench_swap.py --sipwall BIN [--json OUT] [--rules 10,1000,10000] [--loads 30,20,6] [--workers N] [--workdir DIR]
 Exit 0 (a missed floor is reported, not an error), 1 when the daemon failed, 77 when the EAL cannot start.
 """
 import argparse
@@ -107,6 +107,7 @@ def main():
     ap.add_argument("--rules", default="10,1000,10000")
     ap.add_argument("--loads", default="30,20,6")
     ap.add_argument("--workdir", default=f"/tmp/bench_swap.{os.getpid()}")
+    ap.add_argument("--workers", type=int, default=1, help="workers (one RX queue each; lcores mapped onto the CPUs)")
     args, _ = ap.parse_known_args()  # run.sh passes the C benches' options too: ignore them
     sizes = [int(x) for x in args.rules.split(",")]
     loads = [int(x) for x in args.loads.split(",")]
@@ -115,7 +116,7 @@ def main():
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     H.make_capture(d)
-    dm = H.Daemon(args.sipwall, d, policy(10, "a"))
+    dm = H.Daemon(args.sipwall, d, policy(10, "a"), workers=args.workers)
     if not dm.start():
         return H.SKIP
     results = []

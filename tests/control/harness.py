@@ -79,7 +79,16 @@ class Daemon:
         self.prefix = f"swctl{os.getpid()}_{int(time.time() * 1000) % 100000}"
         eal = run_pcap.eal_args(self.prefix, self.d, infinite=True)
         if self.workers > 1:
-            eal[eal.index("-l") + 1] = f"0-{self.workers}"
+            # one RX queue per worker: net_pcap makes a queue of every rx_pcap, each looping the capture on its own;
+            # lcores mapped onto the CPUs there are (a 2-CPU host runs 1 + 2 lcores: the main one mostly sleeps)
+            cpus = sorted(os.sched_getaffinity(0))
+            i = eal.index("-l")
+            eal[i:i + 2] = ["--lcores", ",".join(f"{k}@{cpus[k % len(cpus)]}" for k in range(self.workers + 1))]
+            for k, a in enumerate(eal):
+                if a.startswith("net_pcap"):
+                    name, rest = a.split(",", 1)
+                    rx = [x for x in rest.split(",") if x.startswith("rx_pcap=")][0]
+                    eal[k] = ",".join([name] + [rx] * self.workers + [x for x in rest.split(",") if x != rx])
         cmd = [self.sipwall] + eal + ["--", "--policy", self.policy, "--control", self.sock] + self.extra
         print("+", " ".join(cmd), flush=True)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
