@@ -154,16 +154,15 @@ static __always_inline bool blkf_maybe4(const __u8 *saddr)
 
 static __always_inline bool blkf_maybe6(const __u8 *saddr)
 {
-	__u64 n = blkf_word(SW_BLKF_W_N6), hi, lo;
+	__u64 n = blkf_word(SW_BLKF_W_N6), hi;
 
 	if (!n || n > SW_BLKF_PROBES + 1)
 		return true;
-	__builtin_memcpy(&hi, saddr, 8);
-	__builtin_memcpy(&lo, saddr + 8, 8);
+	__builtin_memcpy(&hi, saddr, 8); /* filed lengths are at most 64: the second half never counts */
 	for (__u32 i = 0; i < SW_BLKF_PROBES; i++) {
 		if (i + 1 >= n)
 			return false;
-		if (blkf_slot_set(sw_blkf_slot6t(hi, lo, blkf_word(SW_BLKF_W_LIST6 + i))))
+		if (blkf_slot_set(sw_blkf_slot6t(hi, blkf_word(SW_BLKF_W_LIST6 + i))))
 			return true;
 	}
 	return false;

@@ -918,15 +918,14 @@ static void blkf_count(struct blkf *f, const struct sw_prefix *p, int delta, boo
 	uint8_t *slots = (uint8_t *)(f->w + SW_BLKF_HDR_WORDS);
 	uint32_t *cnt = blkf_lencnt(f, p->family, len);
 	uint32_t slot, a;
-	uint64_t hi, lo;
+	uint64_t hi;
 
 	if (p->family == 4) {
 		memcpy(&a, p->addr, 4);
 		slot = sw_blkf_slot4(a, len);
 	} else {
 		memcpy(&hi, p->addr, 8);
-		memcpy(&lo, p->addr + 8, 8);
-		slot = sw_blkf_slot6(hi, lo, len);
+		slot = sw_blkf_slot6(hi, len);
 	}
 	if (delta > 0) {
 		blkf_slot_add(&slots[slot], 1);

@@ -259,26 +259,29 @@ static inline __u32 sw_blkf_slot4(__u32 a, __u32 len)
 	return sw_blkf_slot4t(a, sw_blkf_tmpl4(len));
 }
 
-/* LIST6's word for length len: len, and how many of its bits fall in each 64-bit half of the address. */
+/*
+ * LIST6's word for length len: its mask over the address's first 64 bits. Every IPv6 length is filed under at most
+ * SW_BLKF_GROUP6 = 64, so the second half never counts, and the mask alone tells the lengths apart.
+ */
+_Static_assert(SW_BLKF_GROUP6 <= 64, "IPv6 filter slots hash the first 64 bits only");
 static inline __u64 sw_blkf_tmpl6(__u32 len)
 {
-	__u32 lh = len > 64 ? 64 : len;
-
-	return len | lh << 8 | (__u64)(len - lh) << 16;
+	return sw_blkf_mask64(len);
 }
 
-/* The filter slot of the IPv6 address whose bytes 0..7 and 8..15, as 64-bit loads, are hi and lo, under tmpl. */
-static inline __u32 sw_blkf_slot6t(__u64 hi, __u64 lo, __u64 tmpl)
+/* The filter slot of the IPv6 address whose bytes 0..7, as a 64-bit load, are hi, under tmpl (a mask). */
+static inline __u32 sw_blkf_slot6t(__u64 hi, __u64 tmpl)
 {
-	__u64 h = ((hi & sw_blkf_mask64((tmpl >> 8) & 0x7f)) ^ (tmpl & 0xff) << 8) * 0x9e3779b97f4a7c15ULL;
+	__u64 h = ((hi & tmpl) ^ tmpl) * 0x9e3779b97f4a7c15ULL;
 
-	h = ((h ^ (h >> 29)) ^ (lo & sw_blkf_mask64((tmpl >> 16) & 0x7f))) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
 	return (__u32)(h >> (64 - SW_BLKF_SLOT_BITS));
 }
 
-static inline __u32 sw_blkf_slot6(__u64 hi, __u64 lo, __u32 len)
+/* len: a filed length, 0..SW_BLKF_GROUP6. */
+static inline __u32 sw_blkf_slot6(__u64 hi, __u32 len)
 {
-	return sw_blkf_slot6t(hi, lo, sw_blkf_tmpl6(len));
+	return sw_blkf_slot6t(hi, sw_blkf_tmpl6(len));
 }
 
 /* murmur3's 64-bit finaliser: every input bit reaches every output bit. */
@@ -323,7 +326,11 @@ struct sw_rate_set {
 };
 _Static_assert(sizeof(struct sw_rate_set) == 48, "sw_rate_set layout is ABI");
 
-/* The tag of an IPv4 prefix: a is the masked address as a 32-bit load of its network-order bytes. Never 0. */
+/*
+ * The tag of an IPv4 prefix: a is the masked address as a 32-bit load of its network-order bytes. Never 0. A full
+ * mixer after the seed (not one multiply): with a multiplicative hash, which prefixes share a set would not depend
+ * on the seed.
+ */
 static inline __u64 sw_rate_hash4(__u32 a, __u32 plen, __u64 seed)
 {
 	return sw_mix64(((__u64)a | (__u64)plen << 32 | 4ULL << 40) ^ seed) | 1;
