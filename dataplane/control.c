@@ -16,6 +16,7 @@
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 
 #include "app.h"
@@ -41,6 +42,29 @@ double dp_wall_s(void)
 }
 
 /*
+ * Wait until every worker online now has passed a quiescent point. A worker reports once per loop iteration
+ * (microseconds), so spin briefly first; past GRACE_SPIN_US, sleep between checks instead: when a worker shares
+ * a CPU with the main lcore (more lcores than CPUs, or a busy host), spinning here, as rte_rcu_qsbr_synchronize
+ * does, would hold the very CPU that worker needs to reach its quiescent point until the scheduler preempts us.
+ */
+#define GRACE_SPIN_US 100
+#define GRACE_SLEEP_NS 20000
+
+static void grace_wait(struct rte_rcu_qsbr *q)
+{
+	const struct timespec nap = { .tv_nsec = GRACE_SLEEP_NS };
+	uint64_t token = rte_rcu_qsbr_start(q);
+	uint64_t spin_end = dp_mono_ns() + GRACE_SPIN_US * 1000ull;
+
+	while (!rte_rcu_qsbr_check(q, token, false)) {
+		if (dp_mono_ns() < spin_end)
+			rte_pause();
+		else
+			nanosleep(&nap, NULL);
+	}
+}
+
+/*
  * The store's grace hook: returns once every worker online now has passed a quiescent point. It notes when, so
  * the swap time (commit -> every worker on the new version) excludes freeing the old version.
  */
@@ -52,7 +76,7 @@ static int rcu_grace(void *arg)
 		app->grace_passed = false;
 		return 0;
 	}
-	rte_rcu_qsbr_synchronize(app->qsbr, RTE_QSBR_THRID_INVALID);
+	grace_wait(app->qsbr);
 	app->grace_done_ns = dp_mono_ns();
 	return 0;
 }
@@ -134,7 +158,7 @@ static uint64_t swap(struct dp_app *app, struct sw_policy *p, uint64_t *t_commit
 	v = policy_store_commit(app->store, p, &old);
 	if (!v)
 		return 0;
-	rte_rcu_qsbr_synchronize(app->qsbr, RTE_QSBR_THRID_INVALID);
+	grace_wait(app->qsbr);
 	app->grace_done_ns = dp_mono_ns();
 	carry_rule_stats(app, old, p);
 	app->grace_passed = true;
