@@ -5,6 +5,10 @@
  * message's verdict is checked first so that each row times the path it is named for. Floors from the issue:
  * parse + verdict of the 600-byte INVITE <= 150 ns, and >= 10x faster than libosip2 on that message.
  * Usage: bench_core [--cpu N] [--json FILE] [--rounds N] [--round-ms MS] [--quiet]. Exit 0 when it measured.
+ * Instruction counts: bench_core --count N [--msg NAME] runs each row's operation N times untimed (no table, no
+ * JSON), for callgrind on a build it can decode (-Dc_args=-march=x86-64-v3), e.g. instructions per parse + verdict:
+ *   valgrind --tool=callgrind --toggle-collect=op_verdict bench_core --count 1000 --msg INVITE+SDP
+ * ("Collected" / 1000; op_parse and op_response likewise).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -346,6 +350,32 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 	return bench_json_close(&j);
 }
 
+/* ---- untimed runs for instruction counting ---- */
+
+/* Each applicable row of the messages named msg (all when NULL), n calls each. 0, or -1 when no message matched. */
+static int count_all(const char *msg, unsigned long n)
+{
+	size_t matched = 0;
+
+	for (size_t i = 0; i < NMSGS; i++) {
+		if (msg && strcmp(msg, bench_msgs[i].name) != 0)
+			continue;
+		matched++;
+		for (enum op op = 0; op < OP__COUNT; op++) {
+			if (!op_applies(&bench_msgs[i], op))
+				continue;
+			for (unsigned long k = 0; k < n; k++)
+				op_fns[op](&ctxs[i]);
+			printf("counted: %s %s x %lu\n", bench_msgs[i].name, op_names[op], n);
+		}
+	}
+	if (!matched) {
+		fprintf(stderr, "bench_core: --msg %s: no such message (see messages.h)\n", msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- setup ---- */
 
 static struct sw_policy *make_policy(void)
@@ -361,6 +391,10 @@ int main(int argc, char **argv)
 {
 	static const uint8_t key[16] = "bench-core-key!";
 	static struct row rows[NMSGS * OP__COUNT];
+	const char *count_msg = NULL;
+	char *rest[32];
+	unsigned long count = 0;
+	int nrest = 1;
 	struct bench_opts o;
 	struct bench_env env;
 	struct floor fl[2];
@@ -368,10 +402,28 @@ int main(int argc, char **argv)
 	size_t n;
 	int err;
 
-	err = bench_opts_parse(argc, argv, &o, "bench/results/core.json");
+	rest[0] = argv[0];
+	for (int i = 1; i < argc; i++) { /* our own options; the common ones go to bench_opts_parse */
+		char *end;
+
+		if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			count = strtoul(argv[++i], &end, 10);
+			if (*end || !count) {
+				fprintf(stderr, "bench_core: bad value '%s' for --count\n", argv[i]);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--msg") && i + 1 < argc) {
+			count_msg = argv[++i];
+		} else if (nrest < 31) {
+			rest[nrest++] = argv[i];
+		}
+	}
+	rest[nrest] = NULL;
+	err = bench_opts_parse(nrest, rest, &o, "bench/results/core.json");
 	if (err)
 		return err > 0 ? 0 : 2;
-	bench_env_init(&env, o.cpu);
+	if (!count)
+		bench_env_init(&env, o.cpu);
 	pol = make_policy();
 	if (!pol)
 		return 1;
@@ -392,6 +444,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench_core: aborted: a message does not take the path its row is named for\n");
 			return 1;
 		}
+	if (count) {
+		err = count_all(count_msg, count);
+		policy_free(pol);
+		return err ? 2 : 0;
+	}
 	n = measure_all(&env, &o, rows);
 	print_table(&env, &o, rows, n);
 	bool floors_ok = eval_floors(rows, n, fl);
