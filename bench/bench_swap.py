@@ -7,7 +7,7 @@ the policy is replaced through the control socket (`sipwallctl policy load`'s re
 N rules that differ in their last rule. For every load the daemon reports
 
   compile_ms  load + validate + Hyperscan compile of the new version (off the packet path; reported apart)
-  swap_ms     commit -> every worker quiescent on the new version (rte_rcu_qsbr_synchronize)
+  swap_ms     commit -> every worker quiescent on the new version (QSBR grace period)
   reclaim_ms  after the swap: the old version's rule counters carried over, then it is freed
   save_ms     the write-back to the --policy file (temporary file, fsync, rename)
 

@@ -87,7 +87,7 @@ int dp_app_policy_init(struct dp_app *app, unsigned nworkers, char *err, size_t 
 
 /*
  * Reload app->policy_path while the workers run: prepare (load + compile, off the packet path), commit (one
- * pointer), reclaim (rte_rcu_qsbr_synchronize: every worker passes a quiescent point, then the old one is freed).
+ * pointer), reclaim (a QSBR grace period: every worker passes a quiescent point, then the old one is freed).
  * On failure the running policy stays. Returns the new version, or 0 with app->last_error set.
  */
 uint64_t dp_app_policy_reload(struct dp_app *app);
