@@ -143,12 +143,12 @@ static uint32_t peer_text(const struct sw_peer *src, char *buf, size_t len)
 	char *p = buf;
 
 	for (int i = 0; i < 4; i++) {
-		unsigned v = src->addr[i];
+		unsigned v = src->addr[i], hundreds = v / 100, tens = v / 10 % 10;
 
-		if (v >= 100)
-			*p++ = (char)('0' + v / 100);
-		if (v >= 10)
-			*p++ = (char)('0' + v / 10 % 10);
+		*p = (char)('0' + hundreds);
+		p += hundreds != 0;
+		*p = (char)('0' + tens);
+		p += v >= 10;
 		*p++ = (char)('0' + v % 10);
 		*p++ = '.';
 	}
@@ -308,10 +308,10 @@ static inline bool lws(char ch)
 }
 
 /*
- * The From tag, for the To tag's hash only. The usual From, a name-addr with no quoted display name, is read here
- * (the parameters follow the first '>', since neither tokens nor a URI hold one): each ';' by find_byte, "tag" and '='
- * with LWS around them, the value up to the next ';' or LWS. Anything else goes to sip_addr_parse(). Both are
- * functions of the request's bytes, so a retransmission hashes the same; the verdict has already checked the From.
+ * The From tag, for the To tag's hash only. The usual From, a name-addr with no quoted string, is read here (the
+ * parameters follow the first '>', since neither tokens nor a URI hold one): each ';' by find_byte(), "tag" and '='
+ * with LWS around them, the value up to the next ';' less trailing LWS. Anything else goes to sip_addr_parse().
+ * Both are functions of the request's bytes, so a retransmission hashes the same; the verdict checked the From.
  */
 static struct sw_str find_from_tag(struct sw_str v, const char *hi)
 {
@@ -335,8 +335,11 @@ static struct sw_str find_from_tag(struct sw_str v, const char *hi)
 			continue;
 		for (p++; p < end && lws(*p); p++)
 			;
-		for (t = p; p < end && *p != ';' && !lws(*p); p++)
-			;
+		t = p;
+		if (!(p = find_byte(p, end, hi, ';')))
+			p = end;
+		while (p > t && lws(p[-1]))
+			p--;
 		return sw_str_make(t, (uint32_t)(p - t));
 	}
 	return tag;
