@@ -589,6 +589,47 @@ static void test_to_tag(void **state)
 }
 
 /* The same worker, the same request judged twice: the same reply (a retransmission gets the same answer). */
+#define FROM_REQ(from) \
+	"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n" \
+	"Via: SIP/2.0/UDP 192.0.2.60;branch=z9hG4bKtag1\n" \
+	"Max-Forwards: 0\n" \
+	"From: " from "\n" \
+	"To: <sip:bob@biloxi.example.com>\n" \
+	"Call-ID: from.1@example.com\n" \
+	"CSeq: 1 OPTIONS\n" \
+	"User-Agent: fixture padding so that a To tag fits in a reply no longer than this request\n" \
+	"Content-Length: 0\n\n"
+
+/*
+ * The From tag is hashed, wherever it is found: in the usual name-addr (read by the reply itself), after a quoted
+ * display name or in an addr-spec (read by sip_addr_parse). Another From tag gives another To tag; the same tag
+ * written with other case or LWS around its '=' is the same tag.
+ */
+static void test_to_tag_from_tag(void **state)
+{
+	static const char *const forms[][2] = {
+		{ FROM_REQ("Alice <sip:alice@atlanta.example.com>;tag=f1"),
+		  FROM_REQ("Alice <sip:alice@atlanta.example.com>;tag=f2") },
+		{ FROM_REQ("\"Alice;tag=x\" <sip:alice@atlanta.example.com>;tag=f1"),
+		  FROM_REQ("\"Alice;tag=x\" <sip:alice@atlanta.example.com>;tag=f2") },
+		{ FROM_REQ("sip:alice@atlanta.example.com;tag=f1"), FROM_REQ("sip:alice@atlanta.example.com;tag=f2") },
+	};
+	char a[128], b[128], c[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		tag_of(forms[i][0], tu_secret_a, a, sizeof(a), NULL);
+		tag_of(forms[i][1], tu_secret_a, b, sizeof(b), NULL);
+		assert_tag_format(a);
+		assert_string_not_equal(a, b);
+	}
+	tag_of(FROM_REQ("Alice <sip:alice@atlanta.example.com>;tag=f1"), tu_secret_a, a, sizeof(a), NULL);
+	tag_of(FROM_REQ("Alice <sip:alice@atlanta.example.com> ;x=1; TAG = f1"), tu_secret_a, b, sizeof(b), NULL);
+	tag_of(FROM_REQ("\"Alice\" <sip:alice@atlanta.example.com>;tag=f1"), tu_secret_a, c, sizeof(c), NULL);
+	assert_string_equal(a, b);
+	assert_string_equal(a, c);
+}
+
 static void test_to_tag_retransmission(void **state)
 {
 	struct sw_policy *pol = tu_policy();
@@ -929,6 +970,7 @@ int main(void)
 		cmocka_unit_test(test_received_multi_parm),
 		cmocka_unit_test(test_to_tag),
 		cmocka_unit_test(test_to_tag_retransmission),
+		cmocka_unit_test(test_to_tag_from_tag),
 		cmocka_unit_test(test_to_tag_kept),
 		cmocka_unit_test(test_unsupported_require),
 		cmocka_unit_test(test_optional_headers),
