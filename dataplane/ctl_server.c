@@ -63,7 +63,8 @@ static int make_dir(const char *path, gid_t gid)
 		*p = '/';
 	}
 	if (mkdir(dir, 0750) == 0) {
-		if (gid != (gid_t)-1 && chown(dir, 0, gid) < 0)
+		/* the group may open the directory; a daemon not in the group (not root) leaves it its own */
+		if (gid != (gid_t)-1 && chown(dir, (uid_t)-1, gid) < 0 && errno != EPERM)
 			return -errno;
 	} else if (errno != EEXIST) {
 		return -errno;
@@ -136,9 +137,14 @@ struct ctl_server *ctl_server_open(const char *path, ctl_handler_fn fn, void *ar
 	if (rc < 0)
 		goto fail_errno;
 	snprintf(s->path, sizeof(s->path), "%s", path);
+	/* group access only once the group owns it: a daemon that cannot give it away (EPERM) stays at 0600 */
 	what = "setting its group and mode";
-	if (gid != (gid_t)-1 && (chown(path, 0, gid) < 0 || chmod(path, 0660) < 0))
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == 0) {
+		if (chmod(path, 0660) < 0)
+			goto fail_errno;
+	} else if (gid != (gid_t)-1 && errno != EPERM) {
 		goto fail_errno;
+	}
 	what = "listen";
 	if (listen(s->fd, CTL_MAX_CLIENTS) < 0)
 		goto fail_errno;
