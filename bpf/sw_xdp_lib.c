@@ -786,7 +786,7 @@ static int block_key(const struct sw_xdp_maps *m, const struct sw_prefix *p, voi
 #define BLKF_BYTES sizeof(struct sw_blkf)
 
 struct blkf {
-	uint64_t *w;  /* the map, mmaped: SW_BLKF_WORDS words */
+	uint64_t *w;  /* the map, mmaped: struct sw_blkf as words */
 	uint64_t lock;
 };
 
@@ -902,10 +902,11 @@ static void blkf_list_change(struct blkf *f, uint8_t family, unsigned int len, i
 	for (uint64_t k = 0; k < n; k++) {
 		if (f->w[wn + 1 + k] == tmpl) {
 			__atomic_store_n(&f->w[wn + 1 + k], f->w[wn + n], __ATOMIC_RELEASE);
-			break;
+			__atomic_store_n(&f->w[wn], n, __ATOMIC_RELEASE);
+			return;
 		}
 	}
-	__atomic_store_n(&f->w[wn], n, __ATOMIC_RELEASE);
+	blkf_list_write(f, family); /* not listed: cannot happen while writers go through here; rewrite it whole */
 }
 
 /*
