@@ -525,16 +525,25 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
  * Returns false for anything else, with the window moved back to hold p (scan_line() needs base <= p), so that the
  * general path reads the line from the start and reports what is wrong with it.
  */
+/* Trailing zeros of x, 64 when x is 0 (one tzcnt with BMI1). */
+static inline uint32_t tz64(uint64_t x)
+{
+#if defined(__BMI__)
+	return (uint32_t)_tzcnt_u64(x);
+#else
+	return x ? (uint32_t)__builtin_ctzll(x) : 64;
+#endif
+}
+
 static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint32_t p, uint32_t *lfo,
 			     uint32_t *colono)
 {
 	uint32_t sh = p - s->base, lf, colon = NONE, next;
-	uint64_t l = 0, c;
+	uint64_t l = 0;
 
 	if (__builtin_expect(sh < 64, 1)) {
 		l = s->lf >> sh;
-		c = s->colon >> sh;
-		colon = c ? p + (uint32_t)__builtin_ctzll(c) : NONE;
+		colon = p + tz64(s->colon >> sh); /* past the window (>= base + 64) when it holds no colon after p */
 	}
 	if (__builtin_expect(l != 0, 1)) {
 		lf = p + (uint32_t)__builtin_ctzll(l);
@@ -547,8 +556,8 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 		if (!s->lf)
 			goto undo;
 		lf = next + (uint32_t)__builtin_ctzll(s->lf);
-		if (colon == NONE && s->colon)
-			colon = next + (uint32_t)__builtin_ctzll(s->colon);
+		if (colon >= next) /* no colon after p in the old window: the first in the new one (or past it) */
+			colon = next + tz64(s->colon);
 	}
 	/* colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line */
 	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || buf[lf + 1] == ' ' ||
