@@ -135,11 +135,21 @@ json_t *ctl_call(const char *cmd, json_t *req)
 	err = send_all(fd, text, strlen(text));
 	if (!err)
 		err = send_all(fd, "\n", 1);
-	if (err) {
+	/*
+	 * The daemon may refuse a request before it has read it all (one over its size limit): it answers why, then
+	 * closes. Read that answer rather than report the broken pipe.
+	 */
+	if (err == -EPIPE || err == -ECONNRESET)
+		shutdown(fd, SHUT_WR);
+	else if (err) {
 		fprintf(stderr, "sipwallctl %s: sending to %s: %s\n", cmd, ctl_socket(), strerror(-err));
 		goto out;
 	}
 	line = recv_line(fd, &len);
+	if (err && (!line || !len)) {
+		fprintf(stderr, "sipwallctl %s: sending to %s: %s\n", cmd, ctl_socket(), strerror(-err));
+		goto out;
+	}
 	if (!line || !len) {
 		fprintf(stderr, "sipwallctl %s: no response from %s: %s\n", cmd, ctl_socket(),
 			line ? "connection closed" : errno == EAGAIN ? "timed out" : strerror(errno));

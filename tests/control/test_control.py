@@ -252,6 +252,7 @@ def run_all(dm, ctl, d):
     check(rc == 1 and "cannot reach sipwall" in err, f"unreachable: {err}")
 
     raw_protocol(dm, sock)
+    hostile_policies(dm, refused, d)
     concurrent_loads(dm, ctl, d)
     restart(dm, ctl)
 
@@ -292,6 +293,50 @@ def raw_protocol(dm, sock):
     idle.close()
     check(b"timed out" in got, f"silent client timed out: {got!r}")
     check(dm({"cmd": "hello"})["version"] == v, "nothing changed by bad requests")
+
+
+def hostile_policies(dm, refused, d):
+    """Policies an attacker or a mistake could send: each refused with a clear message, the running one unharmed."""
+    v = dm({"cmd": "hello"})["version"]
+    with open(dm.policy) as f:
+        on_disk = f.read()
+    rx0 = dm({"cmd": "stats"})["counters"]["rx"]
+    cases = []
+    # a file beyond the request limit (16 MiB): refused before it is parsed
+    huge = os.path.join(d, "huge.yaml")
+    with open(huge, "w") as f:
+        f.write(BASE)
+        line = "# " + "x" * 1021 + "\n"
+        f.write(line * (17 << 10))
+    cases.append((huge, r"larger than|too large"))
+    # a pattern Hyperscan's parser takes but its compiler rejects (back-references are not supported)
+    backref = os.path.join(d, "backref.yaml")
+    with open(backref, "w") as f:
+        f.write(BASE + "  - id: backref\n    where: body\n    regex: ['(abc)\\1']\n    action: drop\n")
+    cases.append((backref, r"rule \"backref\".*Back-references are unsupported"))
+    # more patterns than the compile budget allows (200,000 in all): refused with the budget named, nothing compiled
+    many = os.path.join(d, "many.yaml")
+    with open(many, "w") as f:
+        f.write(BASE)
+        for r in range(3):
+            f.write(f"  - id: spray{r}\n    where: header User-Agent\n    literal:\n")
+            f.writelines(f"      - ua{r}x{i:06d}\n" for i in range(70000))
+            f.write("    action: drop\n")
+    cases.append((many, r"patterns exceed the budget"))
+    # the seed of a YAML bomb (an anchor expanded by aliases): the loader refuses aliases where they would be expanded
+    bomb = os.path.join(d, "bomb.yaml")
+    with open(bomb, "w") as f:
+        f.write("extensions:\n  supported: &a [100rel, timer, t1, t2, t3, t4, t5, t6]\n"
+                "rules:\n  - id: b\n    where: body\n    literal: *a\n    action: drop\n")
+    cases.append((bomb, r"bomb\.yaml:\d+:\d+: YAML aliases are not supported"))
+    for path, want in cases:
+        t0 = time.time()
+        refused("policy", "load", path, want=want)
+        check(time.time() - t0 < 60, f"{os.path.basename(path)}: refused in {time.time() - t0:.1f} s")
+        check(dm({"cmd": "hello"})["version"] == v, f"{os.path.basename(path)}: version unchanged")
+    with open(dm.policy) as f:
+        check(f.read() == on_disk, "policy file unchanged after the hostile loads")
+    check(dm({"cmd": "stats"})["counters"]["rx"] > rx0, "traffic still flowing after the hostile loads")
 
 
 def concurrent_loads(dm, ctl, d):
