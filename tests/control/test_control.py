@@ -105,6 +105,7 @@ def run_all(dm, ctl, d):
     check(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == (0o660 if has_group else 0o600),
           f"socket mode {oct(st.st_mode)}")
     check(stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode) == 0o750, "socket directory mode 0750")
+    socket_access(ctl, sock, has_group)
 
     # -- help on every command, bad arguments exit 1
     for args in (["--help"], ["policy", "--help"], ["policy", "load", "--help"], ["policy", "show", "--help"],
@@ -293,6 +294,35 @@ def raw_protocol(dm, sock):
     idle.close()
     check(b"timed out" in got, f"silent client timed out: {got!r}")
     check(dm({"cmd": "hello"})["version"] == v, "nothing changed by bad requests")
+
+
+def socket_access(ctl, sock, has_group):
+    """Who may use the socket, tried for real: an unprivileged user (nobody) with and without the sipwall group."""
+    if not has_group or os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("note: socket access by group not tried (needs root, setpriv and the sipwall group: "
+              "scripts/install-deps.sh creates it)", flush=True)
+        return
+    import grp
+    gid = grp.getgrnam("sipwall").gr_gid
+    check(os.stat(sock).st_gid == gid and os.stat(os.path.dirname(sock)).st_gid == gid,
+          "socket and its directory belong to the group sipwall")
+    # nobody must be able to reach the socket's directory through its parents for the test to mean anything
+    parent, blocked = os.path.dirname(os.path.dirname(sock)), False
+    while parent not in ("/", ""):
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            blocked = True
+        parent = os.path.dirname(parent)
+    if blocked:
+        print("note: socket access by group not tried: a parent directory is closed to others", flush=True)
+        return
+    base = ["setpriv", "--reuid=65534", "--regid=65534"]
+    member = subprocess.run(base + [f"--groups={gid}", ctl, "-s", sock, "rule", "list"], capture_output=True,
+                            text=True)
+    check(member.returncode == 0, f"a member of sipwall may use the socket: {member.stderr}")
+    other = subprocess.run(base + ["--clear-groups", ctl, "-s", sock, "rule", "list"], capture_output=True,
+                           text=True)
+    check(other.returncode == 1 and "ermission denied" in other.stderr,
+          f"a user outside sipwall is refused: exit {other.returncode}: {other.stderr}")
 
 
 def hostile_policies(dm, refused, d):
