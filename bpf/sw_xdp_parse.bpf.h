@@ -81,7 +81,8 @@ static __always_inline int parse_eth(const void *data, const void *end, __u32 *o
 
 	if ((const void *)(eth + 1) > end)
 		return -1;
-	h = eth->h_proto;
+	/* One 16-bit load: struct ethhdr is packed, and clang reads packed fields a byte at a time. */
+	h = *(const __be16 *)((const __u8 *)data + offsetof(struct ethhdr, h_proto));
 #pragma unroll
 	for (int i = 0; i < SW_VLAN_MAX; i++) {
 		const struct sw_vlan_hdr *v = data + o;
@@ -90,7 +91,7 @@ static __always_inline int parse_eth(const void *data, const void *end, __u32 *o
 			break;
 		if ((const void *)(v + 1) > end)
 			return -1;
-		h = v->encap_proto;
+		h = *(const __be16 *)((const __u8 *)data + o + offsetof(struct sw_vlan_hdr, encap_proto));
 		o += sizeof(*v);
 	}
 	*proto = h;
@@ -310,10 +311,11 @@ static __always_inline bool sip_starts_like_sip(const __u8 *p, const void *end, 
 /* RFC 5626 3.5.1: a double-CRLF ping, or the single-CRLF pong. Nothing else of that shape is SIP. */
 static __always_inline bool sip_is_keepalive(const __u8 *p, const void *end, __u32 len)
 {
+	/* One load and one compare each (unaligned loads from the packet: see sip_starts_like_sip()). */
 	if (len == 2 && (const void *)(p + 2) <= end)
-		return p[0] == '\r' && p[1] == '\n';
+		return *(const __u16 *)p == (__u16)SW_LE4('\r', '\n', 0, 0);
 	if (len == 4 && (const void *)(p + 4) <= end)
-		return p[0] == '\r' && p[1] == '\n' && p[2] == '\r' && p[3] == '\n';
+		return *(const __u32 *)p == SW_LE4('\r', '\n', '\r', '\n');
 	return false;
 }
 
