@@ -14,6 +14,7 @@
 #include <rte_config.h>
 #include <rte_log.h>
 
+#include "prefilter.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -66,6 +67,9 @@ struct dp_app {
 	uint64_t hb_token[RTE_MAX_LCORE];   /* the token last seen in each worker's slot */
 	uint64_t heartbeats[RTE_MAX_LCORE]; /* control ticks each worker acknowledged */
 	uint64_t hb_last_ns[RTE_MAX_LCORE]; /* CLOCK_MONOTONIC of the last acknowledgement */
+
+	/* The XDP prefilter in front of the outside port, when net_af_xdp loaded ours: every version configures it. */
+	struct dp_prefilter prefilter;
 };
 
 /* The outcome of a policy change through dp_app_policy_apply(). */

@@ -153,6 +153,7 @@ static uint64_t swap(struct dp_app *app, struct sw_policy *p, uint64_t *t_commit
 {
 	struct sw_policy *old;
 	uint64_t v;
+	int rc;
 
 	*t_commit = dp_mono_ns();
 	v = policy_store_commit(app->store, p, &old);
@@ -160,6 +161,10 @@ static uint64_t swap(struct dp_app *app, struct sw_policy *p, uint64_t *t_commit
 		return 0;
 	grace_wait(app->qsbr);
 	app->grace_done_ns = dp_mono_ns();
+	rc = dp_prefilter_apply(&app->prefilter, p);
+	if (rc < 0)
+		DP_LOG(ERR, "version %" PRIu64 ": the XDP prefilter keeps its previous configuration: %s\n", v,
+		       strerror(-rc));
 	carry_rule_stats(app, old, p);
 	app->grace_passed = true;
 	*reclaim_rc = policy_store_reclaim(app->store, old);

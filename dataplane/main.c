@@ -352,6 +352,26 @@ static void print_final(void)
 	fflush(stdout);
 }
 
+/*
+ * The XDP prefilter on the outside: when net_af_xdp loaded sipwall's program there (xdp_prog=), pin its maps and
+ * configure it from the policy, so sipwallctl reaches it and every policy version configures it. Only the outside
+ * port's: one set of maps is pinned under the pin root. Not fatal: the dataplane judges everything anyway.
+ */
+static void adopt_prefilter(const struct args *a)
+{
+	char err[512];
+	int rc;
+
+	app.prefilter.cfg_fd = -1;
+	rc = dp_prefilter_adopt(&app.prefilter, a->port[DP_OUTSIDE], policy_store_current(app.store), err,
+				sizeof(err));
+	if (rc < 0)
+		DP_LOG(WARNING, "%s; the prefilter runs on its built-in defaults\n", err);
+	else if (rc > 0)
+		DP_LOG(INFO, "XDP prefilter on port %u adopted: maps pinned, configured from the policy\n",
+		       a->port[DP_OUTSIDE]);
+}
+
 static int run(const struct args *a)
 {
 	struct dp_port_info info[2];
@@ -381,6 +401,7 @@ static int run(const struct args *a)
 	}
 	if (start_ports(a, pool, app.nworkers, info) < 0 || make_workers(a, info) < 0)
 		return EXIT_FAILURE;
+	adopt_prefilter(a);
 	if (dp_telemetry_register(&app) < 0)
 		DP_LOG(WARNING, "telemetry commands not registered\n");
 	ctl = open_control(a);
@@ -402,6 +423,7 @@ static int run(const struct args *a)
 
 static void cleanup(const struct args *a)
 {
+	dp_prefilter_close(&app.prefilter);
 	for (unsigned s = DP_OUTSIDE; s <= DP_INSIDE; s++)
 		dp_port_close(a->port[s]);
 	for (unsigned i = 0; i < app.nworkers; i++)

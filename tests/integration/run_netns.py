@@ -14,11 +14,13 @@ checksums sipwall wrote are right. IPv4 and IPv6. The namespaces and links are r
 Exit 77 without the rights to create namespaces or start the EAL.
 """
 import argparse
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 SKIP = 77
@@ -80,6 +82,7 @@ def main():
     ap.add_argument("--policy", required=True)
     ap.add_argument("--pmd", choices=("af_packet", "af_xdp"), default="af_packet")
     ap.add_argument("--xdp-prog", help="net_af_xdp only: the XDP object to load on the outside port")
+    ap.add_argument("--sipwallctl", help="with --xdp-prog: check the daemon adopted and configures the prefilter")
     args = ap.parse_args()
     if not shutil.which("ip") or not shutil.which("ethtool"):
         print("SKIP: needs ip and ethtool")
@@ -88,6 +91,8 @@ def main():
     ns_c, ns_s = f"swc{tag}", f"sws{tag}"
     vo, vi = f"swo{tag}", f"swi{tag}"
     proc = srv = None
+    bpffs = None
+    env = dict(os.environ)
     try:
         try:
             sh("ip", "netns", "add", ns_c)
@@ -115,11 +120,19 @@ def main():
                 sh("ip", "link", "set", link, "master", f"swb{tag}")
             sh("ip", "link", "set", f"swb{tag}", "up")
         prefix = f"swns{tag}"
+        opts = ["--policy", args.policy]
+        if args.xdp_prog and args.sipwallctl:
+            # a bpffs of this test's own, so the host's /sys/fs/bpf/sipwall is never touched
+            bpffs = tempfile.mkdtemp(prefix="swns-bpffs-")
+            sh("mount", "-t", "bpf", "bpf", bpffs)
+            env["SIPWALL_PIN_ROOT"] = os.path.join(bpffs, "sipwall")
+            policy = os.path.join(bpffs + "-policy.yaml")
+            shutil.copy(args.policy, policy)
+            opts = ["--policy", policy, "--control", bpffs + "-ctl.sock"]
         cmd = [args.sipwall, "--no-huge", "-m", "512", "--file-prefix", prefix, "-l", "0,1", "--no-pci",
-               "--vdev", vdev(args, 0, vo), "--vdev", vdev(args, 1, vi),
-               "--", "--policy", args.policy]
+               "--vdev", vdev(args, 0, vo), "--vdev", vdev(args, 1, vi), "--"] + opts
         print("+", " ".join(cmd), flush=True)
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         time.sleep(2)
         if proc.poll() is not None:
             out, err = proc.communicate()
@@ -133,10 +146,12 @@ def main():
         print(cli.stdout, cli.stderr, end="")
         srv_out, _ = srv.communicate(timeout=30)
         print(srv_out, end="")
+        fails = []
+        if bpffs:
+            fails += check_adopted(args, env, opts[3])
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
         print(out, end="")
-        fails = []
         if cli.returncode != 0:
             fails.append("the client did not get its 483 replies")
         if "from ::ffff:10.77.0.1" not in srv_out or "from fd77::1" not in srv_out:
@@ -156,7 +171,51 @@ def main():
             sh("ip", "link", "del", link, check=False)
         for ns in (ns_c, ns_s):
             sh("ip", "netns", "del", ns, check=False)
+        if bpffs:
+            sh("umount", bpffs, check=False)
+            os.rmdir(bpffs)
+            for f in (bpffs + "-policy.yaml", bpffs + "-ctl.sock"):
+                if os.path.exists(f):
+                    os.unlink(f)
         shutil.rmtree(f"/var/run/dpdk/swns{tag}", ignore_errors=True)
+
+
+def check_adopted(args, env, ctl_sock):
+    """The daemon pinned the prefilter's maps and wrote the policy's prefilter section; a new version rewrites it."""
+    fails = []
+
+    def xdp_config():
+        r = subprocess.run([args.sipwallctl, "xdp", "config", "-j"], capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            fails.append(f"sipwallctl xdp config: {r.stderr.strip()}")
+            return {}
+        return json.loads(r.stdout)
+
+    cfg = xdp_config()
+    print("xdp config after start:", cfg, flush=True)
+    if cfg and sorted(cfg.get("sip_ports", [])) != [5060, 5070]:
+        fails.append(f"the prefilter is not configured from the policy (sip_ports [5060, 5070]): {cfg}")
+    r = subprocess.run([args.sipwallctl, "-s", ctl_sock, "stats", "-j"], capture_output=True, text=True, env=env)
+    xdp = json.loads(r.stdout).get("xdp") if r.returncode == 0 else None
+    if not xdp or not xdp.get("redirect"):
+        fails.append(f"no redirect counted by the adopted prefilter: {r.stdout.strip()} {r.stderr.strip()}")
+    # a new policy version through the control socket reconfigures it
+    with open(args.policy) as f:
+        text = f.read()
+    newp = ctl_sock + ".new.yaml"
+    with open(newp, "w") as f:
+        f.write(text.replace("sip_ports: [5060, 5070]", "sip_ports: [5060, 5080]") +
+                "prefilter:\n  max_payload_bytes: 3000\n")
+    r = subprocess.run([args.sipwallctl, "-s", ctl_sock, "policy", "load", newp], capture_output=True, text=True,
+                       env=env)
+    os.unlink(newp)
+    if r.returncode != 0:
+        fails.append(f"policy load: {r.stderr.strip()}")
+    cfg = xdp_config()
+    print("xdp config after policy load:", cfg, flush=True)
+    if cfg and (sorted(cfg.get("sip_ports", [])) != [5060, 5080] or cfg.get("max_payload") != 3000):
+        fails.append(f"the new version did not reconfigure the prefilter: {cfg}")
+    return fails
 
 
 if __name__ == "__main__":
