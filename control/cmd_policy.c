@@ -18,18 +18,6 @@
 #include "policy.h"
 #include "rules.h"
 
-struct policy_subcommand {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *args;
-	const char *summary;
-};
-
-static bool is_help(const char *arg)
-{
-	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
-}
-
 /* A JSON string: quotes, backslashes and control characters escaped. */
 static void report_json(const char *file, const struct sw_policy *p, const struct policy_error *err)
 {
@@ -73,7 +61,7 @@ static int do_validate(int argc, char **argv)
 	char msg[1024];
 
 	for (int i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (ctl_is_help_flag(argv[i])) {
 			validate_usage(stdout);
 			return 0;
 		} else if (ctl_is_json_flag(argv[i])) {
@@ -127,7 +115,7 @@ static int do_show_defaults(int argc, char **argv)
 {
 	struct sw_policy p;
 
-	if (argc > 1 && is_help(argv[1])) {
+	if (argc > 1 && ctl_is_help_flag(argv[1])) {
 		printf("Usage: sipwallctl policy show-defaults\n\nPrint the default policy as YAML.\n");
 		return 0;
 	}
@@ -150,38 +138,41 @@ static void show_usage(FILE *f)
 		   "With FILE: print FILE as the loader read it, every key with its value, defaults filled in.\n");
 }
 
-static int show_running(bool json)
+/* The running policy as YAML, after a comment with its version, when it was loaded and by what. */
+static void print_running(json_t *r, const void *unused)
 {
-	json_t *r = ctl_call("policy show", json_pack("{s:s}", "cmd", "policy.show"));
+	time_t t = (time_t)ctl_num(r, "loaded_at");
 	char when[64];
-	time_t t;
 
-	if (!r)
-		return 1;
-	if (json) {
-		ctl_print_json(r);
-	} else {
-		t = (time_t)ctl_num(r, "loaded_at");
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-		printf("# version %lld, loaded %s (%.0f s ago) by %s; %lld rules\n", ctl_int(r, "version"), when,
-		       ctl_num(r, "age_s"), json_string_value(json_object_get(r, "source")), ctl_int(r, "rules"));
-		fputs(json_string_value(json_object_get(r, "yaml")), stdout);
+	(void)unused;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	printf("# version %lld, loaded %s (%.0f s ago) by %s; %lld rules\n", ctl_int(r, "version"), when,
+	       ctl_num(r, "age_s"), json_string_value(json_object_get(r, "source")), ctl_int(r, "rules"));
+	fputs(json_string_value(json_object_get(r, "yaml")), stdout);
+}
+
+struct sw_policy *ctl_policy_load(const char *file)
+{
+	struct policy_error err;
+	struct sw_policy *p = policy_load_file(file, &err);
+	char msg[1024];
+
+	if (!p) {
+		policy_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
 	}
-	json_decref(r);
-	return 0;
+	return p;
 }
 
 static int do_show(int argc, char **argv)
 {
-	struct policy_error err;
 	struct sw_policy *p;
 	const char *file = NULL;
 	bool json = false;
-	char msg[1024];
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
+		if (ctl_is_help_flag(argv[i])) {
 			show_usage(stdout);
 			return 0;
 		} else if (ctl_is_json_flag(argv[i])) {
@@ -197,17 +188,14 @@ static int do_show(int argc, char **argv)
 		}
 	}
 	if (!file)
-		return show_running(json);
+		return ctl_call_print("policy show", json_pack("{s:s}", "cmd", "policy.show"), json, print_running, NULL);
 	if (json) {
 		fprintf(stderr, "sipwallctl policy show: --json is for the running policy (a FILE prints as YAML)\n");
 		return 1;
 	}
-	p = policy_load_file(file, &err);
-	if (!p) {
-		policy_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
+	p = ctl_policy_load(file);
+	if (!p)
 		return 1;
-	}
 	ret = write_policy(p);
 	policy_free(p);
 	return ret;
@@ -254,34 +242,26 @@ static char *read_all(const char *path, size_t *len)
 
 static int do_load(int argc, char **argv)
 {
-	const char *file = NULL;
+	static const struct ctl_args spec = {
+		.cmd = "policy load",
+		.missing = "FILE",
+		.npos = 1,
+		.usage = "Usage: sipwallctl policy load FILE [-j|--json]\n\n"
+			 "Replace the running sipwall's policy with FILE: the daemon compiles it off the packet path,\n"
+			 "commits it atomically, waits until every worker runs it, and writes it to its --policy file.\n"
+			 "Prints the new version and how long compile and swap took. A policy that does not load or\n"
+			 "compile changes nothing: the loader's or compiler's message, exit 1. --json: {\"version\",\n"
+			 "\"compile_ms\",\"swap_ms\",\"save_ms\",\"saved\"[,\"save_error\"]}.\n",
+	};
+	const char *file;
 	bool json = false;
 	size_t len;
 	char *text;
 	json_t *r;
+	int rc = ctl_parse_args(argc, argv, &spec, &file, &json);
 
-	for (int i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			printf("Usage: sipwallctl policy load FILE [-j|--json]\n\n"
-			       "Replace the running sipwall's policy with FILE: the daemon compiles it off the packet path,\n"
-			       "commits it atomically, waits until every worker runs it, and writes it to its --policy file.\n"
-			       "Prints the new version and how long compile and swap took. A policy that does not load or\n"
-			       "compile changes nothing: the loader's or compiler's message, exit 1. --json: {\"version\",\n"
-			       "\"compile_ms\",\"swap_ms\",\"save_ms\",\"saved\"[,\"save_error\"]}.\n");
-			return 0;
-		} else if (ctl_is_json_flag(argv[i])) {
-			json = true;
-		} else if ((argv[i][0] != '-' || !argv[i][1]) && !file) {
-			file = argv[i];
-		} else {
-			fprintf(stderr, "sipwallctl policy load: unexpected argument '%s'\n", argv[i]);
-			return 1;
-		}
-	}
-	if (!file) {
-		fprintf(stderr, "sipwallctl policy load: missing FILE\n");
-		return 1;
-	}
+	if (rc)
+		return rc > 0;
 	text = read_all(file, &len);
 	if (!text) {
 		fprintf(stderr, "sipwallctl policy load: %s: %s\n", file, strerror(errno));
@@ -308,7 +288,7 @@ static int do_load(int argc, char **argv)
 	return 0;
 }
 
-static const struct policy_subcommand subcommands[] = {
+static const struct ctl_subcommand subcommands[] = {
 	{ "validate", do_validate, "FILE [OPTIONS]", "check a policy file; exit 0 when it loads and compiles" },
 	{ "load", do_load, "FILE [-j]", "replace the running policy with FILE (new version)" },
 	{ "show", do_show, "[-j] | FILE", "the running policy, or a policy file as loaded" },
@@ -331,7 +311,7 @@ int do_policy(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (is_help(argv[1]) || !strcmp(argv[1], "help")) {
+	if (ctl_is_help_flag(argv[1]) || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
 	}

@@ -158,43 +158,31 @@ static void diff_print(const struct canon *a, const struct canon *b, bool json)
 
 int do_policy_diff(int argc, char **argv)
 {
+	static const struct ctl_args spec = {
+		.cmd = "policy diff",
+		.missing = "FILE",
+		.npos = 1,
+		.usage = "Usage: sipwallctl policy diff FILE [-j|--json]\n\n"
+			 "What loading FILE would change in the running policy: changed keys (\"section.key: running ->\n"
+			 "file\"), rules added, removed or changed (by id), rules reordered; \"no changes\" when equal.\n"
+			 "Exit 0 either way, 1 when FILE does not load or the daemon cannot be asked. --json:\n"
+			 "{\"changes\",\"keys\":[{\"key\",\"running\",\"file\"}],\"rules_added\",\"rules_removed\",\n"
+			 "\"rules_changed\",\"rules_reordered\"}.\n",
+	};
 	struct sw_policy *running = NULL, *file_p = NULL;
 	struct canon a = { 0 }, b = { 0 };
-	const char *file = NULL, *yaml;
+	const char *file, *yaml;
 	struct policy_error err;
 	bool json = false;
-	char msg[1024];
 	json_t *r = NULL;
-	int rc = 1;
+	int rc = ctl_parse_args(argc, argv, &spec, &file, &json);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("Usage: sipwallctl policy diff FILE [-j|--json]\n\n"
-			       "What loading FILE would change in the running policy: changed keys (\"section.key: running ->\n"
-			       "file\"), rules added, removed or changed (by id), rules reordered; \"no changes\" when equal.\n"
-			       "Exit 0 either way, 1 when FILE does not load or the daemon cannot be asked. --json:\n"
-			       "{\"changes\",\"keys\":[{\"key\",\"running\",\"file\"}],\"rules_added\",\"rules_removed\",\n"
-			       "\"rules_changed\",\"rules_reordered\"}.\n");
-			return 0;
-		} else if (ctl_is_json_flag(argv[i])) {
-			json = true;
-		} else if ((argv[i][0] != '-' || !argv[i][1]) && !file) {
-			file = argv[i];
-		} else {
-			fprintf(stderr, "sipwallctl policy diff: unexpected argument '%s'\n", argv[i]);
-			return 1;
-		}
-	}
-	if (!file) {
-		fprintf(stderr, "sipwallctl policy diff: missing FILE\n");
+	if (rc)
+		return rc > 0;
+	rc = 1;
+	file_p = ctl_policy_load(file);
+	if (!file_p)
 		return 1;
-	}
-	file_p = policy_load_file(file, &err);
-	if (!file_p) {
-		policy_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "%s\n", msg);
-		return 1;
-	}
 	r = ctl_call("policy diff", json_pack("{s:s}", "cmd", "policy.show"));
 	if (!r)
 		goto out;

@@ -14,21 +14,11 @@
 #include "commands.h"
 #include "ctl_client.h"
 
-struct subcommand {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *args;
-	const char *summary;
-};
-
-static bool is_help(const char *arg)
+/* "WHAT: policy version N (compile X ms, swap Y ms)" after a change; arg is WHAT. */
+static void print_change(json_t *r, const void *arg)
 {
-	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
-}
+	const char *what = arg;
 
-/* "version N: compile X ms, swap Y ms" after a change. */
-static void print_change(const char *what, json_t *r)
-{
 	printf("%s: policy version %lld (compile %.3f ms, swap %.3f ms)\n", what, ctl_int(r, "version"),
 	       ctl_num(r, "compile_ms"), ctl_num(r, "swap_ms"));
 	if (!json_is_true(json_object_get(r, "saved")))
@@ -57,7 +47,7 @@ static int do_add(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *rule = json_object(), *lits = json_array(), *res = json_array(), *req, *r;
+	json_t *rule = json_object(), *lits = json_array(), *res = json_array(), *req;
 	const char *before = NULL;
 	bool json = false;
 	char *end, what[160];
@@ -112,16 +102,8 @@ static int do_add(int argc, char **argv)
 	req = json_pack("{s:s,s:O}", "cmd", "rule.add", "rule", rule);
 	if (before)
 		json_object_set_new(req, "before", json_string(before));
-	r = ctl_call("rule add", req);
-	if (!r)
-		goto out;
 	snprintf(what, sizeof(what), "rule %s added", argv[optind]);
-	if (json)
-		ctl_print_json(r);
-	else
-		print_change(what, r);
-	json_decref(r);
-	rc = 0;
+	rc = ctl_call_print("rule add", req, json, print_change, what);
 out:
 	json_decref(rule);
 	json_decref(lits);
@@ -129,29 +111,12 @@ out:
 	return rc;
 }
 
-/* Parse [-j] and exactly nargs positional arguments into pos[]. 0, 1 (exit 1) or -1 (help printed, exit 0). */
+/* [-j] and exactly nargs positional arguments into pos[]; the usage follows an error. As ctl_parse_args(). */
 static int simple_args(int argc, char **argv, int nargs, const char **pos, bool *json, const char *usage)
 {
-	int n = 0;
+	const struct ctl_args spec = { .usage = usage, .missing = "argument", .npos = nargs, .usage_on_error = true };
 
-	for (int i = 1; i < argc; i++) {
-		if (is_help(argv[i])) {
-			fputs(usage, stdout);
-			return -1;
-		} else if (ctl_is_json_flag(argv[i])) {
-			*json = true;
-		} else if (n < nargs && (argv[i][0] != '-' || !argv[i][1])) {
-			pos[n++] = argv[i];
-		} else {
-			fprintf(stderr, "sipwallctl: unexpected argument '%s'\n%s", argv[i], usage);
-			return 1;
-		}
-	}
-	if (n != nargs) {
-		fprintf(stderr, "sipwallctl: missing argument\n%s", usage);
-		return 1;
-	}
-	return 0;
+	return ctl_parse_args(argc, argv, &spec, pos, json);
 }
 
 static int do_del(int argc, char **argv)
@@ -159,23 +124,14 @@ static int do_del(int argc, char **argv)
 	const char *id;
 	bool json = false;
 	char what[160];
-	json_t *r;
 	int rc = simple_args(argc, argv, 1, &id, &json,
 			     "Usage: sipwallctl rule del ID [-j|--json]\n\n"
 			     "Remove rule ID from the running policy (a new version).\n");
 
 	if (rc)
 		return rc > 0;
-	r = ctl_call("rule del", json_pack("{s:s,s:s}", "cmd", "rule.del", "id", id));
-	if (!r)
-		return 1;
 	snprintf(what, sizeof(what), "rule %.64s deleted", id);
-	if (json)
-		ctl_print_json(r);
-	else
-		print_change(what, r);
-	json_decref(r);
-	return 0;
+	return ctl_call_print("rule del", json_pack("{s:s,s:s}", "cmd", "rule.del", "id", id), json, print_change, what);
 }
 
 static void print_patterns(json_t *rule, const char *key, const char *label)
@@ -187,80 +143,80 @@ static void print_patterns(json_t *rule, const char *key, const char *label)
 		printf(" %s \"%s\"", label, json_string_value(v));
 }
 
-static int do_list(int argc, char **argv)
+/* index, id, action[ status], where, patterns: one line a rule */
+static void print_rules(json_t *r, const void *unused)
+{
+	json_t *rule;
+	size_t i;
+
+	(void)unused;
+	printf("policy version %lld, %zu rules\n", ctl_int(r, "version"), json_array_size(json_object_get(r, "rules")));
+	json_array_foreach(json_object_get(r, "rules"), i, rule) {
+		printf("%4lld  %-24s %-6s", ctl_int(rule, "index"), json_string_value(json_object_get(rule, "id")),
+		       json_string_value(json_object_get(rule, "action")));
+		if (json_object_get(rule, "status"))
+			printf(" %lld", ctl_int(rule, "status"));
+		printf("  where %s", json_string_value(json_object_get(rule, "where")));
+		print_patterns(rule, "literal", "literal");
+		print_patterns(rule, "regex", "regex");
+		if (json_is_true(json_object_get(rule, "caseless")))
+			printf(" caseless");
+		putchar('\n');
+	}
+}
+
+/* A query without arguments but [-j]: the request {"cmd": request}, its answer printed by print (or as JSON). */
+static int query(int argc, char **argv, const char *cmd, const char *request, const char *usage,
+		 void (*print)(json_t *r, const void *arg))
 {
 	bool json = false;
-	json_t *r, *rule;
-	size_t i;
-	int rc = simple_args(argc, argv, 0, NULL, &json,
-			     "Usage: sipwallctl rule list [-j|--json]\n\n"
-			     "The running policy's rules, in order (first match wins): index, id, action, where, patterns.\n"
-			     "--json: {\"version\",\"rules\":[{\"index\",\"id\",\"where\",\"literal\",\"regex\",\"caseless\",\n"
-			     "\"action\"[,\"status\",\"reason\"]}]}.\n");
+	int rc = simple_args(argc, argv, 0, NULL, &json, usage);
 
 	if (rc)
 		return rc > 0;
-	r = ctl_call("rule list", json_pack("{s:s}", "cmd", "rule.list"));
-	if (!r)
-		return 1;
-	if (json) {
-		ctl_print_json(r);
-	} else {
-		printf("policy version %lld, %zu rules\n", ctl_int(r, "version"),
-		       json_array_size(json_object_get(r, "rules")));
-		json_array_foreach(json_object_get(r, "rules"), i, rule) {
-			printf("%4lld  %-24s %-6s", ctl_int(rule, "index"), json_string_value(json_object_get(rule, "id")),
-			       json_string_value(json_object_get(rule, "action")));
-			if (json_object_get(rule, "status"))
-				printf(" %lld", ctl_int(rule, "status"));
-			printf("  where %s", json_string_value(json_object_get(rule, "where")));
-			print_patterns(rule, "literal", "literal");
-			print_patterns(rule, "regex", "regex");
-			if (json_is_true(json_object_get(rule, "caseless")))
-				printf(" caseless");
-			putchar('\n');
-		}
-	}
-	json_decref(r);
-	return 0;
+	return ctl_call_print(cmd, json_pack("{s:s}", "cmd", request), json, print, NULL);
+}
+
+static int do_list(int argc, char **argv)
+{
+	return query(argc, argv, "rule list", "rule.list",
+		     "Usage: sipwallctl rule list [-j|--json]\n\n"
+		     "The running policy's rules, in order (first match wins): index, id, action, where, patterns.\n"
+		     "--json: {\"version\",\"rules\":[{\"index\",\"id\",\"where\",\"literal\",\"regex\",\"caseless\",\n"
+		     "\"action\"[,\"status\",\"reason\"]}]}.\n",
+		     print_rules);
+}
+
+/* a header line, then one line of hits a rule */
+static void print_rule_stats(json_t *r, const void *unused)
+{
+	json_t *rule;
+	size_t i;
+
+	(void)unused;
+	printf("policy version %lld\n%-24s %-6s %14s %14s %14s %14s %14s\n", ctl_int(r, "version"), "RULE", "ACTION",
+	       "MATCHES", "DROPPED", "REPLIED", "PASSED", "COUNTED");
+	json_array_foreach(json_object_get(r, "rules"), i, rule)
+		printf("%-24s %-6s %14lld %14lld %14lld %14lld %14lld\n", json_string_value(json_object_get(rule, "id")),
+		       json_string_value(json_object_get(rule, "action")), ctl_int(rule, "matches"),
+		       ctl_int(rule, "dropped"), ctl_int(rule, "replied"), ctl_int(rule, "passed"),
+		       ctl_int(rule, "counted"));
 }
 
 static int do_rule_stats(int argc, char **argv)
 {
-	bool json = false;
-	json_t *r, *rule;
-	size_t i;
-	int rc = simple_args(argc, argv, 0, NULL, &json,
-			     "Usage: sipwallctl rule stats [-j|--json]\n\n"
-			     "Per-rule hits, summed over the workers, since each rule entered the running policy: matches (a\n"
-			     "pattern matched), and how often it decided (dropped, replied, passed) or counted. Edits keep\n"
-			     "them (carried by rule id). --json: {\"version\",\"rules\":[{\"index\",\"id\",\"action\",\n"
-			     "\"matches\",\"dropped\",\"replied\",\"passed\",\"counted\"}]}.\n");
-
-	if (rc)
-		return rc > 0;
-	r = ctl_call("rule stats", json_pack("{s:s}", "cmd", "rule.stats"));
-	if (!r)
-		return 1;
-	if (json) {
-		ctl_print_json(r);
-	} else {
-		printf("policy version %lld\n%-24s %-6s %14s %14s %14s %14s %14s\n", ctl_int(r, "version"), "RULE",
-		       "ACTION", "MATCHES", "DROPPED", "REPLIED", "PASSED", "COUNTED");
-		json_array_foreach(json_object_get(r, "rules"), i, rule)
-			printf("%-24s %-6s %14lld %14lld %14lld %14lld %14lld\n",
-			       json_string_value(json_object_get(rule, "id")),
-			       json_string_value(json_object_get(rule, "action")), ctl_int(rule, "matches"),
-			       ctl_int(rule, "dropped"), ctl_int(rule, "replied"), ctl_int(rule, "passed"),
-			       ctl_int(rule, "counted"));
-	}
-	json_decref(r);
-	return 0;
+	return query(argc, argv, "rule stats", "rule.stats",
+		     "Usage: sipwallctl rule stats [-j|--json]\n\n"
+		     "Per-rule hits, summed over the workers, since each rule entered the running policy: matches (a\n"
+		     "pattern matched), and how often it decided (dropped, replied, passed) or counted. Edits keep\n"
+		     "them (carried by rule id). --json: {\"version\",\"rules\":[{\"index\",\"id\",\"action\",\n"
+		     "\"matches\",\"dropped\",\"replied\",\"passed\",\"counted\"}]}.\n",
+		     print_rule_stats);
 }
 
-static int run_table(const char *group, const struct subcommand *t, size_t n, int argc, char **argv)
+static int run_table(const char *group, const struct ctl_subcommand *t, size_t n, int argc, char **argv)
 {
-	if (argc < 2 || is_help(argv[1]) || !strcmp(argv[1], "help")) {
+	if (argc < 2 || ctl_is_help_flag(argv[1]) || !strcmp(argv[1], "help")) {
 		FILE *f = argc < 2 ? stderr : stdout;
 
 		fprintf(f, "Usage: sipwallctl %s SUBCOMMAND [ARGS...]\n       sipwallctl %s SUBCOMMAND --help\n\n"
@@ -279,7 +235,7 @@ static int run_table(const char *group, const struct subcommand *t, size_t n, in
 
 int do_rule(int argc, char **argv)
 {
-	static const struct subcommand cmds[] = {
+	static const struct ctl_subcommand cmds[] = {
 		{ "add", do_add, "ID --where W --literal X ...", "add a rule (last, or --before ID)" },
 		{ "del", do_del, "ID", "remove a rule" },
 		{ "list", do_list, "[-j]", "the running rules, in order" },
@@ -294,7 +250,6 @@ static int do_set(int argc, char **argv)
 	const char *pos[2];
 	bool json = false;
 	char what[256];
-	json_t *r;
 	int rc = simple_args(argc, argv, 2, pos, &json,
 			     "Usage: sipwallctl limits set KEY VALUE [-j|--json]\n\n"
 			     "Set one key of the running policy (a new version). KEY is a key of the limits: section\n"
@@ -304,21 +259,15 @@ static int do_set(int argc, char **argv)
 
 	if (rc)
 		return rc > 0;
-	r = ctl_call("limits set", json_pack("{s:s,s:s,s:s}", "cmd", "limits.set", "key", pos[0], "value", pos[1]));
-	if (!r)
-		return 1;
 	snprintf(what, sizeof(what), "%.100s = %.100s", pos[0], pos[1]);
-	if (json)
-		ctl_print_json(r);
-	else
-		print_change(what, r);
-	json_decref(r);
-	return 0;
+	return ctl_call_print("limits set",
+			      json_pack("{s:s,s:s,s:s}", "cmd", "limits.set", "key", pos[0], "value", pos[1]), json,
+			      print_change, what);
 }
 
 int do_limits(int argc, char **argv)
 {
-	static const struct subcommand cmds[] = {
+	static const struct ctl_subcommand cmds[] = {
 		{ "set", do_set, "KEY VALUE", "set a limit (or SECTION.KEY) in the running policy" },
 	};
 

@@ -12,6 +12,14 @@ struct ctl_command {
 	const char *summary;
 };
 
+/* A command group's subcommands (policy, rule, limits): run gets argv[0] = the subcommand's name. */
+struct ctl_subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *summary;
+};
+
 int do_check(int argc, char **argv);  /* cmd_check.c */
 int do_policy(int argc, char **argv); /* cmd_policy.c */
 int do_xdp(int argc, char **argv);    /* cmd_xdp.c */
@@ -23,5 +31,9 @@ int do_top(int argc, char **argv);    /* cmd_stats.c */
 
 /* sipwallctl policy diff (cmd_policy_diff.c), a subcommand of do_policy. */
 int do_policy_diff(int argc, char **argv);
+
+struct sw_policy;
+/* Load a policy file as the dataplane would (cmd_policy.c); NULL after the loader's message on stderr. */
+struct sw_policy *ctl_policy_load(const char *file);
 
 #endif

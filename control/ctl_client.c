@@ -179,9 +179,54 @@ void ctl_print_json(json_t *v)
 	putchar('\n');
 }
 
+int ctl_call_print(const char *cmd, json_t *req, bool json, void (*print)(json_t *r, const void *arg), const void *arg)
+{
+	json_t *r = ctl_call(cmd, req);
+
+	if (!r)
+		return 1;
+	if (json)
+		ctl_print_json(r);
+	else
+		print(r, arg);
+	json_decref(r);
+	return 0;
+}
+
 bool ctl_is_json_flag(const char *arg)
 {
 	return !strcmp(arg, "-j") || !strcmp(arg, "--json");
+}
+
+bool ctl_is_help_flag(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int ctl_parse_args(int argc, char **argv, const struct ctl_args *spec, const char **pos, bool *json)
+{
+	const char *sep = spec->cmd ? " " : "", *cmd = spec->cmd ? spec->cmd : "";
+	const char *usage = spec->usage_on_error ? spec->usage : "";
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (ctl_is_help_flag(argv[i])) {
+			fputs(spec->usage, stdout);
+			return -1;
+		} else if (ctl_is_json_flag(argv[i])) {
+			*json = true;
+		} else if (n < spec->npos && (argv[i][0] != '-' || !argv[i][1])) {
+			pos[n++] = argv[i];
+		} else {
+			fprintf(stderr, "sipwallctl%s%s: unexpected argument '%s'\n%s", sep, cmd, argv[i], usage);
+			return 1;
+		}
+	}
+	if (n != spec->npos) {
+		fprintf(stderr, "sipwallctl%s%s: missing %s\n%s", sep, cmd, spec->missing, usage);
+		return 1;
+	}
+	return 0;
 }
 
 long long ctl_int(json_t *o, const char *key)

@@ -28,8 +28,32 @@ json_t *ctl_call(const char *cmd, json_t *req);
 /* Print v as one line of JSON on stdout. */
 void ctl_print_json(json_t *v);
 
+/*
+ * ctl_call(cmd, req), then the response on stdout: as one line of JSON when json, else as print(r, arg) has it.
+ * Returns the exit code: 0, or 1 when the call failed (ctl_call said why).
+ */
+int ctl_call_print(const char *cmd, json_t *req, bool json, void (*print)(json_t *r, const void *arg), const void *arg);
+
 /* -j / --json */
 bool ctl_is_json_flag(const char *arg);
+
+/* -h / --help */
+bool ctl_is_help_flag(const char *arg);
+
+/* The command line most live commands take: -j|--json and exactly npos positional arguments, in any order. */
+struct ctl_args {
+	const char *cmd;     /* messages say "sipwallctl CMD: ..."; NULL: "sipwallctl: ..." */
+	const char *usage;   /* printed on stdout by -h|--help */
+	const char *missing; /* what "missing ..." calls the positional arguments ("FILE") */
+	int npos;
+	bool usage_on_error; /* usage follows an error message on stderr */
+};
+
+/*
+ * Parse argv[1..argc) by spec into pos[0..npos) and *json (set when -j is given). Returns 0; 1 after a message on
+ * stderr (exit 1); -1 after printing the usage for -h (exit 0). A lone "-" is positional (stdin by convention).
+ */
+int ctl_parse_args(int argc, char **argv, const struct ctl_args *spec, const char **pos, bool *json);
 
 /* Integer field of a response (0 when absent), and a number field as double. */
 long long ctl_int(json_t *o, const char *key);
