@@ -11,53 +11,16 @@ set -eu
 CTL=${1:?usage: netns_xdp.sh SIPWALLCTL SW_XDP_BPF_O}
 OBJ=${2:?usage: netns_xdp.sh SIPWALLCTL SW_XDP_BPF_O}
 
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-
-if [ -z "${SWXDP_PRIVATE_MNT:-}" ]; then
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	for tool in ip unshare python3 bpftool; do
-		command -v "$tool" >/dev/null 2>&1 || skip "needs $tool"
-	done
-	ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
-	# A private mount namespace: the bpffs mounted below for the pins is this test's alone and vanishes with it.
-	unshare --mount --propagation private true 2>/dev/null || skip "cannot create a mount namespace"
-	SWXDP_PRIVATE_MNT=1 exec unshare --mount --propagation private sh "$0" "$@"
+# shellcheck source-path=SCRIPTDIR source=netns_lib.sh
+. "$(dirname "$0")/netns_lib.sh"
+if netns_first_pass; then
+	netns_require python3 bpftool
+	netns_private_mnt "$@"
 fi
 
-T=$(mktemp -d /tmp/swxdp-test.XXXXXX)
-A=swxdp-$$-a
-B=swxdp-$$-b
-IFA=swx$$a
-IFB=swx$$b
-LISTENER=
 failures=0
-
-cleanup() {
-	[ -n "$LISTENER" ] && kill "$LISTENER" 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	umount "$T/bpffs" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-mkdir "$T/bpffs"
-mount -t bpf bpf "$T/bpffs" || skip "cannot mount a bpffs"
-export SIPWALL_PIN_ROOT="$T/bpffs/sipwall" LIBXDP_BPFFS="$T/bpffs"
-
-ip netns add "$A"
-ip netns add "$B"
-ip link add "$IFA" netns "$A" type veth peer name "$IFB" netns "$B"
-for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
-ip -n "$A" link set "$IFA" up
-ip -n "$B" link set "$IFB" up
-ip -n "$A" addr add 192.0.2.1/24 dev "$IFA"
+netns_setup swxdp swx
 ip -n "$A" addr add 192.0.2.3/24 dev "$IFA"
-ip -n "$B" addr add 192.0.2.2/24 dev "$IFB"
 ip -n "$A" addr add 2001:db8::1/64 dev "$IFA" nodad
 ip -n "$B" addr add 2001:db8::2/64 dev "$IFB" nodad
 
@@ -159,7 +122,7 @@ SIP='OPTIONS sip:b@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\nMax-Forwar
 
 # Not through inB: a function in the background is a subshell, and killing it would orphan the listener.
 ip netns exec "$B" python3 "$T/swx.py" listen "$T/recv.json" &
-LISTENER=$!
+NETNS_KILL=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$T/recv.json" ] && break; sleep 0.2; done
 [ -s "$T/recv.json" ] || { echo "listener did not start"; exit 1; }
 

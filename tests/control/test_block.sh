@@ -10,51 +10,16 @@ set -eu
 CTL=${1:?usage: test_block.sh SIPWALLCTL}
 PY=/usr/bin/python3
 
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-
-if [ -z "${SWBLK_PRIVATE_MNT:-}" ]; then
-	[ "$(id -u)" = 0 ] || skip "needs root"
-	for tool in ip unshare; do
-		command -v "$tool" >/dev/null 2>&1 || skip "needs $tool"
-	done
-	[ -x "$PY" ] || skip "needs $PY"
+# shellcheck source-path=SCRIPTDIR source=../bpf/netns_lib.sh
+. "$(dirname "$0")/../bpf/netns_lib.sh"
+if netns_first_pass; then
+	netns_require "$PY"
 	"$CTL" xdp --help >/dev/null 2>&1 || skip "sipwallctl built without XDP support"
-	ip netns list >/dev/null 2>&1 || skip "ip netns unavailable"
-	unshare --mount --propagation private true 2>/dev/null || skip "cannot create a mount namespace"
-	SWBLK_PRIVATE_MNT=1 exec unshare --mount --propagation private sh "$0" "$@"
+	netns_private_mnt "$@"
 fi
 
-T=$(mktemp -d /tmp/swblk-test.XXXXXX)
-A=swblk-$$-a
-B=swblk-$$-b
-IFA=swb$$a
-IFB=swb$$b
 failures=0
-
-cleanup() {
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	umount "$T/bpffs" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-mkdir "$T/bpffs"
-mount -t bpf bpf "$T/bpffs" || skip "cannot mount a bpffs"
-export SIPWALL_PIN_ROOT="$T/bpffs/sipwall" LIBXDP_BPFFS="$T/bpffs"
-
-ip netns add "$A"
-ip netns add "$B"
-ip link add "$IFA" netns "$A" type veth peer name "$IFB" netns "$B"
-for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
-ip -n "$A" link set "$IFA" up
-ip -n "$B" link set "$IFB" up
-ip -n "$A" addr add 192.0.2.1/24 dev "$IFA"
-ip -n "$B" addr add 192.0.2.2/24 dev "$IFB"
+netns_setup swblk swb
 ip -n "$B" addr add 192.0.2.3/24 dev "$IFB"
 
 ip netns exec "$A" "$CTL" xdp attach "$IFA" >/dev/null || skip "cannot attach XDP here"
