@@ -20,6 +20,7 @@
 
 #include "commands.h"
 #include "ctl_client.h"
+#include "sw_cli.h"
 #include "xdp_block.h"
 #include "xdp_common.h"
 
@@ -202,19 +203,6 @@ static void stats_usage(FILE *f)
 		   "Exit 1 when the dataplane cannot be reached.\n");
 }
 
-static int parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
-}
-
 int do_stats(int argc, char **argv)
 {
 	unsigned watch = 0, count = 0, n = 0;
@@ -228,12 +216,12 @@ int do_stats(int argc, char **argv)
 		} else if (ctl_is_json_flag(argv[i])) {
 			json = true;
 		} else if ((!strcmp(argv[i], "--watch") || !strcmp(argv[i], "-w")) && i + 1 < argc) {
-			if (parse_uint(argv[++i], 86400, &watch) || !watch) {
+			if (sw_cli_parse_u32(argv[++i], 86400, &watch) || !watch) {
 				fprintf(stderr, "sipwallctl stats: bad --watch '%s' (seconds, 1..86400)\n", argv[i]);
 				return 1;
 			}
 		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
-			if (parse_uint(argv[++i], 1u << 30, &count) || !count) {
+			if (sw_cli_parse_u32(argv[++i], 1u << 30, &count) || !count) {
 				fprintf(stderr, "sipwallctl stats: bad --count '%s'\n", argv[i]);
 				return 1;
 			}
@@ -404,7 +392,7 @@ int do_top(int argc, char **argv)
 			       "q (or Ctrl-C) quits and restores the terminal. -n N: quit after N refreshes.\n");
 			return 0;
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			if (parse_uint(argv[++i], 1u << 30, &iterations) || !iterations) {
+			if (sw_cli_parse_u32(argv[++i], 1u << 30, &iterations) || !iterations) {
 				fprintf(stderr, "sipwallctl top: bad -n '%s'\n", argv[i]);
 				return 1;
 			}

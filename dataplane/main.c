@@ -28,6 +28,7 @@
 #include "ctl_server.h"
 #include "policy_store.h"
 #include "port.h"
+#include "sw_cli.h"
 
 #define EXIT_USAGE 2
 #define EXIT_EAL 3
@@ -90,19 +91,6 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { O_POLICY = 256, O_OUTSIDE, O_INSIDE, O_SECRET, O_BUDGET, O_MBUFS, O_RXD, O_TXD, O_IDLE, O_CONTROL };
@@ -130,13 +118,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case O_POLICY: a->policy = optarg; break;
 		case O_SECRET: a->secret_file = optarg; break;
 		case O_CONTROL: a->control = optarg; break;
-		case O_OUTSIDE: rc = parse_u32(optarg, RTE_MAX_ETHPORTS - 1, &v); a->port[DP_OUTSIDE] = (uint16_t)v; break;
-		case O_INSIDE: rc = parse_u32(optarg, RTE_MAX_ETHPORTS - 1, &v); a->port[DP_INSIDE] = (uint16_t)v; break;
-		case O_BUDGET: rc = parse_u32(optarg, 1u << 26, &a->budget_prefixes); break;
-		case O_MBUFS: rc = parse_u32(optarg, 1u << 26, &a->mbufs); break;
-		case O_RXD: rc = parse_u32(optarg, 32768, &v); a->rxd = (uint16_t)v; break;
-		case O_TXD: rc = parse_u32(optarg, 32768, &v); a->txd = (uint16_t)v; break;
-		case O_IDLE: rc = parse_u32(optarg, 86400000, &a->exit_idle_ms); break;
+		case O_OUTSIDE: rc = sw_cli_parse_u32(optarg, RTE_MAX_ETHPORTS - 1, &v); a->port[DP_OUTSIDE] = (uint16_t)v; break;
+		case O_INSIDE: rc = sw_cli_parse_u32(optarg, RTE_MAX_ETHPORTS - 1, &v); a->port[DP_INSIDE] = (uint16_t)v; break;
+		case O_BUDGET: rc = sw_cli_parse_u32(optarg, 1u << 26, &a->budget_prefixes); break;
+		case O_MBUFS: rc = sw_cli_parse_u32(optarg, 1u << 26, &a->mbufs); break;
+		case O_RXD: rc = sw_cli_parse_u32(optarg, 32768, &v); a->rxd = (uint16_t)v; break;
+		case O_TXD: rc = sw_cli_parse_u32(optarg, 32768, &v); a->txd = (uint16_t)v; break;
+		case O_IDLE: rc = sw_cli_parse_u32(optarg, 86400000, &a->exit_idle_ms); break;
 		default: return -EINVAL;
 		}
 		if (rc < 0) {
