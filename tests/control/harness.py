@@ -133,3 +133,40 @@ def run_ctl(ctl, sock, *args, input=None, timeout=120):
     p = subprocess.run([ctl, "-s", sock] + list(args), capture_output=True, text=True, input=input,
                        timeout=timeout)
     return p.returncode, p.stdout, p.stderr
+
+
+errors = []  # the failures check() recorded: a test process runs one test
+
+
+def check(cond, msg):
+    """Record msg as a failure (and print it) unless cond; returns cond."""
+    if not cond:
+        errors.append(msg)
+        print("FAIL:", msg, flush=True)
+    return cond
+
+
+def run_test(name, sipwall, workdir, policy_text, body, verify, workers=1):
+    """A control test's frame: a fresh workdir with make_capture's capture, sipwall started on policy_text,
+    body(dm, workdir) with any exception a failure, the daemon stopped with SIGTERM and exit 0 checked, then
+    verify(final counters). Prints NAME: N errors and removes the workdir when there were none. Returns the exit
+    status: 0, 1 on a failure, SKIP when the EAL cannot start here."""
+    d = os.path.abspath(workdir)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    make_capture(d)
+    dm = Daemon(sipwall, d, policy_text, workers=workers)
+    if not dm.start():
+        return SKIP
+    try:
+        body(dm, d)
+    except Exception as e:  # noqa: BLE001 - any exception is a test failure, reported with the daemon's output
+        check(False, f"exception: {e!r}")
+    finally:
+        c = dm.stop()
+    check(dm.proc.returncode == 0, f"sipwall exit {dm.proc.returncode}: {dm.err[-2000:]}")
+    verify(c)
+    print(f"{name}: {len(errors)} errors")
+    if not errors:
+        shutil.rmtree(d, ignore_errors=True)
+    return 1 if errors else 0

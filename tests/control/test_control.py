@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+from harness import check  # noqa: E402
 
 BASE = """# the control test's policy: a scanner rule; replies kept within budget
 limits:
@@ -38,39 +39,14 @@ rules:
     action: drop
 """
 
-errors = []
-
-
-def check(cond, msg):
-    if not cond:
-        errors.append(msg)
-        print("FAIL:", msg, flush=True)
-    return cond
+def verify(c):
+    check(c.get("rx", 0) > 0 and c["rx"] == c["tx_pass"] + c["tx_reply"] + c["dropped"],
+          f"final counters: rx != tx_pass + tx_reply + dropped: {c}")
 
 
 def main():
     sipwall, ctl, workdir = sys.argv[1:4]
-    d = os.path.abspath(workdir)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    H.make_capture(d)
-    dm = H.Daemon(sipwall, d, BASE)
-    if not dm.start():
-        return H.SKIP
-    try:
-        run_all(dm, ctl, d)
-    except Exception as e:  # noqa: BLE001 - any exception is a test failure, reported with the daemon's output
-        errors.append(f"exception: {e!r}")
-        print("FAIL: exception", repr(e), flush=True)
-    finally:
-        c = dm.stop()
-    check(dm.proc.returncode == 0, f"sipwall exit {dm.proc.returncode}: {dm.err[-2000:]}")
-    check(c.get("rx", 0) > 0 and c["rx"] == c["tx_pass"] + c["tx_reply"] + c["dropped"],
-          f"final counters: rx != tx_pass + tx_reply + dropped: {c}")
-    print(f"test_control: {len(errors)} errors")
-    if not errors:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if errors else 0
+    return H.run_test("test_control", sipwall, workdir, BASE, lambda dm, d: run_all(dm, ctl, d), verify)
 
 
 def run_all(dm, ctl, d):

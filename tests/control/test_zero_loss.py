@@ -19,12 +19,12 @@ Asserts that
 (WORKERS > 1: one RX queue per worker on each port, each looping the capture)
 """
 import os
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+from harness import check  # noqa: E402
 
 COMMON = """limits:
   max_message_bytes: 4096
@@ -56,16 +56,6 @@ POLICY_B = COMMON + """  - id: scan-b
 SWAP_MAX_MS = 1000.0     # a generous bound on a shared, noisy 2-core machine; typical swaps take microseconds
 HEARTBEAT_MAX_MS = 1000.0
 ALLOWED_VERDICTS = {"valid", "check", "rule_drop", "rule_reply"}
-
-errors = []
-
-
-def check(cond, msg):
-    if not cond:
-        errors.append(msg)
-        print("FAIL:", msg, flush=True)
-    return cond
-
 
 def sample(dm):
     s = dm({"cmd": "stats"})
@@ -142,26 +132,12 @@ def main():
     sipwall, workdir = sys.argv[1:3]
     loads = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     WORKERS = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-    d = os.path.abspath(workdir)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    H.make_capture(d)
-    dm = H.Daemon(sipwall, d, POLICY_A, workers=WORKERS)
-    if not dm.start():
-        return H.SKIP
-    try:
+
+    def body(dm, d):
         time.sleep(0.5)
         swap_loop(dm, loads)
-    except Exception as e:  # noqa: BLE001 - reported as a failure with the daemon's output
-        check(False, f"exception: {e!r}")
-    finally:
-        c = dm.stop()
-    check(dm.proc.returncode == 0, f"sipwall exit {dm.proc.returncode}: {dm.err[-2000:]}")
-    verify(c)
-    print(f"test_zero_loss: {len(errors)} errors")
-    if not errors:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if errors else 0
+
+    return H.run_test("test_zero_loss", sipwall, workdir, POLICY_A, body, verify, workers=WORKERS)
 
 
 if __name__ == "__main__":
