@@ -19,11 +19,9 @@ after the warm-up beyond a small slack (memory not flat); a policy load failed; 
 Prints one line per sample and a summary. Exit 77 when the EAL cannot start here.
 """
 import argparse
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +31,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import gen_mixed_pcap as G  # noqa: E402
 import pcaplib as P  # noqa: E402
 import run_pcap  # noqa: E402
+import telemetry  # noqa: E402
+from telemetry import Telemetry  # noqa: E402
 
 POLICY = """\
 # soak policy {name}
@@ -109,32 +109,9 @@ def is_fragment(frame):
     return et == b"\x86\xdd" and frame[off + 6] == 44
 
 
-class Telemetry:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.s.connect(path)
-        self.info = json.loads(self.s.recv(1 << 16))
-
-    def __call__(self, cmd):
-        self.s.send(cmd.encode())
-        raw = self.s.recv(1 << 16)
-        if not raw:
-            raise OSError("telemetry socket closed")
-        reply = json.loads(raw)
-        return reply[cmd.split(",")[0]]
-
-
-def wait_for(pred, what, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            v = pred()
-        except OSError:
-            v = None
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def wait_for(pred, what):
+    """telemetry.wait_for for up to 30 s; a refused or closed connection (the daemon starting or stopping) is a no."""
+    return telemetry.wait_for(pred, what, timeout=30.0, retry_on=OSError)
 
 
 def rss_bytes(pid):

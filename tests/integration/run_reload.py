@@ -13,11 +13,9 @@
 Exit 77 when the EAL cannot start here.
 """
 import argparse
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,29 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_mixed_pcap as G  # noqa: E402
 import pcaplib as P  # noqa: E402
 import run_pcap  # noqa: E402
-
-
-
-class Telemetry:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.s.connect(path)
-        self.info = json.loads(self.s.recv(1 << 16))
-
-    def __call__(self, cmd):
-        self.s.send(cmd.encode())
-        reply = json.loads(self.s.recv(1 << 16))
-        return reply[cmd.split(",")[0]]
-
-
-def wait_for(pred, what, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from telemetry import Telemetry, wait_for  # noqa: E402
 
 
 def make_capture(d):
