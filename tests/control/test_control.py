@@ -264,7 +264,7 @@ def raw_protocol(dm, sock):
     idle.connect(sock)
     t0 = time.time()
     check(dm({"cmd": "hello"})["ok"], "served while a client sits silent")
-    check(time.time() - t0 < 2, "not delayed by the silent client")
+    check(time.time() - t0 < 4, "not delayed by the silent client (it is cut off after 5 s)")
     idle.settimeout(15)
     got = idle.recv(4096)
     idle.close()
