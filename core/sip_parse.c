@@ -25,7 +25,8 @@ struct scan {
 	const char *buf;
 	uint32_t len;
 	uint32_t base;      /* offset of the byte that bit 0 stands for */
-	uint64_t lf, colon, nul, cr;
+	uint64_t lf, colon, nul;
+	uint64_t bare;      /* CRs not followed by LF (the window's last bit looks at the byte after the window) */
 	uint32_t nul_from;  /* NULs and bare CRs before this offset are not recorded (the start line is not checked) */
 	uint32_t first_nul; /* first NUL at or after nul_from in the windows loaded so far, NONE when none */
 	uint32_t first_bare_cr; /* likewise the first CR not followed by LF */
@@ -122,21 +123,13 @@ static uint32_t scan_first_from(const struct scan *s, uint64_t m)
 	return m ? s->base + (uint32_t)__builtin_ctzll(m) : NONE;
 }
 
-/*
- * Record the first NUL and the first bare CR at or after nul_from in the window (rare: only a datagram with a NUL,
- * a bare CR, or a CRLF split across two windows pays). A CR is bare when the next byte is not LF: the LF mask says so
- * for every bit but the window's last, which looks at the byte after the window.
- */
+/* Record the first NUL and the first bare CR at or after nul_from in the window (rare: a datagram with either). */
 static void scan_note(struct scan *s)
 {
-	uint64_t bare = s->cr & ~(s->lf >> 1);
-
 	if (s->first_nul == NONE && s->nul)
 		s->first_nul = scan_first_from(s, s->nul);
-	if ((bare >> 63) && s->base + 64 < s->len && s->buf[s->base + 64] == '\n')
-		bare &= ~(1ull << 63);
-	if (s->first_bare_cr == NONE && bare)
-		s->first_bare_cr = scan_first_from(s, bare);
+	if (s->first_bare_cr == NONE && s->bare)
+		s->first_bare_cr = scan_first_from(s, s->bare);
 }
 
 /*
@@ -146,27 +139,40 @@ static void scan_note(struct scan *s)
 static __attribute__((noinline)) void scan_load_tail(struct scan *s, uint32_t at)
 {
 	uint32_t n = s->len - at;
+	uint64_t cr;
 
+	/* the window's last byte is buf's last: a CR there has no LF after it */
 	if (s->len >= 64) {
-		masks64(s->buf + s->len - 64, &s->lf, &s->colon, &s->nul, &s->cr);
+		masks64(s->buf + s->len - 64, &s->lf, &s->colon, &s->nul, &cr);
+		s->bare = (cr & ~(s->lf >> 1)) >> (64 - n);
 		s->lf >>= 64 - n;
 		s->colon >>= 64 - n;
 		s->nul >>= 64 - n;
-		s->cr >>= 64 - n;
 	} else {
-		masks_short(s->buf + at, n, &s->lf, &s->colon, &s->nul, &s->cr);
+		masks_short(s->buf + at, n, &s->lf, &s->colon, &s->nul, &cr);
+		s->bare = cr & ~(s->lf >> 1);
 	}
 }
 
-/* Move the window to start at byte at (< len). */
+/*
+ * Move the window to start at byte at (< len). A CR in the window's last byte is bare unless the byte after the
+ * window is LF: read here, so that a CRLF split across two windows (a common line end) does not take scan_note().
+ */
 static inline void scan_load(struct scan *s, uint32_t at)
 {
+	uint64_t cr, lf_next;
+
 	s->base = at;
-	if (__builtin_expect(s->len - at >= 64, 1))
-		masks64(s->buf + at, &s->lf, &s->colon, &s->nul, &s->cr);
-	else
+	if (__builtin_expect(s->len - at >= 64, 1)) {
+		masks64(s->buf + at, &s->lf, &s->colon, &s->nul, &cr);
+		lf_next = s->lf >> 1;
+		if (s->len - at > 64)
+			lf_next |= (uint64_t)(s->buf[at + 64] == '\n') << 63;
+		s->bare = cr & ~lf_next;
+	} else {
 		scan_load_tail(s, at);
-	if (__builtin_expect(s->nul != 0 || (s->cr & ~(s->lf >> 1)) != 0, 0))
+	}
+	if (__builtin_expect((s->nul | s->bare) != 0, 0))
 		scan_note(s);
 }
 
@@ -178,7 +184,7 @@ static void scan_init(struct scan *s, const char *buf, uint32_t len)
 	s->first_nul = NONE;
 	s->first_bare_cr = NONE;
 	s->base = 0;
-	s->lf = s->colon = s->nul = s->cr = 0;
+	s->lf = s->colon = s->nul = s->bare = 0;
 	if (len)
 		scan_load(s, 0);
 }
@@ -624,7 +630,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	int16_t last[SIP_HDR__COUNT];
 
 	s->nul_from = off;
-	if (s->nul || (s->cr & ~(s->lf >> 1)))
+	if (s->nul | s->bare)
 		scan_note(s);
 	for (;;) {
 		uint32_t lf, colon, e;

@@ -1219,6 +1219,12 @@ static void test_window_offsets_errors(void **state)
 		{ "Bad Name: x", "Malformed header field name", 3 },
 		{ ": no name", "Malformed header field name", 0 },
 		{ "To: x\x01", "Bare LF line ending", 5 }, /* \x01 becomes a bare LF below */
+		/*
+		 * \x02 becomes a bare CR: with one before the line's CRLF and one before another byte, a CR lands on a
+		 * window's last byte with the byte after it (CR or 'y', not LF) in the next window
+		 */
+		{ "To: x\x02", "Bare CR in header section", 5 },
+		{ "To: x\x02y", "Bare CR in header section", 5 },
 	};
 
 	(void)state;
@@ -1230,13 +1236,16 @@ static void test_window_offsets_errors(void **state)
 			uint32_t line_off;
 			struct sip_msg m;
 			struct tu_dgram d;
-			char *lf;
+			char *mark;
 
 			snprintf(text + n, sizeof(text) - (size_t)n, "%s\nCall-ID: x\n\n", bad[b].line);
 			d = tu_crlf(text);
-			lf = memchr(d.p, '\x01', d.len);
-			if (lf)
-				*lf = '\n';
+			mark = memchr(d.p, '\x01', d.len);
+			if (mark)
+				*mark = '\n';
+			mark = memchr(d.p, '\x02', d.len);
+			if (mark)
+				*mark = '\r';
 			line_off = (uint32_t)(strstr(d.p, "\r\nVia:") - d.p) + 2;
 			line_off += (uint32_t)(strstr(d.p + line_off, "\r\n") - (d.p + line_off)) + 2;
 			assert_int_not_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
