@@ -157,23 +157,27 @@ static __attribute__((noinline)) void scan_load_tail(struct scan *s, uint32_t at
 /*
  * Move the window to start at byte at (< len). A CR in the window's last byte is bare unless the byte after the
  * window is LF: read here, so that a CRLF split across two windows (a common line end) does not take scan_note().
+ * Returns the new LF mask: the line walker finds the line end in the register, not by reading back the store.
  */
-static inline void scan_load(struct scan *s, uint32_t at)
+static inline uint64_t scan_load(struct scan *s, uint32_t at)
 {
-	uint64_t cr, lf_next;
+	uint64_t lf, cr, lf_next;
 
 	s->base = at;
 	if (__builtin_expect(s->len - at >= 64, 1)) {
-		masks64(s->buf + at, &s->lf, &s->colon, &s->nul, &cr);
-		lf_next = s->lf >> 1;
+		masks64(s->buf + at, &lf, &s->colon, &s->nul, &cr);
+		lf_next = lf >> 1;
 		if (s->len - at > 64)
 			lf_next |= (uint64_t)(s->buf[at + 64] == '\n') << 63;
+		s->lf = lf;
 		s->bare = cr & ~lf_next;
 	} else {
 		scan_load_tail(s, at);
+		lf = s->lf;
 	}
 	if (__builtin_expect((s->nul | s->bare) != 0, 0))
-		scan_note(s);
+		scan_note(s); /* it reads the masks, never writes them */
+	return lf;
 }
 
 static void scan_init(struct scan *s, const char *buf, uint32_t len)
@@ -558,10 +562,10 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 		next = sh < 64 ? s->base + 64 : p;
 		if (next >= len || len - next < 64)
 			return false;
-		scan_load(s, next);
-		if (!s->lf)
+		l = scan_load(s, next);
+		if (!l)
 			goto undo;
-		lf = next + (uint32_t)__builtin_ctzll(s->lf);
+		lf = next + (uint32_t)__builtin_ctzll(l);
 		if (colon >= next) /* no colon after p in the old window: the first in the new one (or past it) */
 			colon = next + tz64(s->colon);
 	}
