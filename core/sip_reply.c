@@ -281,7 +281,7 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 struct reply_ctx {
 	const struct sip_msg *m;
 	const struct sip_hdr *from, *to, *call_id, *cseq;
-	struct sip_via via;   /* top via-parm */
+	const struct sip_via *via; /* top via-parm: the verdict's (w->judged) or sw_respond()'s own */
 	bool to_has_tag;
 	char tag[16];         /* our To tag when the request's To has none */
 };
@@ -292,8 +292,8 @@ static void put_vias(struct out *o, const struct reply_ctx *c, const struct sw_p
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 
 	PUT_NAME(o, "Via: ", "v: ");
-	put_top_via(o, &c->via, src, m->buf + m->len);
-	put(o, c->via.end, (uint32_t)(h->value.p + h->value.len - c->via.end));
+	put_top_via(o, c->via, src, m->buf + m->len);
+	put(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
 	PUT_LIT(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
 		PUT_NAME(o, "Via: ", "v: ");
@@ -330,15 +330,19 @@ static inline bool lws(char ch)
 /*
  * The From tag, for the To tag's hash only. The usual From, a name-addr with no quoted string, is read here (the
  * parameters follow the first '>', since neither tokens nor a URI hold one): each ';' by find_byte(), "tag" and '='
- * with LWS around them, the value up to the next ';' less trailing LWS. Anything else goes to sip_addr_parse().
+ * with LWS around them, the value up to the next ';' less trailing LWS. Anything else goes to sip_addr_parse(),
+ * whose tag the verdict already has when the From parsed (judged: NULL when not). Not the verdict's tag in every
+ * case: of two tag parameters the scan takes the first, the parser the last, and the hash must not change.
  * Both are functions of the request's bytes, so a retransmission hashes the same; the verdict checked the From.
  */
-static struct sw_str find_from_tag(struct sw_str v, const char *hi)
+static struct sw_str find_from_tag(struct sw_str v, const char *hi, const struct sw_str *judged)
 {
 	const char *p = v.p, *end = v.p + v.len, *gt;
 	struct sw_str tag = SW_STR_NULL;
 
 	if (find_byte(p, end, hi, '"') || !(gt = find_byte(p, end, hi, '>'))) {
+		if (judged)
+			return *judged;
 		sip_addr_parse_in(v, hi, &tag);
 		return tag;
 	}
@@ -369,7 +373,7 @@ static struct sw_str find_from_tag(struct sw_str v, const char *hi)
  * A To tag that a retransmission gets again: SipHash-2-4 (libsodium crypto_shorthash) under the instance secret of
  * what identifies the transaction (Call-ID, From tag, top Via branch, CSeq) and the status.
  */
-static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const uint8_t key[16])
+static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct sw_judged *j, const uint8_t key[16])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char in[4 * 241 + sizeof(v->status)], h[crypto_shorthash_BYTES];
@@ -377,10 +381,11 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const uint8_
 	uint32_t n = 0;
 
 	if (c->from)
-		from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len);
+		from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len,
+					 j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
 	hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
 	hash_part(in, &n, from_tag);
-	hash_part(in, &n, c->via.branch);
+	hash_part(in, &n, c->via->branch);
 	hash_part(in, &n, c->cseq ? c->cseq->value : SW_STR_NULL);
 	memcpy(in + n, &v->status, sizeof(v->status));
 	n += sizeof(v->status);
@@ -494,6 +499,7 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		    const struct sw_peer *src, char *out, uint32_t cap)
 {
 	const struct sip_msg *m = &w->msg;
+	const struct sw_judged *j = &w->judged;
 	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
 	struct reply_ctx c = {
 		.m = m,
@@ -503,18 +509,27 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ),
 	};
 	struct out o = { out, out + cap, false, false };
+	struct sip_via via; /* outside c: the initialiser above would zero it first */
 
 	if (v->action != SW_ACT_REPLY)
 		return 0;
-	/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
-	if (!top || !sip_via_parse_in(top->value, m->buf + m->len, &c.via)) {
+	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
+	if (j->have & SW_JUDGED_TOP_VIA) {
+		c.via = &j->top_via;
+	} else if (top && sip_via_parse_in(top->value, m->buf + m->len, &via)) {
+		/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
+		c.via = &via;
+	} else {
 		v->action = SW_ACT_DROP;
 		v->why = SW_WHY_NO_VIA;
 		return 0;
 	}
-	c.to_has_tag = c.to && to_has_tag(m, c.to);
+	if (j->have & SW_JUDGED_TO) /* the To parsed: a tag it has follows a ';', as to_has_tag() asks */
+		c.to_has_tag = j->to_tag.len != 0;
+	else
+		c.to_has_tag = c.to && to_has_tag(m, c.to);
 	if (c.to && !c.to_has_tag)
-		to_tag(&c, v, w->secret);
+		to_tag(&c, v, j, w->secret);
 	build(&o, pol, &c, v, src);
 	if (o.over) {
 		/* RFC 3261 7.3.3: compact names exist for transports where size matters; try them before dropping */

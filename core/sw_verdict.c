@@ -83,14 +83,17 @@ static bool check_single(struct sw_verdict *v, const struct sip_msg *m, enum sip
 	return false;
 }
 
-static bool check_addr(struct sw_verdict *v, const struct sip_msg *m, enum sip_hdr_id id, const char *missing,
-		       const char *multiple, const char *malformed)
+/*
+ * To and From: present once and parsable. The parse writes the tag it finds straight into *tag (w->judged, for the
+ * reply: the From tag goes into our To tag's hash, the To tag decides whether one is added) instead of a local, so
+ * keeping it costs the pass path nothing; never_answer() says whether it holds.
+ */
+static bool check_addr(struct sw_verdict *v, const struct sip_msg *m, enum sip_hdr_id id, struct sw_str *tag,
+		       const char *missing, const char *multiple, const char *malformed)
 {
-	struct sw_str tag;
-
 	if (check_single(v, m, id, missing, multiple))
 		return true;
-	if (!sip_addr_parse_in(sip_msg_hdr(m, id)->value, m->buf + m->len, &tag))
+	if (!sip_addr_parse_in(sip_msg_hdr(m, id)->value, m->buf + m->len, tag))
 		return set_400(v, m, sip_msg_hdr(m, id)->value.p, malformed);
 	return false;
 }
@@ -112,8 +115,11 @@ static bool call_id_ok(struct sw_str s)
 	return s.len && sw_span(s.p, s.p + s.len, s.p, &vchar_set) == s.p + s.len;
 }
 
-/* What is known of the top Via (the first via-parm of the first Via line): never_answer() asks only when unknown. */
-enum top_via { TOP_VIA_UNKNOWN, TOP_VIA_OK, TOP_VIA_BAD };
+/*
+ * How far the mandatory checks went: what is known of the top Via (the first via-parm of the first Via line;
+ * never_answer() parses it only when unknown), and whether To and From parsed too (their tags are in w->judged).
+ */
+enum top_via { TOP_VIA_UNKNOWN, TOP_VIA_OK, TOP_VIA_BAD, TOP_VIA_OK_ADDR };
 
 /* Every via-parm of every Via line must parse; the top one is where a reply goes (its outcome goes to *top). */
 static bool check_via(struct sw_verdict *v, const struct sip_msg *m, enum top_via *top)
@@ -200,14 +206,16 @@ static bool check_cseq(struct sw_verdict *v, const struct sip_msg *m)
 	return false;
 }
 
-static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m, enum top_via *top)
+static bool check_mandatory(struct sw_verdict *v, const struct sip_msg *m, struct sw_judged *j, enum top_via *top)
 {
 	if (check_via(v, m, top) ||
-	    check_addr(v, m, SIP_HDR_TO, "Missing To header field", "Multiple To header fields",
+	    check_addr(v, m, SIP_HDR_TO, &j->to_tag, "Missing To header field", "Multiple To header fields",
 		       "Malformed To header field") ||
-	    check_addr(v, m, SIP_HDR_FROM, "Missing From header field", "Multiple From header fields",
-		       "Malformed From header field") ||
-	    check_single(v, m, SIP_HDR_CALL_ID, "Missing Call-ID header field", "Multiple Call-ID header fields"))
+	    check_addr(v, m, SIP_HDR_FROM, &j->from_tag, "Missing From header field", "Multiple From header fields",
+		       "Malformed From header field"))
+		return true;
+	*top = TOP_VIA_OK_ADDR;
+	if (check_single(v, m, SIP_HDR_CALL_ID, "Missing Call-ID header field", "Multiple Call-ID header fields"))
 		return true;
 	if (!call_id_ok(sip_msg_hdr(m, SIP_HDR_CALL_ID)->value))
 		return set_400(v, m, sip_msg_hdr(m, SIP_HDR_CALL_ID)->value.p, "Malformed Call-ID header field");
@@ -247,11 +255,27 @@ bool sw_policy_is_sip_port(const struct sw_policy *pol, uint16_t sport, uint16_t
 	return false;
 }
 
+/*
+ * sw_str_ieq_cstr() against each entry, without its strlen() per entry: an entry of tag.len bytes has its NUL at
+ * supported[i][tag.len] (inside the array: tag.len < SW_OPTION_TAG_MAX), so one load turns most entries away; the
+ * bytes of the rest compare through sw_lower as sw_str_ieq() does, an earlier NUL in the entry being a mismatch.
+ * Nothing is precomputed in the policy: tests and tools fill supported[] directly, so a derived table could go stale.
+ */
 bool sw_policy_supports(const struct sw_policy *pol, struct sw_str tag)
 {
-	for (uint32_t i = 0; i < pol->nsupported; i++)
-		if (sw_str_ieq_cstr(tag, pol->supported[i]))
+	if (tag.len >= SW_OPTION_TAG_MAX)
+		return false;
+	for (uint32_t i = 0; i < pol->nsupported; i++) {
+		const char *s = pol->supported[i];
+		uint32_t k = 0;
+
+		if (s[tag.len] != 0)
+			continue;
+		while (k < tag.len && s[k] && sw_lower[(uint8_t)tag.p[k]] == sw_lower[(uint8_t)s[k]])
+			k++;
+		if (k == tag.len)
 			return true;
+	}
 	return false;
 }
 
@@ -326,9 +350,10 @@ static bool apply_rules(struct sw_verdict *v, const struct sw_policy *pol, struc
 }
 
 /* The protocol checks of a parsed request, in their documented order. */
-static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, struct sip_msg *m, enum top_via *top)
+static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, struct sip_msg *m, struct sw_judged *j,
+			  enum top_via *top)
 {
-	if (check_mandatory(v, m, top) || check_max_forwards(v, pol, m))
+	if (check_mandatory(v, m, j, top) || check_max_forwards(v, pol, m))
 		return true;
 	if (sip_msg_frame(m) != SIP_PARSE_OK) {
 		v->err_off = m->err_off;
@@ -337,10 +362,13 @@ static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, str
 	return check_extensions(v, pol, m);
 }
 
-/* A reply needs a usable top Via; an ACK is never answered. Turn such replies into silent drops. */
-static void never_answer(struct sw_verdict *v, const struct sip_msg *m, enum top_via known)
+/*
+ * A reply needs a usable top Via; an ACK is never answered. Turn such replies into silent drops. For a reply that
+ * stays one, say what w->judged holds for sw_respond() (only here: the pass path does not touch it). When nothing
+ * checked the top Via yet, it is parsed here as sw_respond() would parse it, and kept for it.
+ */
+static void never_answer(struct sw_verdict *v, const struct sip_msg *m, struct sw_judged *j, enum top_via known)
 {
-	struct sip_via via;
 	const struct sip_hdr *top;
 
 	if (v->action != SW_ACT_REPLY)
@@ -349,14 +377,17 @@ static void never_answer(struct sw_verdict *v, const struct sip_msg *m, enum top
 		set_drop(v, SW_WHY_BAD_ACK, "ACK is never answered");
 		return;
 	}
+	j->have = known == TOP_VIA_OK_ADDR ? SW_JUDGED_TO | SW_JUDGED_FROM : 0;
 	if (known != TOP_VIA_UNKNOWN) {
 		if (known == TOP_VIA_BAD)
 			set_drop(v, SW_WHY_NO_VIA, "no usable top Via");
 		return;
 	}
 	top = sip_msg_hdr(m, SIP_HDR_VIA);
-	if (!top || !sip_via_parse(top->value, &via))
+	if (!top || !sip_via_parse_in(top->value, m->buf + m->len, &j->top_via))
 		set_drop(v, SW_WHY_NO_VIA, "no usable top Via");
+	else
+		j->have |= SW_JUDGED_TOP_VIA;
 }
 
 static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum sip_parse_status st,
@@ -371,9 +402,9 @@ static void judge_request(const struct sw_policy *pol, struct sw_worker *w, enum
 		set_reply(v, 505, "Version Not Supported");
 	else if (st != SIP_PARSE_OK)
 		set_400(v, m, m->buf + m->err_off, m->err_reason);
-	else if (!apply_rules(v, pol, w) && !check_request(v, pol, m, &top) && method_is(m, "ACK"))
+	else if (!apply_rules(v, pol, w) && !check_request(v, pol, m, &w->judged, &top) && method_is(m, "ACK"))
 		v->why = SW_WHY_ACK;
-	never_answer(v, m, top);
+	never_answer(v, m, &w->judged, top);
 }
 
 /*
@@ -425,7 +456,7 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 
 	if (len > pol->max_message_bytes) {
 		set_reply(v, 413, "Request Entity Too Large");
-		never_answer(v, m, TOP_VIA_UNKNOWN);
+		never_answer(v, m, &w->judged, TOP_VIA_UNKNOWN);
 		return;
 	}
 	judge_request(pol, w, st, v);

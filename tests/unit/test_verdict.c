@@ -617,6 +617,121 @@ static void test_policy_per_call(void **state)
 	tu_free(&d);
 }
 
+
+/* Make p support exactly one tag. */
+static void tags_one(struct sw_policy *p, const char *tag)
+{
+	const char *const one[] = { tag, NULL };
+
+	tu_policy_supported(p, one);
+}
+
+/*
+ * sw_policy_supports() is sw_str_ieq_cstr() against each supported tag: the same length, bytes equal through
+ * sw_lower (ASCII letters only: '@' is not '`'). Tags of SW_OPTION_TAG_MAX bytes or more match nothing.
+ */
+static void test_supports(void **state)
+{
+	static const char *const tags[] = { "100rel", "timer", "x.y-z!%*_+`'~", "", "A@", NULL };
+	static const struct {
+		const char *tag;
+		bool want;
+	} c[] = {
+		{ "100rel", true }, { "100REL", true }, { "Timer", true }, { "time", false }, { "timers", false },
+		{ "timer\\0", false }, { "X.Y-Z!%*_+`'~", true }, { "x.y-z!%*_+@'~", false }, { "", true },
+		{ "a@", true }, { "a`", false }, { "A\\0", false }, { "replaces", false },
+	};
+	struct sw_policy *pol = tu_policy();
+	char big[SW_OPTION_TAG_MAX + 1];
+
+	(void)state;
+	tu_policy_supported(pol, tags);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		/* "\0" in a case is a NUL byte inside the tag: its length counts it */
+		size_t n = strlen(c[i].tag);
+		char buf[32];
+
+		memcpy(buf, c[i].tag, n);
+		if (n >= 2 && buf[n - 2] == '\\' && buf[n - 1] == '0') {
+			buf[n - 2] = 0;
+			n--;
+		}
+		if (sw_policy_supports(pol, sw_str_make(buf, (uint32_t)n)) != c[i].want)
+			fail_msg("sw_policy_supports(\"%s\") = %d", c[i].tag, !c[i].want);
+	}
+	/* the longest tag a policy holds (63 bytes) matches; 64 bytes never do */
+	memset(big, 'a', sizeof(big));
+	big[SW_OPTION_TAG_MAX - 1] = 0;
+	tags_one(pol, big);
+	assert_true(sw_policy_supports(pol, sw_str_make(big, SW_OPTION_TAG_MAX - 1)));
+	assert_false(sw_policy_supports(pol, sw_str_make(big, SW_OPTION_TAG_MAX - 2)));
+	memset(big, 'a', sizeof(big));
+	assert_false(sw_policy_supports(pol, sw_str_make(big, SW_OPTION_TAG_MAX)));
+	pol->nsupported = 0;
+	assert_false(sw_policy_supports(pol, sw_str_make("", 0)));
+	tu_policy_free(pol);
+}
+
+/*
+ * What the verdict keeps for the reply (w->judged), said by `have` only for a reply verdict: the To and From tags
+ * once both parsed, the top Via only when no check parsed it (413, 414, 505, a 400 from the parser, a rule's
+ * reply). The pass path leaves `have` alone (it never parses the Via in full); a reply sets it afresh.
+ */
+static void test_judged(void **state)
+{
+	static const uint8_t untouched = 0xff;
+	static const struct {
+		const char *text;
+		uint16_t status; /* 0: passes */
+		uint8_t have;
+		const char *to_tag, *from_tag;
+	} c[] = {
+		{ OPT REST CSEQ("OPTIONS") CL0 END, 0, untouched, NULL, NULL },
+		{ OPT VIA "Max-Forwards: 0\n" TO FROM CID CSEQ("OPTIONS") CL0 END, 483,
+		  SW_JUDGED_TO | SW_JUDGED_FROM, "", "1928301774" },
+		{ OPT VIA MF "To: <sip:bob@example.com>;tag=x1\n" "From: <sip:a@example.org>\n" CID CSEQ("OPTIONS")
+		  "Proxy-Require: foo\n" CL0 END, 420, SW_JUDGED_TO | SW_JUDGED_FROM, "x1", "" },
+		{ OPT VIA MF "To: <sip:bob@example.com\n" FROM CID CSEQ("OPTIONS") CL0 END, 400, 0, NULL, NULL },
+		{ OPT VIA MF TO "From: <sip:a@example.org\n" CID CSEQ("OPTIONS") CL0 END, 400, 0, NULL, NULL },
+		{ OPT VIA MF TO FROM CSEQ("OPTIONS") CL0 END, 400, SW_JUDGED_TO | SW_JUDGED_FROM, "", "1928301774" },
+		{ "OPTIONS sip:bob@example.com SIP/3.0\n" REST CSEQ("OPTIONS") CL0 END, 505, SW_JUDGED_TOP_VIA, NULL,
+		  NULL },
+		{ "ACK sip:bob@example.com SIP/3.0\n" REST CSEQ("ACK") CL0 END, 0, untouched, NULL, NULL },
+	};
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_policy *pol = tu_policy();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct tu_dgram d = tu_crlf(c[i].text);
+		struct sw_verdict v;
+
+		print_message("judged: case %zu\n", i);
+		w->judged.have = untouched; /* whatever a previous message left */
+		sw_judge(pol, w, d.p, d.len, &v);
+		if (c[i].status) {
+			assert_int_equal(v.action, SW_ACT_REPLY);
+			assert_int_equal(v.status, c[i].status);
+		} else {
+			assert_int_not_equal(v.action, SW_ACT_REPLY);
+		}
+		assert_int_equal(w->judged.have, c[i].have);
+		if (c[i].to_tag)
+			tu_assert_bytes(w->judged.to_tag.p, w->judged.to_tag.len, c[i].to_tag,
+					(uint32_t)strlen(c[i].to_tag));
+		if (c[i].from_tag)
+			tu_assert_bytes(w->judged.from_tag.p, w->judged.from_tag.len, c[i].from_tag,
+					(uint32_t)strlen(c[i].from_tag));
+		if (c[i].have == SW_JUDGED_TOP_VIA) {
+			assert_true(SW_STR_IS(w->judged.top_via.branch, "z9hG4bK776asdhds"));
+			assert_int_equal(w->judged.top_via.port, 5060);
+		}
+		tu_free(&d);
+	}
+	tu_policy_free(pol);
+	tu_worker_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -626,6 +741,8 @@ int main(void)
 		cmocka_unit_test(test_samples),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_policy_per_call),
+		cmocka_unit_test(test_supports),
+		cmocka_unit_test(test_judged),
 	};
 
 	return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
