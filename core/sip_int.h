@@ -23,7 +23,8 @@ struct sip_hdr_slot {
 };
 
 #define SIP_HDR_HBITS 7
-extern struct sip_hdr_slot sip_hdr_slots[1u << SIP_HDR_HBITS];
+/* hidden: the core's own table, addressed PC-relative in the line loop (no GOT load) */
+extern struct sip_hdr_slot sip_hdr_slots[1u << SIP_HDR_HBITS] __attribute__((visibility("hidden")));
 
 #define SIP_HDR_LC8 0x2020202020202020ull
 
@@ -57,12 +58,13 @@ uint64_t sip_hdr_w0_short(const char *name, uint32_t len);
 static inline enum sip_hdr_id sip_hdr_find(const char *name, uint32_t len, uint64_t w0, uint64_t wl)
 {
 	const struct sip_hdr_slot *s = &sip_hdr_slots[sip_hdr_hash(w0, wl, len)];
+	enum sip_hdr_id id = (enum sip_hdr_id)s->id; /* read with the words: the slot address is not rebuilt */
 
 	if ((s->len ^ len) | (s->w0 ^ w0) | (s->wl ^ wl))
 		return SIP_HDR_OTHER;
 	if (len > 16 && (sip_hdr_ld8(name + 8) | SIP_HDR_LC8) != s->wm) /* len <= 24: a slot matched */
 		return SIP_HDR_OTHER;
-	return (enum sip_hdr_id)s->id;
+	return id;
 }
 
 /*
