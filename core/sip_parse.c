@@ -599,12 +599,10 @@ static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t
  * the value is trimmed of the SP/HTAB around it. The usual line takes line_fast(); any other (folded, bare LF,
  * whitespace around the name or value, a line running into a short tail, a fault) the general path below.
  */
-/* Index entry nh (< SIP_MAX_HEADERS): the line's name and value, and its place in the chain of its id. */
-static inline void index_line(struct sip_msg *m, int16_t *last, uint32_t nh, struct sw_str name, struct sw_str value,
-			      uint8_t id, uint8_t flags)
+/* Index entry nh (< SIP_MAX_HEADERS) at h (&m->hdrs[nh]): the name and value, and its place in its id's chain. */
+static inline void index_line(struct sip_msg *m, int16_t *last, struct sip_hdr *h, uint32_t nh, struct sw_str name,
+			      struct sw_str value, uint8_t id, uint8_t flags)
 {
-	struct sip_hdr *h = &m->hdrs[nh];
-
 	h->name = name;
 	h->value = value;
 	hdr_set_tail(h, id, flags);
@@ -631,6 +629,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	const char *buf = m->buf;
 	const uint32_t len = m->len;
 	uint32_t p = off, nh = 0;
+	struct sip_hdr *h = m->hdrs; /* &m->hdrs[nh], stepped with it */
 	int16_t last[SIP_HDR__COUNT];
 
 	s->nul_from = off;
@@ -659,8 +658,8 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 				if (nh == SIP_MAX_HEADERS)
 					return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p,
 							"Too many header fields");
-				index_line(m, last, nh++, sw_str_make(buf + p, colon - p), value_fast(buf, colon, lf - 1),
-					   id, 0);
+				index_line(m, last, h++, nh++, sw_str_make(buf + p, colon - p),
+					   value_fast(buf, colon, lf - 1), id, 0);
 				p = lf + 1;
 			} while (buf[p] != '\r' && line_fast(s, buf, len, p, &lf, &colon));
 			continue;
@@ -692,7 +691,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */
 		if (nh == SIP_MAX_HEADERS)
 			return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
-		index_line(m, last, nh++, sw_str_make(buf + p, e - p), value, id, flags);
+		index_line(m, last, h++, nh++, sw_str_make(buf + p, e - p), value, id, flags);
 		p = lf + 1;
 	}
 	m->nhdrs = (uint16_t)nh;
