@@ -313,7 +313,7 @@ const char *tu_show(const char *p, uint32_t len)
 
 void tu_assert_bytes_(const char *got, uint32_t glen, const char *want, uint32_t wlen, const char *file, int line)
 {
-	if (glen == wlen && memcmp(got, want, wlen) == 0)
+	if (glen == wlen && (wlen == 0 || memcmp(got, want, wlen) == 0)) /* memcmp wants pointers even for 0 */
 		return;
 	print_error("%s:%d: bytes differ (got %u, want %u)\n--- want:\n%s\n", file, line, glen, wlen,
 		    tu_show(want, wlen));
