@@ -185,27 +185,38 @@ static __always_inline bool blkf_maybe6(const __u8 *saddr)
 	return false;
 }
 
-static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
+/*
+ * The longest active entry for key in one family's trie. Both key layouts start with the prefix length, which is
+ * lowered past an expired entry to look behind it; more expired entries in a row than SW_BLOCK_EXPIRED_SKIP count as
+ * not blocked.
+ */
+static __always_inline bool block_walk(void *trie, void *key)
 {
 	struct sw_block_val *v;
 
+#pragma unroll
+	for (int i = 0; i < SW_BLOCK_EXPIRED_SKIP; i++) {
+		v = bpf_map_lookup_elem(trie, key);
+		if (!v)
+			return false;
+		if (block_active(v))
+			return block_found(v);
+		if (!v->prefixlen)
+			return false;
+		*(__u32 *)key = v->prefixlen - 1;
+	}
+	return false;
+}
+
+static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
+{
 	if (family == 4) {
 		if (!blkf_maybe4(saddr))
 			return false;
 		struct sw_block_key4 k = { .prefixlen = 32 };
 
 		*(__u32 *)k.addr = pkt_load32(saddr);
-#pragma unroll
-		for (int i = 0; i < SW_BLOCK_EXPIRED_SKIP; i++) {
-			v = bpf_map_lookup_elem(&sw_block4, &k);
-			if (!v)
-				return false;
-			if (block_active(v))
-				return block_found(v);
-			if (!v->prefixlen)
-				return false;
-			k.prefixlen = v->prefixlen - 1;
-		}
+		return block_walk(&sw_block4, &k);
 	} else {
 		struct sw_block_key6 k = { .prefixlen = 128 };
 
@@ -215,19 +226,8 @@ static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
 #pragma unroll
 		for (int i = 0; i < 4; i++) /* k.addr is at offset 4: 32-bit stores keep the stack aligned */
 			((__u32 *)k.addr)[i] = pkt_load32(saddr + 4 * i);
-#pragma unroll
-		for (int i = 0; i < SW_BLOCK_EXPIRED_SKIP; i++) {
-			v = bpf_map_lookup_elem(&sw_block6, &k);
-			if (!v)
-				return false;
-			if (block_active(v))
-				return block_found(v);
-			if (!v->prefixlen)
-				return false;
-			k.prefixlen = v->prefixlen - 1;
-		}
+		return block_walk(&sw_block6, &k);
 	}
-	return false; /* more expired entries in a row than we look past: treated as not blocked */
 }
 
 /* The tag of the source's prefix in sw_rate (xdp_abi.h): the source masked to the configured length, hashed. */

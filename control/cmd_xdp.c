@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "sw_cli.h"
 #include "xdp_block.h"
 #include "xdp_common.h"
 
@@ -370,16 +371,13 @@ static int do_status(int argc, char **argv)
 /* A decimal in [min, max]. */
 static int parse_u32(const char *cmd, const char *opt, const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
-	unsigned long v;
-	char *end;
+	uint32_t v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+	if (*s == '-' || sw_cli_parse_u32(s, max, &v) < 0 || v < min) {
 		fprintf(stderr, "sipwallctl %s: bad --%s '%s' (%u..%u)\n", cmd, opt, s, min, max);
 		return -EINVAL;
 	}
-	*out = (uint32_t)v;
+	*out = v;
 	return 0;
 }
 

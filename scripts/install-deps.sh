@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config clang llvm lld libclang-rt-14-dev
       libdpdk-dev dpdk libxdp-dev libbpf-dev xdp-tools bpftool linux-libc-dev libelf-dev zlib1g-dev
       libhyperscan-dev libcmocka-dev libyaml-dev libpcap-dev libsodium-dev libosip2-dev libjansson-dev
-      iproute2 sip-tester kamailio python3 tcpdump python3-matplotlib lua5.4"
+      iproute2 ethtool sip-tester kamailio python3 tcpdump python3-matplotlib lua5.4"
 
 # The control socket's group (docs/control.md): root and the members of `sipwall` may change the running policy.
 if [ "$(id -u)" -eq 0 ] && ! getent group sipwall >/dev/null; then
