@@ -599,19 +599,21 @@ static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t
  * the value is trimmed of the SP/HTAB around it. The usual line takes line_fast(); any other (folded, bare LF,
  * whitespace around the name or value, a line running into a short tail, a fault) the general path below.
  */
-/* Index entry nh (< SIP_MAX_HEADERS) at h (&m->hdrs[nh]): the name and value, and its place in its id's chain. */
-static inline void index_line(struct sip_msg *m, int16_t *last, struct sip_hdr *h, uint32_t nh, struct sw_str name,
+/*
+ * Index entry nh (< SIP_MAX_HEADERS) at h (&m->hdrs[nh]): the name and value, and its place in its id's chain.
+ * tail[id] is where the next line of that id writes its index: &m->first[id] while there is none, then the last
+ * one's next (so a line stores its index once, with no test for the first of its id).
+ */
+static inline void index_line(struct sip_msg *m, int16_t **tail, struct sip_hdr *h, uint32_t nh, struct sw_str name,
 			      struct sw_str value, uint8_t id, uint8_t flags)
 {
 	h->name = name;
 	h->value = value;
 	hdr_set_tail(h, id, flags);
 	if (id != SIP_HDR_OTHER) {
-		if (m->count[id]++ == 0)
-			m->first[id] = (int16_t)nh;
-		else
-			m->hdrs[last[id]].next = (int16_t)nh;
-		last[id] = (int16_t)nh;
+		m->count[id]++;
+		*tail[id] = (int16_t)nh;
+		tail[id] = &h->next;
 	}
 }
 
@@ -630,7 +632,10 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	const uint32_t len = m->len;
 	uint32_t p = off, nh = 0;
 	struct sip_hdr *h = m->hdrs; /* &m->hdrs[nh], stepped with it */
-	int16_t last[SIP_HDR__COUNT];
+	int16_t *last[SIP_HDR__COUNT];
+
+	for (unsigned i = 0; i < SIP_HDR__COUNT; i++)
+		last[i] = &m->first[i];
 
 	s->nul_from = off;
 	if (s->nul | s->bare)
