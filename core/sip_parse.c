@@ -14,45 +14,38 @@
 #define NONE UINT32_MAX
 
 /*
- * The structural scan (simdjson's stage 1, done lazily): bitmasks of LF, ':' and NUL for a 64-byte window of buf,
- * bit i for byte base + i. The line walker reads the next LF and the first colon of a line off the masks with one
- * shift and one count-trailing-zeros; when the rest of the window holds no LF, the window moves to the line start.
+ * The structural scan (simdjson's stage 1, done lazily): bitmasks of LF and ':' for a 64-byte window of buf, bit i
+ * for byte base + i. The line walker reads the next LF and the first colon of a line off the masks with one shift
+ * and one count-trailing-zeros; when the rest of the window holds no LF, the window moves to the line start.
  * So the scan follows the walker, stops where the header section does, and never touches a large body.
  * No load reaches past buf + len: a window that would is loaded as the last 64 bytes of buf and shifted (or, for a
- * datagram under 64 bytes, with a masked load on AVX-512 or from a copy).
+ * datagram under 64 bytes, with a masked load on AVX-512 or from a copy). NUL and bare CR are not the walker's
+ * business: once the header section is whole, section_clean() looks for them in it, in one pass.
  */
 struct scan {
 	const char *buf;
 	uint32_t len;
-	uint32_t base;      /* offset of the byte that bit 0 stands for */
-	uint64_t lf, colon, nul;
-	uint64_t bare;      /* CRs not followed by LF (the window's last bit looks at the byte after the window) */
-	uint32_t nul_from;  /* NULs and bare CRs before this offset are not recorded (the start line is not checked) */
-	uint32_t first_nul; /* first NUL at or after nul_from in the windows loaded so far, NONE when none */
-	uint32_t first_bare_cr; /* likewise the first CR not followed by LF */
+	uint32_t base; /* offset of the byte that bit 0 stands for */
+	uint64_t lf, colon;
 };
 
 #if defined(__AVX512BW__)
-static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m512i v = _mm512_loadu_si512(p);
 
 	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
-	*nul = _mm512_cmpeq_epi8_mask(v, _mm512_setzero_si512());
-	*cr = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
 }
 
-/* Fewer than 64 bytes in all: a masked load reads only p[0..n); the zeroed lanes are masked off the NUL mask. */
-static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
+/* Fewer than 64 bytes in all: a masked load reads only p[0..n) (the zeroed lanes are neither LF nor ':'). */
+static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon)
 {
 	__mmask64 k = (1ull << n) - 1;
 	__m512i v = _mm512_maskz_loadu_epi8(k, p);
 
 	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
 	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
-	*nul = _mm512_mask_cmpeq_epi8_mask(k, v, _mm512_setzero_si512());
-	*cr = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
 }
 #else
 #if defined(__AVX2__)
@@ -64,14 +57,12 @@ static inline uint64_t eq64(__m256i a, __m256i b, char c)
 	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, x)) << 32;
 }
 
-static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
 
 	*lf = eq64(a, b, '\n');
 	*colon = eq64(a, b, ':');
-	*nul = eq64(a, b, 0);
-	*cr = eq64(a, b, '\r');
 }
 #else
 static inline uint64_t eq64(const __m128i v[4], char c)
@@ -84,7 +75,7 @@ static inline uint64_t eq64(const __m128i v[4], char c)
 	return m;
 }
 
-static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
+static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m128i v[4];
 
@@ -92,45 +83,22 @@ static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon, uint64_
 		v[i] = _mm_loadu_si128((const __m128i *)(p + 16 * i));
 	*lf = eq64(v, '\n');
 	*colon = eq64(v, ':');
-	*nul = eq64(v, 0);
-	*cr = eq64(v, '\r');
 }
 #endif
 
 /* Fewer than 64 bytes in all: scan a zero-padded copy, then mask the padding off. */
-static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon, uint64_t *nul, uint64_t *cr)
+static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon)
 {
 	char tail[64];
 	uint64_t k = (1ull << n) - 1;
 
 	memcpy(tail, p, n);
 	memset(tail + n, 0, 64 - n);
-	masks64(tail, lf, colon, nul, cr);
+	masks64(tail, lf, colon);
 	*lf &= k;
 	*colon &= k;
-	*nul &= k;
-	*cr &= k;
 }
 #endif
-
-/* The first set bit of m at or after nul_from, as an offset, or NONE. */
-static uint32_t scan_first_from(const struct scan *s, uint64_t m)
-{
-	if (s->nul_from >= s->base + 64)
-		return NONE;
-	if (s->nul_from > s->base)
-		m &= ~0ull << (s->nul_from - s->base);
-	return m ? s->base + (uint32_t)__builtin_ctzll(m) : NONE;
-}
-
-/* Record the first NUL and the first bare CR at or after nul_from in the window (rare: a datagram with either). */
-static void scan_note(struct scan *s)
-{
-	if (s->first_nul == NONE && s->nul)
-		s->first_nul = scan_first_from(s, s->nul);
-	if (s->first_bare_cr == NONE && s->bare)
-		s->first_bare_cr = scan_first_from(s, s->bare);
-}
 
 /*
  * The window at byte at when fewer than 64 bytes are left: the last 64 bytes of buf, shifted so that bit 0 is byte
@@ -139,44 +107,32 @@ static void scan_note(struct scan *s)
 static __attribute__((noinline)) void scan_load_tail(struct scan *s, uint32_t at)
 {
 	uint32_t n = s->len - at;
-	uint64_t cr;
 
-	/* the window's last byte is buf's last: a CR there has no LF after it */
 	if (s->len >= 64) {
-		masks64(s->buf + s->len - 64, &s->lf, &s->colon, &s->nul, &cr);
-		s->bare = (cr & ~(s->lf >> 1)) >> (64 - n);
+		masks64(s->buf + s->len - 64, &s->lf, &s->colon);
 		s->lf >>= 64 - n;
 		s->colon >>= 64 - n;
-		s->nul >>= 64 - n;
 	} else {
-		masks_short(s->buf + at, n, &s->lf, &s->colon, &s->nul, &cr);
-		s->bare = cr & ~(s->lf >> 1);
+		masks_short(s->buf + at, n, &s->lf, &s->colon);
 	}
 }
 
 /*
- * Move the window to start at byte at (< len). A CR in the window's last byte is bare unless the byte after the
- * window is LF: read here, so that a CRLF split across two windows (a common line end) does not take scan_note().
- * Returns the new LF mask: the line walker finds the line end in the register, not by reading back the store.
+ * Move the window to start at byte at (< len). Returns the new LF mask: the line walker finds the line end in the
+ * register, not by reading back the store.
  */
 static inline uint64_t scan_load(struct scan *s, uint32_t at)
 {
-	uint64_t lf, cr, lf_next;
+	uint64_t lf;
 
 	s->base = at;
 	if (__builtin_expect(s->len - at >= 64, 1)) {
-		masks64(s->buf + at, &lf, &s->colon, &s->nul, &cr);
-		lf_next = lf >> 1;
-		if (s->len - at > 64)
-			lf_next |= (uint64_t)(s->buf[at + 64] == '\n') << 63;
+		masks64(s->buf + at, &lf, &s->colon);
 		s->lf = lf;
-		s->bare = cr & ~lf_next;
 	} else {
 		scan_load_tail(s, at);
 		lf = s->lf;
 	}
-	if (__builtin_expect((s->nul | s->bare) != 0, 0))
-		scan_note(s); /* it reads the masks, never writes them */
 	return lf;
 }
 
@@ -184,11 +140,8 @@ static void scan_init(struct scan *s, const char *buf, uint32_t len)
 {
 	s->buf = buf;
 	s->len = len;
-	s->nul_from = NONE;
-	s->first_nul = NONE;
-	s->first_bare_cr = NONE;
 	s->base = 0;
-	s->lf = s->colon = s->nul = s->bare = 0;
+	s->lf = s->colon = 0;
 	if (len)
 		scan_load(s, 0);
 }
@@ -529,6 +482,69 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
 }
 
 /*
+ * No NUL and no bare CR (a CR not followed by LF) in buf[off..end), the header section after the start line: its
+ * last byte is an LF, so every CR in it has its next byte in it. One pass of wide loads, none past end; the
+ * faults themselves are rare and section_faults() finds them byte by byte.
+ */
+static bool section_clean(const char *buf, uint32_t off, uint32_t end)
+{
+#if defined(__AVX512BW__)
+	for (uint32_t i = off; i < end; i += 64) {
+		uint32_t n = end - i;
+		__mmask64 k = n >= 64 ? ~0ull : _bzhi_u64(~0ull, n), k1 = n > 64 ? ~0ull : k >> 1;
+		__m512i x = _mm512_maskz_loadu_epi8(k, buf + i), y = _mm512_maskz_loadu_epi8(k1, buf + i + 1);
+		__mmask64 bad = _mm512_mask_cmpeq_epi8_mask(k, x, _mm512_setzero_si512()) |
+				(_mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\r')) &
+				 ~_mm512_cmpeq_epi8_mask(y, _mm512_set1_epi8('\n')));
+
+		if (bad)
+			return false;
+	}
+	return true;
+#elif defined(__AVX2__)
+	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+	uint32_t i = off, n;
+	__m256i x, y;
+
+	/* i + 32 < end: the load at i + 1 ends inside the section too */
+	for (; end - i > 32; i += 32) {
+		x = _mm256_loadu_si256((const __m256i *)(buf + i));
+		y = _mm256_loadu_si256((const __m256i *)(buf + i + 1));
+		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
+							 _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
+									     _mm256_cmpeq_epi8(x, cr)))))
+			return false;
+	}
+	/* the last 1..32 bytes, as the 32 bytes that end the section (its last byte, an LF, needs no next byte) */
+	n = end - i;
+	if (end < 32)
+		return !memchr(buf + i, 0, n) && bare_cr(buf + i, buf + end) == buf + end;
+	x = _mm256_loadu_si256((const __m256i *)(buf + end - 32));
+	uint32_t z = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, zero));
+	uint32_t c = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, cr));
+	uint32_t l = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, lf));
+
+	return ((z | (c & ~(l >> 1))) >> (32 - n)) == 0;
+#else
+	return !memchr(buf + off, 0, end - off) && bare_cr(buf + off, buf + end) == buf + end;
+#endif
+}
+
+/* What section_clean() turned down: the first NUL outside a quoted string, else the first bare CR, as a 400. */
+static __attribute__((noinline)) enum sip_parse_status section_faults(struct sip_msg *m, uint32_t off)
+{
+	const char *buf = m->buf, *end = buf + m->hdr_end, *c;
+
+	for (c = memchr(buf + off, 0, (size_t)(end - (buf + off))); c; c = memchr(c + 1, 0, (size_t)(end - c - 1)))
+		if (!in_quoted_string(m, (uint32_t)(c - buf)))
+			return fail_from_line(m, c, "NUL byte in header section");
+	c = bare_cr(buf + off, end);
+	if (c < end)
+		return fail_from_line(m, c, "Bare CR in header section");
+	return m->status_code;
+}
+
+/*
  * The usual header line, read off the scan's masks alone: its LF in the window (or in the next one, which is then
  * loaded, as scan_line() would), a colon before it, CRLF at its end and no continuation line after it, and a name
  * and value with no whitespace to trim (bytes <= 0x20 there send the line to the general path, which trims them).
@@ -637,9 +653,6 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	for (unsigned i = 0; i < SIP_HDR__COUNT; i++)
 		last[i] = &m->first[i];
 
-	s->nul_from = off;
-	if (s->nul | s->bare)
-		scan_note(s);
 	for (;;) {
 		uint32_t lf, colon, e;
 		uint8_t flags = 0, id;
@@ -702,24 +715,9 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	m->nhdrs = (uint16_t)nh;
 	m->hdr_end = p + 2;
 
-	/* A raw NUL is legal only inside a quoted string (and the body): the scan found the first one, if any. */
-	if (__builtin_expect(s->first_nul < m->hdr_end, 0)) {
-		const char *nul = buf + s->first_nul;
-
-		while (nul) {
-			uint32_t at = (uint32_t)(nul - buf);
-
-			if (!in_quoted_string(m, at))
-				return fail_from_line(m, nul, "NUL byte in header section");
-			nul = memchr(nul + 1, 0, m->hdr_end - at - 1);
-		}
-	}
-	/*
-	 * Every CR must start a CRLF: the scan recorded the first CR not followed by LF. (The windows cover the section:
-	 * its last byte is an LF, so a CR in it has its next byte in it, as bare_cr() reads it.)
-	 */
-	if (__builtin_expect(s->first_bare_cr < m->hdr_end, 0))
-		return fail_from_line(m, buf + s->first_bare_cr, "Bare CR in header section");
+	/* A raw NUL is legal only inside a quoted string (and the body); every CR must start a CRLF. */
+	if (__builtin_expect(!section_clean(buf, off, m->hdr_end), 0))
+		return section_faults(m, off);
 	return m->status_code;
 }
 
