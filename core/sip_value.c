@@ -29,6 +29,10 @@ static struct sw_cset rplain_set;
 static uint8_t vclass[256];
 static struct sw_cset vsets[8]; /* vsets[i]: the class 1 << i, for sw_span() */
 
+/* A byte of a display name of tokens: token or LWS (V_TOKEN | V_LWS as one class, for one SIMD lookup). */
+static uint8_t dname_tab[256];
+static struct sw_cset dname_set;
+
 __attribute__((constructor)) static void vclass_init(void)
 {
 	for (unsigned c = 0; c < 256; c++) {
@@ -54,6 +58,9 @@ __attribute__((constructor)) static void vclass_init(void)
 	}
 	for (unsigned i = 0; i < 8; i++)
 		sw_cset_init(&vsets[i], vclass, (uint8_t)(1u << i));
+	for (unsigned c = 0; c < 256; c++)
+		dname_tab[c] = (vclass[c] & (V_TOKEN | V_LWS)) != 0;
+	sw_cset_init(&dname_set, dname_tab, 1);
 	for (unsigned c = 0; c < 128; c++)
 		rplain_tab[c] = c != '@' && c != ';' && c != '?';
 	sw_cset_init(&rplain_set, rplain_tab, 1);
@@ -594,10 +601,12 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 	lt = (uint32_t)__builtin_ctz(stop);
 	if (p[lt] != '<')
 		return false;
-	/* the display name: every byte before the '<' a token or LWS byte (the bits of other byte classes) */
-	other = sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & sw_cset_miss32(x, &vsets[__builtin_ctz(V_LWS)]);
-	if (other & ((1u << lt) - 1))
-		return false;
+	/* the display name: every byte before the '<' a token or LWS byte (none to check when the value starts '<') */
+	if (lt) {
+		other = sw_cset_miss32(x, &dname_set);
+		if (other & ((1u << lt) - 1))
+			return false;
+	}
 	u = p + lt + 1;
 	if (!load32(c, u, c->end - u, &x, &k))
 		return false;
