@@ -489,18 +489,31 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
 static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 {
 #if defined(__AVX512BW__)
-	for (uint32_t i = off; i < end; i += 64) {
-		uint32_t n = end - i;
-		__mmask64 k = n >= 64 ? ~0ull : _bzhi_u64(~0ull, n), k1 = n > 64 ? ~0ull : k >> 1;
-		__m512i x = _mm512_maskz_loadu_epi8(k, buf + i), y = _mm512_maskz_loadu_epi8(k1, buf + i + 1);
-		__mmask64 bad = _mm512_mask_cmpeq_epi8_mask(k, x, _mm512_setzero_si512()) |
-				(_mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\r')) &
-				 ~_mm512_cmpeq_epi8_mask(y, _mm512_set1_epi8('\n')));
+	const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
+	uint32_t i = off, n;
+	__m512i x, y;
+	__mmask64 z, c, l;
 
-		if (bad)
+	/* i + 64 < end: the load at i + 1 ends inside the section too */
+	for (; end - i > 64; i += 64) {
+		x = _mm512_loadu_si512(buf + i);
+		y = _mm512_loadu_si512(buf + i + 1);
+		if (_kortestz_mask64_u8(_mm512_testn_epi8_mask(x, x),
+					_mm512_mask_cmpneq_epi8_mask(_mm512_cmpeq_epi8_mask(x, cr), y, lf)) == 0)
 			return false;
 	}
-	return true;
+	/* the last 1..64 bytes, as the 64 bytes that end the section (its last byte, an LF, needs no next byte) */
+	n = end - i;
+	if (end < 64)
+		x = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, n), buf + i);
+	else
+		x = _mm512_loadu_si512(buf + end - 64);
+	z = _mm512_testn_epi8_mask(x, x);
+	c = _mm512_cmpeq_epi8_mask(x, cr);
+	l = _mm512_cmpeq_epi8_mask(x, lf);
+	if (end < 64) /* the bytes were loaded at i: the lanes past n are zeroed, not NULs */
+		return ((z & _bzhi_u64(~0ull, n)) | (c & ~(l >> 1))) == 0;
+	return ((z | (c & ~(l >> 1))) >> (64 - n)) == 0;
 #elif defined(__AVX2__)
 	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
 	uint32_t i = off, n;
