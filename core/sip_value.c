@@ -274,6 +274,42 @@ static ALWAYS_INLINE bool load32(const struct cur *c, const char *p, long avail,
 	return false;
 #endif
 }
+
+/*
+ * The classes of 32 loaded bytes. With AVX-512 VBMI one byte permute over the first 128 entries of vclass[] gives
+ * every class bit of every byte at once, and each class is then one test (bytes >= 0x80 are in none); else each
+ * class is a nibble lookup of its own (sw_cset_miss32).
+ */
+struct cls32 {
+	__m256i x;
+#if defined(__AVX512VBMI__) && defined(__AVX512VL__) && defined(__AVX512BW__)
+	__m256i bits;
+	__mmask32 ascii;
+#endif
+};
+
+static ALWAYS_INLINE struct cls32 cls32_of(__m256i x)
+{
+	struct cls32 v = { .x = x };
+
+#if defined(__AVX512VBMI__) && defined(__AVX512VL__) && defined(__AVX512BW__)
+	v.bits = _mm512_castsi512_si256(_mm512_permutex2var_epi8(_mm512_loadu_si512(vclass),
+								 _mm512_castsi256_si512(x),
+								 _mm512_loadu_si512(vclass + 64)));
+	v.ascii = ~_mm256_movepi8_mask(x);
+#endif
+	return v;
+}
+
+/* Bit i set when byte i is in class cls (a V_ bit, or V_TOKEN | V_LWS: either). */
+static ALWAYS_INLINE uint32_t cls32_in(const struct cls32 *v, unsigned cls)
+{
+#if defined(__AVX512VBMI__) && defined(__AVX512VL__) && defined(__AVX512BW__)
+	return _mm256_mask_test_epi8_mask(v->ascii, v->bits, _mm256_set1_epi8((char)cls));
+#else
+	return ~sw_cset_miss32(v->x, cls == (V_TOKEN | V_LWS) ? &dname_set : &vsets[__builtin_ctz(cls)]);
+#endif
+}
 #endif
 
 /*
@@ -292,7 +328,9 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 
 	if (!load32(c, p, avail, &x, &k))
 		return false;
-	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
+	struct cls32 cv = cls32_of(x);
+
+	tok = cls32_in(&cv, V_TOKEN) & k;
 	if (!~tok)
 		return false; /* a name of 32 bytes or more */
 	n = (uint32_t)__builtin_ctz(~tok);
@@ -308,7 +346,7 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 		c->p = p + n;
 		return true;
 	}
-	g = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_GENV)]) & k;
+	g = cls32_in(&cv, V_GENV) & k;
 	run = (uint32_t)__builtin_ctz(~(g >> (n + 1))); /* < 32 - (n + 1) unless the run reaches the load's end */
 	if (run == 0)
 		return false; /* LWS, a quoted string, [IPv6], or nothing after '=': the general path */
@@ -346,8 +384,10 @@ static ALWAYS_INLINE uint64_t params_masks(const struct cur *c, const char *p, l
 
 	if (!load32(c, p, n, &x, &k))
 		return 0;
-	*t = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
-	*g = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_GENV)]) & k; /* token bytes and ':' */
+	struct cls32 cv = cls32_of(x);
+
+	*t = cls32_in(&cv, V_TOKEN) & k;
+	*g = cls32_in(&cv, V_GENV) & k; /* token bytes and ':' */
 	*e = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('='))) & k;
 	*s = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(';'))) & k;
 	return k;
@@ -464,10 +504,12 @@ static ALWAYS_INLINE bool via_fast(struct cur *c, struct sip_via *via)
 		return false;
 	if (!load32(c, p, avail, &x, &k))
 		return false;
-	tok = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_TOKEN)]) & k;
-	lws = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_LWS)]) & k;
-	hst = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_HOSTN)]) & k;
-	dig = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_DIGIT)]) & k;
+	struct cls32 cv = cls32_of(x);
+
+	tok = cls32_in(&cv, V_TOKEN) & k;
+	lws = cls32_in(&cv, V_LWS) & k;
+	hst = cls32_in(&cv, V_HOSTN) & k;
+	dig = cls32_in(&cv, V_DIGIT) & k;
 	t = (uint32_t)__builtin_ctz(~(tok >> 8)); /* transport: bytes 8 .. 8+t */
 	if (t == 0 || t > 20)
 		return false;
@@ -670,14 +712,18 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 		return false;
 	/* the display name: every byte before the '<' a token or LWS byte (none to check when the value starts '<') */
 	if (lt) {
-		other = sw_cset_miss32(x, &dname_set);
+		struct cls32 cv = cls32_of(x);
+
+		other = ~cls32_in(&cv, V_TOKEN | V_LWS);
 		if (other & ((1u << lt) - 1))
 			return false;
 	}
 	u = p + lt + 1;
 	if (!load32(c, u, c->end - u, &x, &k))
 		return false;
-	uric = ~sw_cset_miss32(x, &vsets[__builtin_ctz(V_URIC)]) & k;
+	struct cls32 cu = cls32_of(x);
+
+	uric = cls32_in(&cu, V_URIC) & k;
 	if (!~uric)
 		return false; /* a URI of 32 bytes or more */
 	run = (uint32_t)__builtin_ctz(~uric);
