@@ -24,9 +24,14 @@
  */
 struct scan {
 	const char *buf;
+	uint64_t lf;
 	uint32_t len;
 	uint32_t base; /* offset of the byte that bit 0 stands for */
-	uint64_t lf, colon;
+	/*
+	 * Not next to lf: GCC would pack the two stores of a window load into one vector store, and the next line's
+	 * 8-byte loads of lf and colon would wait on it.
+	 */
+	uint64_t colon;
 };
 
 #if defined(__AVX512BW__)
