@@ -523,8 +523,18 @@ static ALWAYS_INLINE bool via_fast(struct cur *c, struct sip_via *via)
 		return false;
 	if ((long)he < avail && p[he] == ':') {
 		dn = (uint32_t)__builtin_ctz(~(dig >> (he + 1)));
-		if (dn == 0 || he + 1 + dn >= 32 || (long)(he + 1 + dn) > avail ||
-		    !to_u64(sw_str_make(p + he + 1, dn), 65535, &port) || port == 0)
+		if (dn == 0 || he + 1 + dn >= 32 || (long)(he + 1 + dn) > avail)
+			return false;
+		if (dn <= 5) { /* digits all (the mask says so): no test per byte, and 5 of them cannot overflow */
+			port = 0;
+			for (uint32_t i = he + 1; i < he + 1 + dn; i++)
+				port = port * 10 + (uint32_t)(p[i] - '0');
+			if (port > 65535)
+				return false;
+		} else if (!to_u64(sw_str_make(p + he + 1, dn), 65535, &port)) {
+			return false;
+		}
+		if (port == 0)
 			return false;
 		via->port = (uint16_t)port;
 		c->p = p + he + 1 + dn;
