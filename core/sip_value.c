@@ -706,7 +706,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 {
 #if defined(__AVX2__)
 	const char *p = c->p, *u;
-	uint32_t k, stop, lt, other, run, uric;
+	uint32_t k, stop, lt, other, run, uric, e;
 	__m256i x;
 
 	if (!load32(c, p, c->end - p, &x, &k))
@@ -720,13 +720,31 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 	lt = (uint32_t)__builtin_ctz(stop);
 	if (p[lt] != '<')
 		return false;
+	struct cls32 cv = cls32_of(x);
+
 	/* the display name: every byte before the '<' a token or LWS byte (none to check when the value starts '<') */
 	if (lt) {
-		struct cls32 cv = cls32_of(x);
-
 		other = ~cls32_in(&cv, V_TOKEN | V_LWS);
 		if (other & ((1u << lt) - 1))
 			return false;
+	}
+	/*
+	 * The URI: when the first byte after it (the '>', or what is not URIC) is in this load too, its masks say all;
+	 * else a load at the URI (lt < 31: a shift by lt + 1 stays below 32).
+	 */
+	if (lt < 31) {
+		uric = cls32_in(&cv, V_URIC) & k;
+		run = (uint32_t)__builtin_ctz(~(uric >> (lt + 1)) | 1u << (31 - lt)); /* at most 31 - lt */
+		e = lt + 1 + run;
+		if (e < 32) {
+			if (run == 0 || (long)e >= c->end - p || p[e] != '>')
+				return false;
+			if (!(((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) >> (lt + 1)) &
+			      ((1u << run) - 1)))
+				return false;
+			c->p = p + e + 1;
+			return true;
+		}
 	}
 	u = p + lt + 1;
 	if (!load32(c, u, c->end - u, &x, &k))
