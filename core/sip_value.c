@@ -924,8 +924,18 @@ bool sip_ruri_check_in(struct sw_str uri, const char *lo, const char *hi)
 			stop &= h < 32 ? ~0u << h : 0;
 		}
 		e = stop ? (uint32_t)__builtin_ctz(stop) : uri.len;
-		if (!hostport_ok(sw_str_make(uri.p + h, e - h), lo))
+		if (h < e && uri.p[h] != '[') {
+			/* a hostname or IPv4 host, as take_host() spans it, off the same load (e - h < 32) */
+			struct cls32 cv = cls32_of(x);
+			uint32_t he = h + (uint32_t)__builtin_ctz(~(cls32_in(&cv, V_HOSTN) >> h) | 1u << (e - h));
+			uint64_t port;
+
+			if (he == h || (he < e && (uri.p[he] != ':' ||
+						   !to_u64(sw_str_make(uri.p + he + 1, e - he - 1), 65535, &port))))
+				return false;
+		} else if (!hostport_ok(sw_str_make(uri.p + h, e - h), lo)) {
 			return false;
+		}
 		return (q & (e < 32 ? ~0u << e : 0)) == 0; /* RFC 3261 19.1.1: no headers component */
 	}
 #else
