@@ -579,6 +579,12 @@ static inline uint32_t tz64(uint64_t x)
 #endif
 }
 
+/* scan_load() out of the line loop: the window moved back to a line that takes the general path. */
+static __attribute__((noinline, cold)) void scan_back(struct scan *s, uint32_t p)
+{
+	scan_load(s, p);
+}
+
 static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint32_t p, uint32_t *lfo,
 			     uint32_t *colono)
 {
@@ -612,8 +618,14 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 	return true;
 undo:
 	if (p < s->base)
-		scan_load(s, p);
+		scan_back(s, p);
 	return false;
+}
+
+/* header_value() out of the line loop: the rare value with whitespace to trim. */
+static __attribute__((noinline, cold)) struct sw_str value_trim(const char *buf, uint32_t v, uint32_t cr)
+{
+	return header_value(buf, v, cr);
 }
 
 /* The value of a line_fast() line: one SP after the colon skipped, else nothing to trim (or header_value()). */
@@ -623,7 +635,7 @@ static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t
 
 	v += buf[v] == ' ';
 	if (__builtin_expect((uint8_t)buf[v] <= ' ' || (uint8_t)buf[cr - 1] <= ' ', 0))
-		return header_value(buf, colon + 1, cr);
+		return value_trim(buf, colon + 1, cr);
 	return sw_str_make(buf + v, cr - v);
 }
 
@@ -652,7 +664,7 @@ static inline void index_line(struct sip_msg *m, int16_t **tail, struct sip_hdr 
 }
 
 /* A fault in the header section: the lines before it stay indexed (m->nhdrs is kept in a register till then). */
-static enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh, enum sip_parse_status st, const char *at,
+static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh, enum sip_parse_status st, const char *at,
 				      const char *why)
 {
 	m->nhdrs = (uint16_t)nh;
