@@ -598,9 +598,9 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 	if (__builtin_expect(l != 0, 1)) {
 		lf = p + (uint32_t)__builtin_ctzll(l);
 	} else {
-		/* the line ends past the window: the next 64 bytes (a shorter tail goes to the general path) */
+		/* the line ends past the window: the next 64 bytes, or the tail of the datagram */
 		next = sh < 64 ? s->base + 64 : p;
-		if (next >= len || len - next < 64)
+		if (next >= len)
 			return false;
 		l = scan_load(s, next);
 		if (!l)
