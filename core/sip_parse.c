@@ -643,7 +643,9 @@ static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t
  * The header lines, from off to the empty line. Per line: the LF and the colon come off the scan's masks, the name
  * is looked up inline (a known name validates itself by matching; any other must be all token characters), and
  * the value is trimmed of the SP/HTAB around it. The usual line takes line_fast(); any other (folded, bare LF,
- * whitespace around the name or value, a line running into a short tail, a fault) the general path below.
+ * whitespace around the name or value, a fault) the general path below. The loop's rare exits (fail_hdr(),
+ * value_trim(), scan_back()) are out of line and cold, so that the loop keeps fewer values live across code it
+ * does not run.
  */
 /*
  * Index entry nh (< SIP_MAX_HEADERS) at h (&m->hdrs[nh]): the name and value, and its place in its id's chain.
@@ -664,8 +666,9 @@ static inline void index_line(struct sip_msg *m, int16_t **tail, struct sip_hdr 
 }
 
 /* A fault in the header section: the lines before it stay indexed (m->nhdrs is kept in a register till then). */
-static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh, enum sip_parse_status st, const char *at,
-				      const char *why)
+static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh,
+								      enum sip_parse_status st, const char *at,
+								      const char *why)
 {
 	m->nhdrs = (uint16_t)nh;
 	return fail(m, st, at, why);
