@@ -508,6 +508,56 @@ static void test_received_rport(void **state)
 	}
 }
 
+/*
+ * received= and rport= are written from tables (a word of text per octet, two digits per load): every octet value
+ * in every position of the address, and ports of one to five digits (0, 9, 10, 99, 100, ..., 65535), must read as
+ * snprintf writes them. The Via has a bare rport, so both are always written.
+ */
+static void test_received_rport_digits(void **state)
+{
+	static const uint16_t ports[] = { 1, 9, 10, 42, 99, 100, 101, 999, 1000, 5060, 9999, 10000, 10001, 65535 };
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+
+	(void)state;
+	for (unsigned i = 0; i < 256 + sizeof(ports) / sizeof(ports[0]); i++) {
+		unsigned v = i < 256 ? i : 7;
+		uint16_t port = i < 256 ? (uint16_t)(1000 + i) : ports[i - 256];
+		char addr[32], want[160], req[1024];
+		struct sw_peer src;
+		struct reply r;
+		const char *via;
+		uint32_t vl;
+
+		/* v in each position, the others chosen to have 1, 2 and 3 digits */
+		snprintf(addr, sizeof(addr), "%u.%u.%u.%u", i % 4 == 0 ? v : 203, i % 4 == 1 ? v : 0,
+			 i % 4 == 2 ? v : 113, i % 4 == 3 ? v : 45);
+		src = tu_peer4(addr, port);
+		snprintf(req, sizeof(req),
+			 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+			 "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKdig%u;rport\n"
+			 "Max-Forwards: 0\n"
+			 "From: <sip:alice@atlanta.example.com>;tag=dd1\n"
+			 "To: <sip:bob@biloxi.example.com>;tag=dd2\n"
+			 "Call-ID: dig.%u@example.com\n"
+			 "CSeq: 1 OPTIONS\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this\n"
+			 "Content-Length: 0\n\n",
+			 i, i);
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		via = tu_reply_header(r.out, r.len, "Via", 0, &vl);
+		assert_non_null(via);
+		snprintf(want, sizeof(want), "SIP/2.0/UDP pc33.example.com;branch=z9hG4bKdig%u;received=%s;rport=%u", i,
+			 addr, port);
+		if (vl != strlen(want) || memcmp(via, want, vl) != 0)
+			fail_msg("want \"%s\", got \"%s\"", want, tu_show(via, vl));
+		reply_free(&r);
+	}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 /* received= goes on the first via-parm of a line that holds several; the others stay as they are. */
 static void test_received_multi_parm(void **state)
 {
@@ -1000,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_received_rport),
 		cmocka_unit_test(test_received_multi_parm),
+		cmocka_unit_test(test_received_rport_digits),
 		cmocka_unit_test(test_to_tag),
 		cmocka_unit_test(test_to_tag_retransmission),
 		cmocka_unit_test(test_to_tag_from_tag),
