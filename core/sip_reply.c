@@ -324,6 +324,130 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	}
 }
 
+#if defined(__AVX2__)
+/* Bits i of the 64 bytes at p where p[i] == c (two 32-byte compares). */
+static inline uint64_t eq64(__m256i a, __m256i b, char c)
+{
+	const __m256i n = _mm256_set1_epi8(c);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, n)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, n)) << 32;
+}
+
+/* Bytes 0x00-0x20: the LWS bytes (SP, HTAB, CR, LF); no other control byte is in a well-formed via-parm. */
+static inline uint64_t ctl64(__m256i a, __m256i b)
+{
+	const __m256i sp = _mm256_set1_epi8(0x20);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(a, sp), a)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, sp), b)) << 32;
+}
+#endif
+
+/* Bits 0..n-1 (n <= 64). */
+static inline uint64_t bits_below(uint32_t n)
+{
+#if defined(__BMI2__)
+	return _bzhi_u64(~0ull, n);
+#else
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+#endif
+}
+
+/* The first 8 bytes of a lower-case name, as a little-endian word (what a load of them |0x20 gives). */
+#define NAME_W(a, b, c, d, e, f, g, h)                                                                            \
+	((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 | (uint64_t)(e) << 32 |   \
+	 (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+
+/*
+ * The top via-parm of value v, which the verdict's Via check found well formed (SW_JUDGED_VIA_OK), read as
+ * sip_via_parse_in() would read it but without checking anything again: from masks of its bytes (';' ':' '=' ','
+ * and LWS), one pass of 64 bytes. Only the usual form: within 64 bytes, "SIP/2.0/", one LWS byte (before the
+ * sent-by), no quoted string and no '[' (IPv6). For anything else (or without AVX2) it returns false and the caller
+ * parses. The grammar the check applied is what makes the masks enough: a parameter runs from its ';' to the next
+ * one, its name to its first '=', and the host from the LWS to the first ':' or ';'. Parameter names compare as
+ * the parser's do (each byte |0x20 against a lower-case name): one 8-byte load each (72 bytes must be readable).
+ * Every field is the parser's but the port, which the reply never reads.
+ */
+static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via)
+{
+#if defined(__AVX2__)
+	const char *p = v.p;
+	uint64_t semi, colon, eq, lws, lim, comma, bad;
+	uint32_t len, sp, s0, he;
+	__m256i a, b;
+
+	if (hi - p < 72 || v.len < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
+		return false;
+	a = _mm256_loadu_si256((const __m256i *)p);
+	b = _mm256_loadu_si256((const __m256i *)(p + 32));
+	comma = eq64(a, b, ',') & bits_below(v.len);
+	if (!comma && v.len > 64)
+		return false;
+	len = comma ? (uint32_t)__builtin_ctzll(comma) : v.len;
+	lim = bits_below(len);
+	bad = (eq64(a, b, '"') | eq64(a, b, '[')) & lim;
+	lws = ctl64(a, b) & lim;
+	if (bad || !lws || (lws & (lws - 1)))
+		return false; /* LWS anywhere but between transport and sent-by: the parser reads it */
+	sp = (uint32_t)__builtin_ctzll(lws);
+	semi = eq64(a, b, ';') & lim;
+	s0 = semi ? (uint32_t)__builtin_ctzll(semi) : len;
+	if (sp <= 8 || s0 <= sp + 1)
+		return false;
+	colon = eq64(a, b, ':') & bits_below(s0) & ~bits_below(sp + 1);
+	eq = eq64(a, b, '=') & lim;
+	he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
+	via->value = sw_str_make(p, len);
+	via->transport = sw_str_make(p + 8, sp - 8);
+	via->host = sw_str_make(p + sp + 1, he - sp - 1);
+	via->port = 0; /* not read: the reply copies the sent-by as written (the check found its port in range) */
+	via->has_rport = via->rport_has_value = false;
+	via->branch = via->received = via->rport_param = via->received_param = SW_STR_NULL;
+	via->end = p + len;
+	for (; semi; semi &= semi - 1) {
+		uint32_t a0 = (uint32_t)__builtin_ctzll(semi) + 1, next = len, e;
+		uint64_t rest = semi & (semi - 1), eqs, w;
+
+		if (a0 >= len)
+			return false; /* an empty name: not what the check lets through */
+		if (rest)
+			next = (uint32_t)__builtin_ctzll(rest);
+		eqs = eq & ~bits_below(a0) & bits_below(next);
+		e = eqs ? (uint32_t)__builtin_ctzll(eqs) : next;
+		memcpy(&w, p + a0, 8);
+		w |= 0x2020202020202020ull;
+		switch (e - a0) {
+		case 6:
+			if ((w & bits_below(48)) == NAME_W('b', 'r', 'a', 'n', 'c', 'h', 0, 0))
+				via->branch = eqs ? sw_str_make(p + e + 1, next - e - 1) : SW_STR_NULL;
+			break;
+		case 5:
+			if ((w & bits_below(40)) == NAME_W('r', 'p', 'o', 'r', 't', 0, 0, 0)) {
+				via->has_rport = true;
+				via->rport_has_value = eqs != 0;
+				via->rport_param = sw_str_make(p + a0 - 1, next - a0 + 1);
+			}
+			break;
+		case 8:
+			if (w == NAME_W('r', 'e', 'c', 'e', 'i', 'v', 'e', 'd')) {
+				via->received = eqs ? sw_str_make(p + e + 1, next - e - 1) : SW_STR_NULL;
+				via->received_param = sw_str_make(p + a0 - 1, next - a0 + 1);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+#else
+	(void)v;
+	(void)hi;
+	(void)via;
+	return false;
+#endif
+}
+
 /* What a reply needs from the request, parsed once (the compact retry reuses it). */
 struct reply_ctx {
 	const struct sip_msg *m;
@@ -563,7 +687,8 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
 	if (j->have & SW_JUDGED_TOP_VIA) {
 		c.via = &j->top_via;
-	} else if (top && sip_via_parse_in(top->value, m->buf + m->len, &via)) {
+	} else if (top && (((j->have & SW_JUDGED_VIA_OK) && top_via_checked(top->value, m->buf + m->len, &via)) ||
+			   sip_via_parse_in(top->value, m->buf + m->len, &via))) {
 		/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
 		c.via = &via;
 	} else {

@@ -558,6 +558,73 @@ static void test_received_rport_digits(void **state)
 	tu_policy_free(pol);
 }
 
+/*
+ * The top via-parm that the verdict's Via check found well formed is read by the reply from byte masks
+ * (top_via_checked), the usual form only; everything else is parsed as before. Each of these Vias, inside and just
+ * outside that form, must give a reply byte for byte the same as the parser's reading gives (respond() builds every
+ * reply twice, with the verdict's findings and without: assert_same_unjudged), received=/rport= where expected.
+ */
+static void test_via_fast_and_parsed(void **state)
+{
+	static const char *const vias[] = {
+		"SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74b;rport",
+		"SIP/2.0/UDP 192.0.2.101:5060;BRANCH=z9hG4bK74b;RPort",
+		"SIP/2.0/UDP 192.0.2.101;branch=z9hG4bK74b",
+		"SIP/2.0/TCP pc33.example.com;rport;branch=z9hG4bKx1;rport=1",
+		"SIP/2.0/UDP 10.0.0.1;received=203.0.113.1;branch=z9hG4bKr6;received=198.51.100.2",
+		"SIP/2.0/UDP 10.0.0.1;Received=203.0.113.1;branch=z9hG4bKr7;maddr=192.0.2.4;ttl=16",
+		"SIP/2.0/UDP 10.0.0.1;branchx=1;rportx;receivedx=2;branch=z9hG4bKr8",
+		"SIP/2.0/UDP 10.0.0.1;rpor;receive=1;branc=2;branch=z9hG4bKr9",
+		"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKr10;received=2001:db8::1",
+		"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKr11, SIP/2.0/UDP proxy.example.net;branch=z9hG4bKr12",
+		"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKr13,SIP/2.0/UDP proxy.example.net",
+		"SIP/2.0/UDP\t10.0.0.1;branch=z9hG4bKr14;rport",
+		"SIP/2.0/UDP 192.0.2.200:5060;branch=z9hG4bK0123456789abcdef01234",   /* 64 bytes */
+		"SIP/2.0/UDP 192.0.2.200:5060;branch=z9hG4bK0123456789abcdef012345",  /* 65 bytes */
+		"SIP/2.0/UDP 192.0.2.200:5060;branch=z9hG4bK0123456789abcdef0123456789abcdef;rport",
+		/* outside the usual form: parsed */
+		"SIP/2.0/UDP 10.0.0.1 ;branch=z9hG4bKp1;rport",
+		"SIP/2.0/UDP 10.0.0.1;branch = z9hG4bKp2",
+		"SIP / 2.0 / UDP 10.0.0.1;branch=z9hG4bKp3",
+		"SIP/2.0/UDP [2001:db8::9:1]:5060;branch=z9hG4bKp4;rport",
+		"SIP/2.0/UDP 10.0.0.1;x=\"a;rport,b\";branch=z9hG4bKp5",
+		"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKp6 , SIP/2.0/UDP 10.0.0.2",
+		"SIP/2.0/UDP 10.0.0.1:5060 ;received=192.0.2.1;rport=7;branch=z9hG4bKp7",
+	};
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.101", 5060);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+		char req[1024];
+		struct sw_verdict v;
+		struct reply r;
+
+		print_message("via: %s\n", vias[i]);
+		snprintf(req, sizeof(req),
+			 "INVITE sip:bob@biloxi.example.com SIP/2.0\n"
+			 "Via: %s\n"
+			 "Max-Forwards: 0\n"
+			 "From: Alice <sip:alice@atlanta.example.com>;tag=vf1\n"
+			 "To: <sip:bob@biloxi.example.com>\n"
+			 "Call-ID: via.%zu@example.com\n"
+			 "CSeq: 1 INVITE\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this\n"
+			 "Content-Length: 0\n\n",
+			 vias[i], i);
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		assert_wellformed(&r, 483);
+		sw_judge(pol, w, r.req.p, r.req.len, &v); /* respond() left have cleared: the reply read the Via this way */
+		assert_true(w->judged.have & SW_JUDGED_VIA_OK);
+		assert_false(w->judged.have & SW_JUDGED_TOP_VIA);
+		reply_free(&r);
+	}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 /* received= goes on the first via-parm of a line that holds several; the others stay as they are. */
 static void test_received_multi_parm(void **state)
 {
@@ -1051,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_received_rport),
 		cmocka_unit_test(test_received_multi_parm),
 		cmocka_unit_test(test_received_rport_digits),
+		cmocka_unit_test(test_via_fast_and_parsed),
 		cmocka_unit_test(test_to_tag),
 		cmocka_unit_test(test_to_tag_retransmission),
 		cmocka_unit_test(test_to_tag_from_tag),
