@@ -60,7 +60,7 @@ static inline __attribute__((always_inline)) void copy_bytes(char *d, const char
 }
 
 /* Room for n more bytes? When not, nothing more fits: this and every later piece are refused. */
-static inline __attribute__((always_inline)) bool room(struct out *o, uint32_t n)
+static inline __attribute__((always_inline)) bool room(struct out *restrict o, uint32_t n)
 {
 	if (__builtin_expect(n > (size_t)(o->end - o->p), 0)) {
 		o->over = true;
@@ -70,7 +70,7 @@ static inline __attribute__((always_inline)) bool room(struct out *o, uint32_t n
 	return true;
 }
 
-static inline __attribute__((always_inline)) void put(struct out *o, const char *s, uint32_t n)
+static inline __attribute__((always_inline)) void put(struct out *restrict o, const char *s, uint32_t n)
 {
 	if (!room(o, n))
 		return;
@@ -82,7 +82,7 @@ static inline __attribute__((always_inline)) void put(struct out *o, const char 
  * A piece from a small local buffer: one memcpy. (Through put(), copy_bytes' branch for pieces over 256 bytes is dead
  * code here, but an unoptimised build cannot see that and gcc's -Wstringop-overread flags it.)
  */
-static void put_local(struct out *o, const char *s, uint32_t n)
+static void put_local(struct out *restrict o, const char *s, uint32_t n)
 {
 	if (!room(o, n))
 		return;
@@ -90,7 +90,7 @@ static void put_local(struct out *o, const char *s, uint32_t n)
 	o->p += n;
 }
 
-static inline __attribute__((always_inline)) void put_str(struct out *o, struct sw_str s)
+static inline __attribute__((always_inline)) void put_str(struct out *restrict o, struct sw_str s)
 {
 	put(o, s.p, s.len);
 }
@@ -101,13 +101,13 @@ static inline __attribute__((always_inline)) void put_str(struct out *o, struct 
 /* A header name and ": ", full or, in a compact reply, the compact form when the header has one. */
 #define PUT_NAME(o, lfull, lcompact) ((o)->compact ? PUT_LIT(o, lcompact) : PUT_LIT(o, lfull))
 
-static void put_cstr(struct out *o, const char *s)
+static void put_cstr(struct out *restrict o, const char *s)
 {
 	put(o, s, (uint32_t)strlen(s));
 }
 
 /* Decimal, written in place: count the digits, check the room once, fill from the right. */
-static void put_u32(struct out *o, uint32_t v)
+static void put_u32(struct out *restrict o, uint32_t v)
 {
 	uint32_t n = 1;
 
@@ -200,7 +200,7 @@ static uint32_t peer_text(const struct sw_peer *src, char *buf, size_t len)
 }
 
 /* A port (any number below 1000000) in decimal: two digits per table load, the room checked once. */
-static void put_port(struct out *o, uint32_t v)
+static void put_port(struct out *restrict o, uint32_t v)
 {
 	char t[6], *q = t + sizeof(t);
 	uint32_t n;
@@ -263,7 +263,8 @@ static inline bool param_is(const char *p, const char *end, const char *name, ui
  * carried is left out, however many there were: only this element knows where the request came from, and a
  * client must never be handed an address an attacker wrote. Quoted parameter values are skipped whole.
  */
-static void put_top_via(struct out *o, const struct sip_via *via, const struct sw_peer *src, const char *hi)
+static void put_top_via(struct out *restrict o, const struct sip_via *via, bool single, const struct sw_peer *src,
+			const char *hi)
 {
 	const char *p = via->value.p, *end = via->value.p + via->value.len, *from = p;
 	char addr[INET6_ADDRSTRLEN];
@@ -275,6 +276,23 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	/* the usual case: the request carried no received/rport (a bare rport is recorded too): copy as it is */
 	if (!via->received_param.p && !via->rport_param.p)
 		p = end;
+	/* the only received/rport parameters are the ones recorded (top_via_checked counted them): cut those out */
+	if (single && p < end) {
+		struct sw_str s1 = via->rport_param, s2 = via->received_param, t;
+
+		if (!s1.p || (s2.p && s2.p < s1.p)) {
+			t = s1;
+			s1 = s2;
+			s2 = t;
+		}
+		put(o, from, (uint32_t)(s1.p - from));
+		from = s1.p + s1.len;
+		if (s2.p) {
+			put(o, from, (uint32_t)(s2.p - from));
+			from = s2.p + s2.len;
+		}
+		p = end;
+	}
 	/* no quoted string anywhere (nearly always): every ';' starts a parameter, found 16 bytes at a time */
 	plain = p < end && !find_byte(p, end, hi, '"');
 	for (; p < end; p++) {
@@ -367,14 +385,16 @@ static inline uint64_t bits_below(uint32_t n)
  * parses. The grammar the check applied is what makes the masks enough: a parameter runs from its ';' to the next
  * one, its name to its first '=', and the host from the LWS to the first ':' or ';'. Parameter names compare as
  * the parser's do (each byte |0x20 against a lower-case name): one 8-byte load each (72 bytes must be readable).
- * Every field is the parser's but the port, which the reply never reads.
+ * Every field is the parser's but the port, which the reply never reads. *single says whether the rport and
+ * received parameters recorded are the only ones (at most one of each): put_top_via() then cuts them out by their
+ * spans instead of looking for every other one.
  */
-static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via)
+static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via, bool *single)
 {
 #if defined(__AVX2__)
 	const char *p = v.p;
 	uint64_t semi, colon, eq, lws, lim, comma, bad;
-	uint32_t len, sp, s0, he;
+	uint32_t len, sp, s0, he, nr = 0;
 	__m256i a, b;
 
 	if (hi - p < 72 || v.len < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
@@ -427,23 +447,27 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 				via->has_rport = true;
 				via->rport_has_value = eqs != 0;
 				via->rport_param = sw_str_make(p + a0 - 1, next - a0 + 1);
+				nr += 1;
 			}
 			break;
 		case 8:
 			if (w == NAME_W('r', 'e', 'c', 'e', 'i', 'v', 'e', 'd')) {
 				via->received = eqs ? sw_str_make(p + e + 1, next - e - 1) : SW_STR_NULL;
 				via->received_param = sw_str_make(p + a0 - 1, next - a0 + 1);
+				nr += 16;
 			}
 			break;
 		default:
 			break;
 		}
 	}
+	*single = nr <= 17 && (nr & 15) <= 1; /* at most one rport and one received */
 	return true;
 #else
 	(void)v;
 	(void)hi;
 	(void)via;
+	(void)single;
 	return false;
 #endif
 }
@@ -453,17 +477,18 @@ struct reply_ctx {
 	const struct sip_msg *m;
 	const struct sip_hdr *from, *to, *call_id, *cseq;
 	const struct sip_via *via; /* top via-parm: the verdict's (w->judged) or sw_respond()'s own */
+	bool via_single;           /* via's rport_param and received_param are its only ones (top_via_checked) */
 	bool to_has_tag;
 	char tag[16];         /* our To tag when the request's To has none */
 };
 
-static void put_vias(struct out *o, const struct reply_ctx *c, const struct sw_peer *src)
+static void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
 {
 	const struct sip_msg *m = c->m;
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 
 	PUT_NAME(o, "Via: ", "v: ");
-	put_top_via(o, c->via, src, m->buf + m->len);
+	put_top_via(o, c->via, c->via_single, src, m->buf + m->len);
 	put(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
 	PUT_LIT(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
@@ -576,7 +601,7 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct
 #endif
 }
 
-static void put_to(struct out *o, const struct reply_ctx *c)
+static void put_to(struct out *restrict o, const struct reply_ctx *c)
 {
 	if (!c->to)
 		return;
@@ -590,7 +615,7 @@ static void put_to(struct out *o, const struct reply_ctx *c)
 }
 
 /* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
-static void put_unsupported(struct out *o, const struct sw_policy *pol, const struct sip_msg *m)
+static void put_unsupported(struct out *restrict o, const struct sw_policy *pol, const struct sip_msg *m)
 {
 	enum sip_hdr_id ids[2] = { SIP_HDR_PROXY_REQUIRE, SIP_HDR_REQUIRE };
 	bool first = true;
@@ -616,7 +641,7 @@ static void put_unsupported(struct out *o, const struct sw_policy *pol, const st
 		PUT_LIT(o, "\r\n");
 }
 
-static void build(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
+static void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
 		  const struct sw_peer *src)
 {
 	char code[4] = { (char)('0' + v->status / 100 % 10), (char)('0' + v->status / 10 % 10),
@@ -687,7 +712,8 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
 	if (j->have & SW_JUDGED_TOP_VIA) {
 		c.via = &j->top_via;
-	} else if (top && (((j->have & SW_JUDGED_VIA_OK) && top_via_checked(top->value, m->buf + m->len, &via)) ||
+	} else if (top && (((j->have & SW_JUDGED_VIA_OK) &&
+			    top_via_checked(top->value, m->buf + m->len, &via, &c.via_single)) ||
 			   sip_via_parse_in(top->value, m->buf + m->len, &via))) {
 		/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
 		c.via = &via;
