@@ -26,6 +26,7 @@ struct out {
 	char *end; /* one past the last byte allowed (cap) */
 	bool over;
 	bool compact; /* write compact header names (RFC 3261 7.3.3) */
+	bool checked; /* false: the whole reply is known to fit (reply_bound()), no piece is checked */
 };
 
 static inline __attribute__((always_inline)) void copy_bytes(char *d, const char *s, uint32_t n)
@@ -62,7 +63,7 @@ static inline __attribute__((always_inline)) void copy_bytes(char *d, const char
 /* Room for n more bytes? When not, nothing more fits: this and every later piece are refused. */
 static inline __attribute__((always_inline)) bool room(struct out *restrict o, uint32_t n)
 {
-	if (__builtin_expect(n > (size_t)(o->end - o->p), 0)) {
+	if (o->checked && __builtin_expect(n > (size_t)(o->end - o->p), 0)) {
 		o->over = true;
 		o->end = o->p;
 		return false;
@@ -82,7 +83,7 @@ static inline __attribute__((always_inline)) void put(struct out *restrict o, co
  * A piece from a small local buffer: one memcpy. (Through put(), copy_bytes' branch for pieces over 256 bytes is dead
  * code here, but an unoptimised build cannot see that and gcc's -Wstringop-overread flags it.)
  */
-static void put_local(struct out *restrict o, const char *s, uint32_t n)
+static inline __attribute__((always_inline)) void put_local(struct out *restrict o, const char *s, uint32_t n)
 {
 	if (!room(o, n))
 		return;
@@ -101,23 +102,20 @@ static inline __attribute__((always_inline)) void put_str(struct out *restrict o
 /* A header name and ": ", full or, in a compact reply, the compact form when the header has one. */
 #define PUT_NAME(o, lfull, lcompact) ((o)->compact ? PUT_LIT(o, lcompact) : PUT_LIT(o, lfull))
 
-static void put_cstr(struct out *restrict o, const char *s)
+static inline __attribute__((always_inline)) void put_cstr(struct out *restrict o, const char *s)
 {
 	put(o, s, (uint32_t)strlen(s));
 }
 
 /* Decimal, written in place: count the digits, check the room once, fill from the right. */
-static void put_u32(struct out *restrict o, uint32_t v)
+static inline __attribute__((always_inline)) void put_u32(struct out *restrict o, uint32_t v)
 {
 	uint32_t n = 1;
 
 	for (uint32_t t = v; t >= 10; t /= 10)
 		n++;
-	if (n > (size_t)(o->end - o->p)) {
-		o->over = true;
-		o->end = o->p;
+	if (!room(o, n))
 		return;
-	}
 	o->p += n;
 	for (char *q = o->p; n--; v /= 10)
 		*--q = (char)('0' + v % 10);
@@ -200,7 +198,7 @@ static uint32_t peer_text(const struct sw_peer *src, char *buf, size_t len)
 }
 
 /* A port (any number below 1000000) in decimal: two digits per table load, the room checked once. */
-static void put_port(struct out *restrict o, uint32_t v)
+static inline __attribute__((always_inline)) void put_port(struct out *restrict o, uint32_t v)
 {
 	char t[6], *q = t + sizeof(t);
 	uint32_t n;
@@ -263,7 +261,7 @@ static inline bool param_is(const char *p, const char *end, const char *name, ui
  * carried is left out, however many there were: only this element knows where the request came from, and a
  * client must never be handed an address an attacker wrote. Quoted parameter values are skipped whole.
  */
-static void put_top_via(struct out *restrict o, const struct sip_via *via, bool single, const struct sw_peer *src,
+static inline __attribute__((always_inline)) void put_top_via(struct out *restrict o, const struct sip_via *via, bool single, const struct sw_peer *src,
 			const char *hi)
 {
 	const char *p = via->value.p, *end = via->value.p + via->value.len, *from = p;
@@ -480,9 +478,11 @@ struct reply_ctx {
 	bool via_single;           /* via's rport_param and received_param are its only ones (top_via_checked) */
 	bool to_has_tag;
 	char tag[16];         /* our To tag when the request's To has none */
+	const char *reason;   /* the status line's reason phrase */
+	uint32_t reason_len;
 };
 
-static void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
+static inline __attribute__((always_inline)) void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
 {
 	const struct sip_msg *m = c->m;
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
@@ -601,7 +601,7 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct
 #endif
 }
 
-static void put_to(struct out *restrict o, const struct reply_ctx *c)
+static inline __attribute__((always_inline)) void put_to(struct out *restrict o, const struct reply_ctx *c)
 {
 	if (!c->to)
 		return;
@@ -641,8 +641,12 @@ static void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
 		PUT_LIT(o, "\r\n");
 }
 
-static void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
-		  const struct sw_peer *src)
+/*
+ * The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
+ * room test at all. Unsupported (420) is written only by the checked one: reply_bound() does not bound it.
+ */
+static inline __attribute__((always_inline)) void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
+				 const struct sw_verdict *v, const struct sw_peer *src)
 {
 	char code[4] = { (char)('0' + v->status / 100 % 10), (char)('0' + v->status / 10 % 10),
 			 (char)('0' + v->status % 10), ' ' };
@@ -655,14 +659,14 @@ static void build(struct out *restrict o, const struct sw_policy *pol, const str
 		put_u32(o, v->status);
 		PUT_LIT(o, " ");
 	}
-	put_cstr(o, v->reason ? v->reason : "Rejected");
+	put(o, c->reason, c->reason_len);
 	PUT_LIT(o, "\r\n");
 	put_vias(o, c, src);
 	PUT_HEADER(o, c->from, "From: ", "f: ");
 	put_to(o, c);
 	PUT_HEADER(o, c->call_id, "Call-ID: ", "i: ");
 	PUT_HEADER(o, c->cseq, "CSeq: ", "CSeq: ");
-	if (v->status == 420)
+	if (v->status == 420 && o->checked)
 		put_unsupported(o, pol, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
 		PUT_LIT(o, "Retry-After: ");
@@ -675,6 +679,57 @@ static void build(struct out *restrict o, const struct sw_policy *pol, const str
 		PUT_LIT(o, "\r\n");
 	}
 	PUT_NAME(o, "Content-Length: 0\r\n\r\n", "l: 0\r\n\r\n");
+}
+
+static __attribute__((noinline)) void build_checked(struct out *o, const struct sw_policy *pol,
+						   const struct reply_ctx *c, const struct sw_verdict *v,
+						   const struct sw_peer *src)
+{
+	struct out l = *o; /* a local whose address goes nowhere: its fields live in registers */
+
+	l.checked = true;
+	build(&l, pol, c, v, src);
+	*o = l;
+}
+
+static __attribute__((noinline)) void build_unchecked(struct out *o, const struct sw_policy *pol,
+						     const struct reply_ctx *c, const struct sw_verdict *v,
+						     const struct sw_peer *src)
+{
+	struct out l = *o;
+
+	l.checked = false;
+	build(&l, pol, c, v, src);
+	*o = l;
+}
+
+/*
+ * At least as many bytes as build() writes with full names, piece by piece: status line 8 + at most 11 (code or
+ * number, SP) + reason + 2; every Via line 5 + value + 2, the top one grown by at most ";received=" + address
+ * (15 for IPv4, 45 for IPv6) + ";rport=" + 5 digits (cutting parameters out only shortens it); From 6 + 2, To
+ * 4 + 2 (+ ";tag=" and 16 digits), Call-ID 9 + 2, CSeq 6 + 2 around their values; Retry-After 13 + 10 + 2;
+ * Server 8 + 2 around its value; Content-Length 21. Not for 420 (Unsupported is not counted: see build()).
+ */
+static uint64_t reply_bound(const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
+			    const struct sw_peer *src)
+{
+	uint64_t n = 8 + 11 + (uint64_t)c->reason_len + 2 + (src->family == 6 ? 67 : 37) + 21;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(c->m, h))
+		n += 7 + (uint64_t)h->value.len;
+	if (c->from)
+		n += 8 + (uint64_t)c->from->value.len;
+	if (c->to)
+		n += 6 + (uint64_t)c->to->value.len + (c->to_has_tag ? 0 : 5 + sizeof(c->tag));
+	if (c->call_id)
+		n += 11 + (uint64_t)c->call_id->value.len;
+	if (c->cseq)
+		n += 8 + (uint64_t)c->cseq->value.len;
+	if (v->status == 413 && pol->retry_after_seconds)
+		n += 25;
+	if (pol->server[0])
+		n += 10 + strlen(pol->server);
+	return n;
 }
 
 /*
@@ -704,7 +759,7 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID),
 		.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ),
 	};
-	struct out o = { out, out + cap, false, false };
+	struct out o = { out, out + cap, false, false, true };
 	struct sip_via via; /* outside c: the initialiser above would zero it first */
 
 	if (v->action != SW_ACT_REPLY)
@@ -728,11 +783,18 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		c.to_has_tag = c.to && to_has_tag(m, c.to);
 	if (c.to && !c.to_has_tag)
 		to_tag(&c, v, j, w->secret);
-	build(&o, pol, &c, v, src);
+	c.reason = v->reason ? v->reason : "Rejected";
+	c.reason_len = (uint32_t)strlen(c.reason);
+	/* a reply under its bound within cap (nearly always: cap is the request's length) needs no check per piece */
+	if (v->status != 420 && reply_bound(pol, &c, v, src) <= cap) {
+		build_unchecked(&o, pol, &c, v, src);
+		return (uint32_t)(o.p - out);
+	}
+	build_checked(&o, pol, &c, v, src);
 	if (o.over) {
 		/* RFC 3261 7.3.3: compact names exist for transports where size matters; try them before dropping */
-		o = (struct out){ out, out + cap, false, true };
-		build(&o, pol, &c, v, src);
+		o = (struct out){ out, out + cap, false, true, true };
+		build_checked(&o, pol, &c, v, src);
 	}
 	if (o.over) {
 		v->action = SW_ACT_DROP;

@@ -44,6 +44,28 @@ static void assert_same_unjudged(const struct reply *r, const struct sw_policy *
 }
 
 /*
+ * A reply whose bound (reply_bound in sip_reply.c) fits the cap is written without a room check per piece; the
+ * bound is always above the reply's own length, so a cap of exactly that length makes every piece checked. Both
+ * must give the same bytes (and the exact cap must not make the reply compact or drop it).
+ */
+static void assert_same_checked(const struct reply *r, const struct sw_policy *pol, struct sw_worker *w,
+				const struct sw_peer *src)
+{
+	struct sw_verdict v = r->v;
+	char *out;
+	uint32_t n;
+
+	if (r->len == 0)
+		return;
+	out = malloc(r->len);
+	assert_non_null(out);
+	n = sw_respond(pol, w, &v, src, out, r->len);
+	tu_assert_bytes(out, n, r->out, r->len);
+	assert_int_equal(v.action, r->v.action);
+	free(out);
+}
+
+/*
  * Judge the request (text with "\n" made CRLF) and build the reply into a buffer of exactly cap bytes
  * (0: cap = request length, the documented anti-amplification setting), so ASan sees any write past cap.
  * Every reply is also built without the verdict's parses (assert_same_unjudged).
@@ -63,6 +85,7 @@ static void respond(struct reply *r, const struct sw_policy *pol, struct sw_work
 	assert_non_null(r->out);
 	r->len = sw_respond(pol, w, &r->v, src, r->out, cap);
 	assert_true(r->len <= cap);
+	assert_same_checked(r, pol, w, src);
 	assert_same_unjudged(r, pol, w, src, cap);
 }
 
