@@ -565,9 +565,18 @@ static struct sw_str find_from_tag(struct sw_str v, const char *hi, const struct
 	return tag;
 }
 
+/* The RFC 3261 branch cookie (8.1.1.7): such a branch is unique to its transaction across space and time. */
+static inline bool branch_rfc3261(struct sw_str b)
+{
+	return b.len > 7 && memcmp(b.p, "z9hG4bK", 7) == 0;
+}
+
 /*
  * A To tag that a retransmission gets again: SipHash-2-4 (libsodium crypto_shorthash) under the instance secret of
- * what identifies the transaction (Call-ID, From tag, top Via branch, CSeq) and the status.
+ * what identifies the transaction, and the status. With an RFC 3261 branch that is the branch and the CSeq (17.2.3:
+ * the branch names the transaction; the CSeq method tells a CANCEL from the INVITE whose branch it shares), marked
+ * by a leading 0xff byte, which no Call-ID starts with. Else, as RFC 2543 matched requests, the Call-ID, the From
+ * tag, the branch (if any) and the CSeq. Fewer bytes for the usual request: SipHash costs ~30 instructions per 8.
  */
 static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct sw_judged *j, const uint8_t key[16])
 {
@@ -576,11 +585,15 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct
 	struct sw_str from_tag = SW_STR_NULL;
 	uint32_t n = 0;
 
-	if (c->from)
-		from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len,
-					 j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
-	hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
-	hash_part(in, &n, from_tag);
+	if (branch_rfc3261(c->via->branch)) {
+		in[n++] = 0xff;
+	} else {
+		if (c->from)
+			from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len,
+						 j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
+		hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
+		hash_part(in, &n, from_tag);
+	}
 	hash_part(in, &n, c->via->branch);
 	hash_part(in, &n, c->cseq ? c->cseq->value : SW_STR_NULL);
 	memcpy(in + n, &v->status, sizeof(v->status));

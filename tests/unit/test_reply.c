@@ -694,9 +694,10 @@ static void test_received_multi_parm(void **state)
 
 /* ---------------------------------------------------------------- the To tag */
 
-#define TAG_REQ(callid, to) \
+#define TAG_REQ(callid, to) TAG_REQ_B("z9hG4bKtag1", callid, to)
+#define TAG_REQ_B(branch, callid, to) \
 	"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n" \
-	"Via: SIP/2.0/UDP 192.0.2.60;branch=z9hG4bKtag1\n" \
+	"Via: SIP/2.0/UDP 192.0.2.60;branch=" branch "\n" \
 	"Max-Forwards: 0\n" \
 	"From: <sip:alice@atlanta.example.com>;tag=from1\n" \
 	"To: " to "\n" \
@@ -751,15 +752,26 @@ static void test_to_tag(void **state)
 	tag_of(TAG_REQ("tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_b, b, sizeof(b), NULL);
 	assert_tag_format(b);
 	assert_string_not_equal(a1, b);
-	/* another dialog (Call-ID): another tag */
-	tag_of(TAG_REQ("tag.2@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c, sizeof(c), NULL);
+	/* another transaction (another RFC 3261 branch): another tag */
+	tag_of(TAG_REQ_B("z9hG4bKtag2", "tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c,
+	       sizeof(c), NULL);
 	assert_string_not_equal(a1, c);
+	/* an RFC 3261 branch names its transaction (17.2.3): the Call-ID is not hashed with it */
+	tag_of(TAG_REQ("tag.2@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c, sizeof(c), NULL);
+	assert_string_equal(a1, c);
+	/* an RFC 2543 branch (no z9hG4bK cookie) does not: the Call-ID is hashed, another dialog gets another tag */
+	tag_of(TAG_REQ_B("tag1", "tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, a2, sizeof(a2),
+	       NULL);
+	tag_of(TAG_REQ_B("tag1", "tag.2@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c, sizeof(c), NULL);
+	assert_tag_format(a2);
+	assert_string_not_equal(a2, c);
+	assert_string_not_equal(a1, a2);
 }
 
 /* The same worker, the same request judged twice: the same reply (a retransmission gets the same answer). */
 #define FROM_REQ(from) \
 	"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n" \
-	"Via: SIP/2.0/UDP 192.0.2.60;branch=z9hG4bKtag1\n" \
+	"Via: SIP/2.0/UDP 192.0.2.60;branch=rfc2543tag1\n" \
 	"Max-Forwards: 0\n" \
 	"From: " from "\n" \
 	"To: <sip:bob@biloxi.example.com>\n" \
@@ -769,9 +781,9 @@ static void test_to_tag(void **state)
 	"Content-Length: 0\n\n"
 
 /*
- * The From tag is hashed, wherever it is found: in the usual name-addr (read by the reply itself), after a quoted
- * display name or in an addr-spec (read by sip_addr_parse). Another From tag gives another To tag; the same tag
- * written with other case or LWS around its '=' is the same tag.
+ * Without an RFC 3261 branch (here an RFC 2543 one) the From tag is hashed, wherever it is found: in the usual
+ * name-addr (read by the reply itself), after a quoted display name or in an addr-spec (read by sip_addr_parse).
+ * Another From tag gives another To tag; the same tag written with other case or LWS around its '=' is the same tag.
  */
 static void test_to_tag_from_tag(void **state)
 {
