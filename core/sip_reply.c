@@ -661,8 +661,8 @@ static void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
 static inline __attribute__((always_inline)) void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
 				 const struct sw_verdict *v, const struct sw_peer *src)
 {
-	char code[4] = { (char)('0' + v->status / 100 % 10), (char)('0' + v->status / 10 % 10),
-			 (char)('0' + v->status % 10), ' ' };
+	uint32_t st = v->status % 1000, h = st / 100, t = st - h * 100, d = t / 10; /* one multiply each */
+	char code[4] = { (char)('0' + h), (char)('0' + d), (char)('0' + t - d * 10), ' ' };
 
 	/* a final status is three digits (the verdict sends 400-699; the policy loader refuses anything else) */
 	PUT_LIT(o, "SIP/2.0 ");
