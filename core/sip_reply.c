@@ -15,6 +15,8 @@
 #include "sip_int.h"
 #include "sw_verdict.h"
 
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /*
  * The writer. Every piece is bounds-checked once against cap; past it, nothing more is written and `over` stays
  * set. Pieces are short (3 to ~100 bytes, a Via line now and then a few hundred): copy_bytes() copies them inline
@@ -261,8 +263,10 @@ static inline bool param_is(const char *p, const char *end, const char *name, ui
  * carried is left out, however many there were: only this element knows where the request came from, and a
  * client must never be handed an address an attacker wrote. Quoted parameter values are skipped whole.
  */
-static inline __attribute__((always_inline)) void put_top_via(struct out *restrict o, const struct sip_via *via, bool single, const struct sw_peer *src,
-			const char *hi)
+static bool via_r_params_recorded(const struct sip_via *via, const char *hi);
+
+static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_via *via, bool single,
+				       const struct sw_peer *src, const char *hi)
 {
 	const char *p = via->value.p, *end = via->value.p + via->value.len, *from = p;
 	char addr[INET6_ADDRSTRLEN];
@@ -274,8 +278,8 @@ static inline __attribute__((always_inline)) void put_top_via(struct out *restri
 	/* the usual case: the request carried no received/rport (a bare rport is recorded too): copy as it is */
 	if (!via->received_param.p && !via->rport_param.p)
 		p = end;
-	/* the only received/rport parameters are the ones recorded (top_via_checked counted them): cut those out */
-	if (single && p < end) {
+	/* the only received/rport parameters are the ones recorded (counted by top_via_checked, or here): cut them out */
+	if (p < end && (single || via_r_params_recorded(via, hi))) {
 		struct sw_str s1 = via->rport_param, s2 = via->received_param, t;
 
 		if (!s1.p || (s2.p && s2.p < s1.p)) {
@@ -470,6 +474,38 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 #endif
 }
 
+/*
+ * For a top Via the parser read (413, 414, 505, a parse error's 400, a rule's reply): are its recorded rport and
+ * received parameters its only ones, so that put_top_via() can cut them out by their spans? Yes when, in a
+ * via-parm of at most 64 bytes with no quoted string and no LWS from its first ';' on (a span then ends where the
+ * next ';' begins, as the scan cuts), the parameters whose name starts with an r (both names do) are exactly the
+ * recorded ones. One 64-byte pass of ';', '"' and LWS masks; false otherwise.
+ */
+static bool via_r_params_recorded(const struct sip_via *via, const char *hi)
+{
+#if defined(__AVX2__)
+	const char *p = via->value.p;
+	uint64_t lim = bits_below(via->value.len), semi;
+	uint32_t r = 0;
+	__m256i a, b;
+
+	if (via->value.len > 64 || hi - p < 65)
+		return false;
+	a = _mm256_loadu_si256((const __m256i *)p);
+	b = _mm256_loadu_si256((const __m256i *)(p + 32));
+	semi = eq64(a, b, ';') & lim;
+	if (!semi || (eq64(a, b, '"') & lim) || (ctl64(a, b) & lim & ~bits_below((uint32_t)__builtin_ctzll(semi))))
+		return false;
+	for (; semi; semi &= semi - 1)
+		r += (p[__builtin_ctzll(semi) + 1] | 0x20) == 'r'; /* p[64] is readable: hi - p >= 65 */
+	return r == (uint32_t)(via->rport_param.p != NULL) + (uint32_t)(via->received_param.p != NULL);
+#else
+	(void)via;
+	(void)hi;
+	return false;
+#endif
+}
+
 /* What a reply needs from the request, parsed once (the compact retry reuses it). */
 struct reply_ctx {
 	const struct sip_msg *m;
@@ -482,7 +518,7 @@ struct reply_ctx {
 	uint32_t reason_len;
 };
 
-static inline __attribute__((always_inline)) void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
+static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
 {
 	const struct sip_msg *m = c->m;
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
@@ -658,8 +694,8 @@ static void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
  * The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
  * room test at all. Unsupported (420) is written only by the checked one: reply_bound() does not bound it.
  */
-static inline __attribute__((always_inline)) void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
-				 const struct sw_verdict *v, const struct sw_peer *src)
+static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
+				  const struct sw_verdict *v, const struct sw_peer *src)
 {
 	uint32_t st = v->status % 1000, h = st / 100, t = st - h * 100, d = t / 10; /* one multiply each */
 	char code[4] = { (char)('0' + h), (char)('0' + d), (char)('0' + t - d * 10), ' ' };

@@ -427,6 +427,13 @@ static const struct via_case via_cases[] = {
 	  "SIP/2.0/UDP pc33.example.com", "198.51.100.20", 61000 },
 	{ "received= already there is not doubled", "SIP/2.0/UDP 10.0.0.1;received=203.0.113.1;branch=z9hG4bKr6", 4,
 	  "192.0.2.7", 5060, "SIP/2.0/UDP 10.0.0.1", "192.0.2.7", -1 },
+	{ "two rport parameters: both replaced by one", "SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKd1;rport=7", 4,
+	  "192.0.2.1", 9988, "SIP/2.0/UDP 10.1.1.1:4540", "192.0.2.1", 9988 },
+	{ "two received parameters: both replaced by one",
+	  "SIP/2.0/UDP 10.0.0.1;received=203.0.113.1;branch=z9hG4bKd2;received=198.51.100.9", 4, "192.0.2.7", 5060,
+	  "SIP/2.0/UDP 10.0.0.1", "192.0.2.7", -1 },
+	{ "another r parameter kept", "SIP/2.0/UDP 10.0.0.1;rport;branch=z9hG4bKd3;rn=1", 4, "192.0.2.7", 5060,
+	  "SIP/2.0/UDP 10.0.0.1", "192.0.2.7", 5060 },
 	{ "v6 source = sent-by (RFC 5118 4.1)", "SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111", 6, "2001:db8::9:1",
 	  5060, "SIP/2.0/UDP [2001:db8::9:1]", NULL, -1 },
 	{ "v6 same address, other spelling", "SIP/2.0/UDP [2001:DB8:0::9:1]:5060;branch=z9hG4bKv6b", 6,
@@ -643,7 +650,8 @@ static void test_via_fast_and_parsed(void **state)
 		respond(&r, pol, w, req, &src, 0);
 		assert_int_equal(r.v.status, 483);
 		assert_wellformed(&r, 483);
-		sw_judge(pol, w, r.req.p, r.req.len, &v); /* respond() left have cleared: the reply read the Via this way */
+		/* respond() left have cleared: judge again to see how the reply read the Via */
+		sw_judge(pol, w, r.req.p, r.req.len, &v);
 		assert_true(w->judged.have & SW_JUDGED_VIA_OK);
 		assert_false(w->judged.have & SW_JUDGED_TOP_VIA);
 		reply_free(&r);

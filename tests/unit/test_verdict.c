@@ -698,7 +698,8 @@ static void test_judged(void **state)
 		  NULL },
 		{ OPT VIA MF TO FROM CSEQ("OPTIONS") CL0 END, 400, SW_JUDGED_VIA_OK | SW_JUDGED_TO | SW_JUDGED_FROM, "",
 		  "1928301774" },
-		{ OPT "Via: SIP/2.0/UDP host;branch=z9hG4bKok, SIP/2.0/UDP ;bad\n" MF TO FROM CID CSEQ("OPTIONS") CL0 END,
+		{ OPT "Via: SIP/2.0/UDP host;branch=z9hG4bKok, SIP/2.0/UDP ;bad\n" MF TO FROM CID CSEQ("OPTIONS") CL0
+			  END,
 		  400, SW_JUDGED_VIA_OK, NULL, NULL },
 		{ "OPTIONS sip:bob@example.com SIP/3.0\n" REST CSEQ("OPTIONS") CL0 END, 505, SW_JUDGED_TOP_VIA, NULL,
 		  NULL },
