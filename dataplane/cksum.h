@@ -168,6 +168,37 @@ __attribute__((target("avx2"))) static inline uint64_t dp_cksum_sum_avx2(const v
 }
 #endif
 
+/* memcpy() of fewer than 32 bytes inline, two overlapping moves (a libc call costs more at this size). */
+static inline __attribute__((always_inline)) void dp_copy_small(uint8_t *d, const uint8_t *s, uint32_t len)
+{
+	if (len >= 16) {
+		uint64_t a[2], b[2];
+
+		memcpy(a, s, 16);
+		memcpy(b, s + len - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + len - 16, b, 16);
+	} else if (len >= 8) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + len - 8, &b, 8);
+	} else if (len >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + len - 4, &b, 4);
+	} else if (len) {
+		d[0] = s[0];
+		d[len / 2] = s[len / 2];
+		d[len - 1] = s[len - 1];
+	}
+}
+
 /*
  * memcpy(dst, src, len) that also returns dp_cksum_sum(src, len, sum): the reply payload is summed while it is
  * copied into the frame, in one pass over bytes that are already in cache. dst and src must not overlap.
@@ -179,8 +210,33 @@ static inline uint64_t dp_cksum_copy(void *dst, const void *src, uint32_t len, u
 
 	if (len >= 32)
 		DP_CKSUM_BLOCKS(s, d, len, sum, true);
-	memcpy(d, s, len);
+	if (len >= 32) /* only without SIMD steps */
+		memcpy(d, s, len);
+	else
+		dp_copy_small(d, s, len);
 	return dp_cksum_tail(s, len, sum);
+}
+
+/*
+ * The pseudo-header's addresses added to sum: IPv4 source and destination as two 32-bit words, IPv6 as four 64-bit
+ * ones, each as its two 32-bit halves (a 32-bit word hi:lo is hi + lo modulo 0xffff). ip is the IP header.
+ */
+static inline uint64_t dp_cksum_addrs(const uint8_t *ip, unsigned ip_ver, uint64_t sum)
+{
+	if (ip_ver == 4) {
+		uint32_t a, b;
+
+		memcpy(&a, ip + 12, 4);
+		memcpy(&b, ip + 16, 4);
+		return sum + a + b;
+	}
+	for (int i = 0; i < 4; i++) {
+		uint64_t w;
+
+		memcpy(&w, ip + 8 + 8 * i, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	return sum;
 }
 
 #endif

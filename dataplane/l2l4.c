@@ -250,7 +250,7 @@ bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
 }
 
 /*
- * Pseudo-header sum (not folded) for a UDP datagram of udp_len bytes. The addresses as 32-bit words (a word hi:lo is hi + lo modulo 0xffff, see cksum.h), then the
+ * Pseudo-header sum (not folded) for a UDP datagram of udp_len bytes. The addresses (dp_cksum_addrs), then the
  * length and next-header words, which in native order are the byte-swapped udp_len and protocol (the v4 form sums
  * to the same 16-bit words).
  */
@@ -258,20 +258,8 @@ static uint64_t pseudo_sum(const uint8_t *frame, const struct dp_l2l4 *d)
 {
 	const uint8_t *ip = frame + d->l2_len;
 	uint64_t sum = (uint64_t)rte_cpu_to_be_16(d->udp_len) + rte_cpu_to_be_16(IPPROTO_UDP_);
-	uint32_t a, b;
 
-	if (d->ip_ver != 4) {
-		for (int i = 0; i < 4; i++) {
-			uint64_t w;
-
-			memcpy(&w, ip + 8 + 8 * i, 8);
-			sum += (w & 0xffffffffu) + (w >> 32);
-		}
-		return sum;
-	}
-	memcpy(&a, ip + 12, 4);
-	memcpy(&b, ip + 16, 4);
-	return sum + a + b;
+	return dp_cksum_addrs(ip, d->ip_ver, sum);
 }
 
 static bool cksum_zero_ok(const uint8_t *frame, const struct dp_l2l4 *d, bool *done)
