@@ -664,7 +664,8 @@ static inline __attribute__((always_inline)) void put_to(struct out *restrict o,
 }
 
 /* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
-static void put_unsupported(struct out *restrict o, const struct sw_policy *pol, const struct sip_msg *m)
+static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
+					  const struct sip_msg *m)
 {
 	enum sip_hdr_id ids[2] = { SIP_HDR_PROXY_REQUIRE, SIP_HDR_REQUIRE };
 	bool first = true;
@@ -690,10 +691,8 @@ static void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
 		PUT_LIT(o, "\r\n");
 }
 
-/*
- * The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
- * room test at all. Unsupported (420) is written only by the checked one: reply_bound() does not bound it.
- */
+/* The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
+ * room test at all. */
 static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
 				  const struct sw_verdict *v, const struct sw_peer *src)
 {
@@ -715,7 +714,7 @@ static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *
 	put_to(o, c);
 	PUT_HEADER(o, c->call_id, "Call-ID: ", "i: ");
 	PUT_HEADER(o, c->cseq, "CSeq: ", "CSeq: ");
-	if (v->status == 420 && o->checked)
+	if (v->status == 420)
 		put_unsupported(o, pol, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
 		PUT_LIT(o, "Retry-After: ");
@@ -757,7 +756,9 @@ static __attribute__((noinline)) void build_unchecked(struct out *o, const struc
  * number, SP) + reason + 2; every Via line 5 + value + 2, the top one grown by at most ";received=" + address
  * (15 for IPv4, 45 for IPv6) + ";rport=" + 5 digits (cutting parameters out only shortens it); From 6 + 2, To
  * 4 + 2 (+ ";tag=" and 16 digits), Call-ID 9 + 2, CSeq 6 + 2 around their values; Retry-After 13 + 10 + 2;
- * Server 8 + 2 around its value; Content-Length 21. Not for 420 (Unsupported is not counted: see build()).
+ * Server 8 + 2 around its value; Content-Length 21. Unsupported (420): "Unsupported: " and CRLF, and of each
+ * Proxy-Require (and, when checked, Require) value of len bytes at most 2 * len + 1: its tokens are disjoint parts
+ * of it, at least a ',' apart, so k of them have k - 1 separators within the value and are written with k ", ".
  */
 static uint64_t reply_bound(const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
 			    const struct sw_peer *src)
@@ -776,6 +777,14 @@ static uint64_t reply_bound(const struct sw_policy *pol, const struct reply_ctx 
 		n += 8 + (uint64_t)c->cseq->value.len;
 	if (v->status == 413 && pol->retry_after_seconds)
 		n += 25;
+	if (v->status == 420) {
+		n += 15;
+		for (const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_PROXY_REQUIRE); h; h = sip_msg_hdr_next(c->m, h))
+			n += 2 * (uint64_t)h->value.len + 1;
+		for (const struct sip_hdr *h = pol->check_require ? sip_msg_hdr(c->m, SIP_HDR_REQUIRE) : NULL; h;
+		     h = sip_msg_hdr_next(c->m, h))
+			n += 2 * (uint64_t)h->value.len + 1;
+	}
 	if (pol->server[0])
 		n += 10 + strlen(pol->server);
 	return n;
@@ -835,7 +844,7 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	c.reason = v->reason ? v->reason : "Rejected";
 	c.reason_len = (uint32_t)strlen(c.reason);
 	/* a reply under its bound within cap (nearly always: cap is the request's length) needs no check per piece */
-	if (v->status != 420 && reply_bound(pol, &c, v, src) <= cap) {
+	if (reply_bound(pol, &c, v, src) <= cap) {
 		build_unchecked(&o, pol, &c, v, src);
 		return (uint32_t)(o.p - out);
 	}
