@@ -696,7 +696,8 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
 				  const struct sw_verdict *v, const struct sw_peer *src)
 {
-	uint32_t st = v->status % 1000, h = st / 100, t = st - h * 100, d = t / 10; /* one multiply each */
+	/* the digits of 0..999 by reciprocal multiplication: exact for st < 1000 (h) and t < 100 (d) */
+	uint32_t st = v->status < 1000 ? v->status : 0, h = (st * 41) >> 12, t = st - h * 100, d = (t * 103) >> 10;
 	char code[4] = { (char)('0' + h), (char)('0' + d), (char)('0' + t - d * 10), ' ' };
 
 	/* a final status is three digits (the verdict sends 400-699; the policy loader refuses anything else) */

@@ -660,6 +660,44 @@ static void test_via_fast_and_parsed(void **state)
 	tu_policy_free(pol);
 }
 
+/*
+ * The status line's code is written from reciprocal multiplications: every three-digit status (a rule may reply
+ * with any of 400-699; the arithmetic holds for 100-999) must read as printf writes it.
+ */
+static void test_status_codes(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.101", 5060);
+	struct tu_dgram req = tu_crlf("OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+				      "Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKst1\n"
+				      "Max-Forwards: 0\n"
+				      "From: <sip:alice@atlanta.example.com>;tag=st1\n"
+				      "To: <sip:bob@biloxi.example.com>\n"
+				      "Call-ID: st.1@example.com\n"
+				      "CSeq: 1 OPTIONS\n"
+				      "Content-Length: 0\n\n");
+	char out[1024], want[32];
+
+	(void)state;
+	for (uint16_t st = 100; st <= 999; st++) {
+		struct sw_verdict v;
+		uint32_t n;
+
+		sw_judge(pol, w, req.p, req.len, &v);
+		assert_int_equal(v.action, SW_ACT_REPLY);
+		v.status = st;
+		v.reason = "X";
+		n = sw_respond(pol, w, &v, &src, out, sizeof(out));
+		snprintf(want, sizeof(want), "SIP/2.0 %u X\r\n", st);
+		assert_true(n > strlen(want));
+		assert_memory_equal(out, want, strlen(want));
+	}
+	tu_free(&req);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 /* received= goes on the first via-parm of a line that holds several; the others stay as they are. */
 static void test_received_multi_parm(void **state)
 {
@@ -1166,6 +1204,7 @@ int main(void)
 		cmocka_unit_test(test_received_multi_parm),
 		cmocka_unit_test(test_received_rport_digits),
 		cmocka_unit_test(test_via_fast_and_parsed),
+		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_to_tag),
 		cmocka_unit_test(test_to_tag_retransmission),
 		cmocka_unit_test(test_to_tag_from_tag),
