@@ -15,6 +15,8 @@
 #include "sip_int.h"
 #include "sw_verdict.h"
 
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
 /*
  * The writer. Every piece is bounds-checked once against cap; past it, nothing more is written and `over` stays
  * set. Pieces are short (3 to ~100 bytes, a Via line now and then a few hundred): copy_bytes() copies them inline
@@ -26,6 +28,7 @@ struct out {
 	char *end; /* one past the last byte allowed (cap) */
 	bool over;
 	bool compact; /* write compact header names (RFC 3261 7.3.3) */
+	bool checked; /* false: the whole reply is known to fit (reply_bound()), no piece is checked */
 };
 
 static inline __attribute__((always_inline)) void copy_bytes(char *d, const char *s, uint32_t n)
@@ -60,9 +63,9 @@ static inline __attribute__((always_inline)) void copy_bytes(char *d, const char
 }
 
 /* Room for n more bytes? When not, nothing more fits: this and every later piece are refused. */
-static inline __attribute__((always_inline)) bool room(struct out *o, uint32_t n)
+static inline __attribute__((always_inline)) bool room(struct out *restrict o, uint32_t n)
 {
-	if (__builtin_expect(n > (size_t)(o->end - o->p), 0)) {
+	if (o->checked && __builtin_expect(n > (size_t)(o->end - o->p), 0)) {
 		o->over = true;
 		o->end = o->p;
 		return false;
@@ -70,7 +73,7 @@ static inline __attribute__((always_inline)) bool room(struct out *o, uint32_t n
 	return true;
 }
 
-static inline __attribute__((always_inline)) void put(struct out *o, const char *s, uint32_t n)
+static inline __attribute__((always_inline)) void put(struct out *restrict o, const char *s, uint32_t n)
 {
 	if (!room(o, n))
 		return;
@@ -82,7 +85,7 @@ static inline __attribute__((always_inline)) void put(struct out *o, const char 
  * A piece from a small local buffer: one memcpy. (Through put(), copy_bytes' branch for pieces over 256 bytes is dead
  * code here, but an unoptimised build cannot see that and gcc's -Wstringop-overread flags it.)
  */
-static void put_local(struct out *o, const char *s, uint32_t n)
+static inline __attribute__((always_inline)) void put_local(struct out *restrict o, const char *s, uint32_t n)
 {
 	if (!room(o, n))
 		return;
@@ -90,7 +93,7 @@ static void put_local(struct out *o, const char *s, uint32_t n)
 	o->p += n;
 }
 
-static inline __attribute__((always_inline)) void put_str(struct out *o, struct sw_str s)
+static inline __attribute__((always_inline)) void put_str(struct out *restrict o, struct sw_str s)
 {
 	put(o, s.p, s.len);
 }
@@ -101,23 +104,20 @@ static inline __attribute__((always_inline)) void put_str(struct out *o, struct 
 /* A header name and ": ", full or, in a compact reply, the compact form when the header has one. */
 #define PUT_NAME(o, lfull, lcompact) ((o)->compact ? PUT_LIT(o, lcompact) : PUT_LIT(o, lfull))
 
-static void put_cstr(struct out *o, const char *s)
+static inline __attribute__((always_inline)) void put_cstr(struct out *restrict o, const char *s)
 {
 	put(o, s, (uint32_t)strlen(s));
 }
 
 /* Decimal, written in place: count the digits, check the room once, fill from the right. */
-static void put_u32(struct out *o, uint32_t v)
+static inline __attribute__((always_inline)) void put_u32(struct out *restrict o, uint32_t v)
 {
 	uint32_t n = 1;
 
 	for (uint32_t t = v; t >= 10; t /= 10)
 		n++;
-	if (n > (size_t)(o->end - o->p)) {
-		o->over = true;
-		o->end = o->p;
+	if (!room(o, n))
 		return;
-	}
 	o->p += n;
 	for (char *q = o->p; n--; v /= 10)
 		*--q = (char)('0' + v % 10);
@@ -149,31 +149,78 @@ static inline const char *find_byte(const char *p, const char *end, const char *
 }
 
 /*
+ * Decimal text of 0..255 followed by a '.', packed little-end first in a word (what one 4-byte store writes), and
+ * its length less the dot; "00".."99" for two-digit ports. Filled at load time: inet_ntop goes through sprintf
+ * (~2,000 instructions on the reply path), and digit arithmetic per byte was ~100.
+ */
+static uint32_t octet_text[256];
+static uint8_t octet_len[256];
+static char pair_text[100][2];
+
+__attribute__((constructor)) static void text_tables_init(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		char t[4] = { 0 };
+		unsigned n = 0;
+
+		if (v >= 100)
+			t[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			t[n++] = (char)('0' + v / 10 % 10);
+		t[n++] = (char)('0' + v % 10);
+		t[n] = '.';
+		memcpy(&octet_text[v], t, 4);
+		octet_len[v] = (uint8_t)n;
+	}
+	for (unsigned v = 0; v < 100; v++) {
+		pair_text[v][0] = (char)('0' + v / 10);
+		pair_text[v][1] = (char)('0' + v % 10);
+	}
+}
+
+/*
  * The source address as text, returning its length: dotted quad, or RFC 5952 IPv6 (received= carries it without
- * brackets, RFC 5118).
+ * brackets, RFC 5118). buf holds at least 16 bytes: each octet is one 4-byte store, the last one's dot overwritten.
  */
 static uint32_t peer_text(const struct sw_peer *src, char *buf, size_t len)
 {
+	char *p = buf;
+
 	if (src->family == 6) {
 		if (!inet_ntop(AF_INET6, src->addr, buf, (socklen_t)len))
 			buf[0] = 0;
 		return (uint32_t)strlen(buf);
 	}
-	/* dotted quad by hand: inet_ntop goes through sprintf, ~2,000 instructions on the reply path */
-	char *p = buf;
-
 	for (int i = 0; i < 4; i++) {
-		unsigned v = src->addr[i], hundreds = v / 100, tens = v / 10 % 10;
-
-		*p = (char)('0' + hundreds);
-		p += hundreds != 0;
-		*p = (char)('0' + tens);
-		p += v >= 10;
-		*p++ = (char)('0' + v % 10);
-		*p++ = '.';
+		memcpy(p, &octet_text[src->addr[i]], 4);
+		p += octet_len[src->addr[i]] + 1;
 	}
 	p[-1] = 0;
 	return (uint32_t)(p - 1 - buf);
+}
+
+/* A port (any number below 1000000) in decimal: two digits per table load, the room checked once. */
+static inline __attribute__((always_inline)) void put_port(struct out *restrict o, uint32_t v)
+{
+	char t[6], *q = t + sizeof(t);
+	uint32_t n;
+
+	while (v >= 100) {
+		q -= 2;
+		memcpy(q, pair_text[v % 100], 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, pair_text[v], 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	n = (uint32_t)(t + sizeof(t) - q);
+	if (!room(o, n))
+		return;
+	copy_bytes(o->p, q, n);
+	o->p += n;
 }
 
 /*
@@ -216,7 +263,10 @@ static inline bool param_is(const char *p, const char *end, const char *name, ui
  * carried is left out, however many there were: only this element knows where the request came from, and a
  * client must never be handed an address an attacker wrote. Quoted parameter values are skipped whole.
  */
-static void put_top_via(struct out *o, const struct sip_via *via, const struct sw_peer *src, const char *hi)
+static bool via_r_params_recorded(const struct sip_via *via, const char *hi);
+
+static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_via *via, bool single,
+				       const struct sw_peer *src, const char *hi)
 {
 	const char *p = via->value.p, *end = via->value.p + via->value.len, *from = p;
 	char addr[INET6_ADDRSTRLEN];
@@ -228,6 +278,23 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	/* the usual case: the request carried no received/rport (a bare rport is recorded too): copy as it is */
 	if (!via->received_param.p && !via->rport_param.p)
 		p = end;
+	/* the only received/rport parameters are the ones recorded (counted by top_via_checked, or here): cut them out */
+	if (p < end && (single || via_r_params_recorded(via, hi))) {
+		struct sw_str s1 = via->rport_param, s2 = via->received_param, t;
+
+		if (!s1.p || (s2.p && s2.p < s1.p)) {
+			t = s1;
+			s1 = s2;
+			s2 = t;
+		}
+		put(o, from, (uint32_t)(s1.p - from));
+		from = s1.p + s1.len;
+		if (s2.p) {
+			put(o, from, (uint32_t)(s2.p - from));
+			from = s2.p + s2.len;
+		}
+		p = end;
+	}
 	/* no quoted string anywhere (nearly always): every ';' starts a parameter, found 16 bytes at a time */
 	plain = p < end && !find_byte(p, end, hi, '"');
 	for (; p < end; p++) {
@@ -273,8 +340,170 @@ static void put_top_via(struct out *o, const struct sip_via *via, const struct s
 	}
 	if (via->has_rport) {
 		PUT_LIT(o, ";rport=");
-		put_u32(o, src->port);
+		put_port(o, src->port);
 	}
+}
+
+#if defined(__AVX2__)
+/* Bits i of the 64 bytes at p where p[i] == c (two 32-byte compares). */
+static inline uint64_t eq64(__m256i a, __m256i b, char c)
+{
+	const __m256i n = _mm256_set1_epi8(c);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, n)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, n)) << 32;
+}
+
+/* Bytes 0x00-0x20: the LWS bytes (SP, HTAB, CR, LF); no other control byte is in a well-formed via-parm. */
+static inline uint64_t ctl64(__m256i a, __m256i b)
+{
+	const __m256i sp = _mm256_set1_epi8(0x20);
+
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(a, sp), a)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, sp), b)) << 32;
+}
+#endif
+
+/* Bits 0..n-1 (n <= 64). */
+static inline uint64_t bits_below(uint32_t n)
+{
+#if defined(__BMI2__)
+	return _bzhi_u64(~0ull, n);
+#else
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+#endif
+}
+
+/* The first 8 bytes of a lower-case name, as a little-endian word (what a load of them |0x20 gives). */
+#define NAME_W(a, b, c, d, e, f, g, h)                                                                            \
+	((uint64_t)(a) | (uint64_t)(b) << 8 | (uint64_t)(c) << 16 | (uint64_t)(d) << 24 | (uint64_t)(e) << 32 |   \
+	 (uint64_t)(f) << 40 | (uint64_t)(g) << 48 | (uint64_t)(h) << 56)
+
+/*
+ * The top via-parm of value v, which the verdict's Via check found well formed (SW_JUDGED_VIA_OK), read as
+ * sip_via_parse_in() would read it but without checking anything again: from masks of its bytes (';' ':' '=' ','
+ * and LWS), one pass of 64 bytes. Only the usual form: within 64 bytes, "SIP/2.0/", one LWS byte (before the
+ * sent-by), no quoted string and no '[' (IPv6). For anything else (or without AVX2) it returns false and the caller
+ * parses. The grammar the check applied is what makes the masks enough: a parameter runs from its ';' to the next
+ * one, its name to its first '=', and the host from the LWS to the first ':' or ';'. Parameter names compare as
+ * the parser's do (each byte |0x20 against a lower-case name): one 8-byte load each (72 bytes must be readable).
+ * Every field is the parser's but the port, which the reply never reads. *single says whether the rport and
+ * received parameters recorded are the only ones (at most one of each): put_top_via() then cuts them out by their
+ * spans instead of looking for every other one.
+ */
+static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via, bool *single)
+{
+#if defined(__AVX2__)
+	const char *p = v.p;
+	uint64_t semi, colon, eq, lws, lim, comma, bad;
+	uint32_t len, sp, s0, he, nr = 0;
+	__m256i a, b;
+
+	if (hi - p < 72 || v.len < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
+		return false;
+	a = _mm256_loadu_si256((const __m256i *)p);
+	b = _mm256_loadu_si256((const __m256i *)(p + 32));
+	comma = eq64(a, b, ',') & bits_below(v.len);
+	if (!comma && v.len > 64)
+		return false;
+	len = comma ? (uint32_t)__builtin_ctzll(comma) : v.len;
+	lim = bits_below(len);
+	bad = (eq64(a, b, '"') | eq64(a, b, '[')) & lim;
+	lws = ctl64(a, b) & lim;
+	if (bad || !lws || (lws & (lws - 1)))
+		return false; /* LWS anywhere but between transport and sent-by: the parser reads it */
+	sp = (uint32_t)__builtin_ctzll(lws);
+	semi = eq64(a, b, ';') & lim;
+	s0 = semi ? (uint32_t)__builtin_ctzll(semi) : len;
+	if (sp <= 8 || s0 <= sp + 1)
+		return false;
+	colon = eq64(a, b, ':') & bits_below(s0) & ~bits_below(sp + 1);
+	eq = eq64(a, b, '=') & lim;
+	he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
+	via->value = sw_str_make(p, len);
+	via->transport = sw_str_make(p + 8, sp - 8);
+	via->host = sw_str_make(p + sp + 1, he - sp - 1);
+	via->port = 0; /* not read: the reply copies the sent-by as written (the check found its port in range) */
+	via->has_rport = via->rport_has_value = false;
+	via->branch = via->received = via->rport_param = via->received_param = SW_STR_NULL;
+	via->end = p + len;
+	for (; semi; semi &= semi - 1) {
+		uint32_t a0 = (uint32_t)__builtin_ctzll(semi) + 1, next = len, e;
+		uint64_t rest = semi & (semi - 1), eqs, w;
+
+		if (a0 >= len)
+			return false; /* an empty name: not what the check lets through */
+		if (rest)
+			next = (uint32_t)__builtin_ctzll(rest);
+		eqs = eq & ~bits_below(a0) & bits_below(next);
+		e = eqs ? (uint32_t)__builtin_ctzll(eqs) : next;
+		memcpy(&w, p + a0, 8);
+		w |= 0x2020202020202020ull;
+		switch (e - a0) {
+		case 6:
+			if ((w & bits_below(48)) == NAME_W('b', 'r', 'a', 'n', 'c', 'h', 0, 0))
+				via->branch = eqs ? sw_str_make(p + e + 1, next - e - 1) : SW_STR_NULL;
+			break;
+		case 5:
+			if ((w & bits_below(40)) == NAME_W('r', 'p', 'o', 'r', 't', 0, 0, 0)) {
+				via->has_rport = true;
+				via->rport_has_value = eqs != 0;
+				via->rport_param = sw_str_make(p + a0 - 1, next - a0 + 1);
+				nr += 1;
+			}
+			break;
+		case 8:
+			if (w == NAME_W('r', 'e', 'c', 'e', 'i', 'v', 'e', 'd')) {
+				via->received = eqs ? sw_str_make(p + e + 1, next - e - 1) : SW_STR_NULL;
+				via->received_param = sw_str_make(p + a0 - 1, next - a0 + 1);
+				nr += 16;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	*single = nr <= 17 && (nr & 15) <= 1; /* at most one rport and one received */
+	return true;
+#else
+	(void)v;
+	(void)hi;
+	(void)via;
+	(void)single;
+	return false;
+#endif
+}
+
+/*
+ * For a top Via the parser read (413, 414, 505, a parse error's 400, a rule's reply): are its recorded rport and
+ * received parameters its only ones, so that put_top_via() can cut them out by their spans? Yes when, in a
+ * via-parm of at most 64 bytes with no quoted string and no LWS from its first ';' on (a span then ends where the
+ * next ';' begins, as the scan cuts), the parameters whose name starts with an r (both names do) are exactly the
+ * recorded ones. One 64-byte pass of ';', '"' and LWS masks; false otherwise.
+ */
+static bool via_r_params_recorded(const struct sip_via *via, const char *hi)
+{
+#if defined(__AVX2__)
+	const char *p = via->value.p;
+	uint64_t lim = bits_below(via->value.len), semi;
+	uint32_t r = 0;
+	__m256i a, b;
+
+	if (via->value.len > 64 || hi - p < 65)
+		return false;
+	a = _mm256_loadu_si256((const __m256i *)p);
+	b = _mm256_loadu_si256((const __m256i *)(p + 32));
+	semi = eq64(a, b, ';') & lim;
+	if (!semi || (eq64(a, b, '"') & lim) || (ctl64(a, b) & lim & ~bits_below((uint32_t)__builtin_ctzll(semi))))
+		return false;
+	for (; semi; semi &= semi - 1)
+		r += (p[__builtin_ctzll(semi) + 1] | 0x20) == 'r'; /* p[64] is readable: hi - p >= 65 */
+	return r == (uint32_t)(via->rport_param.p != NULL) + (uint32_t)(via->received_param.p != NULL);
+#else
+	(void)via;
+	(void)hi;
+	return false;
+#endif
 }
 
 /* What a reply needs from the request, parsed once (the compact retry reuses it). */
@@ -282,17 +511,20 @@ struct reply_ctx {
 	const struct sip_msg *m;
 	const struct sip_hdr *from, *to, *call_id, *cseq;
 	const struct sip_via *via; /* top via-parm: the verdict's (w->judged) or sw_respond()'s own */
+	bool via_single;           /* via's rport_param and received_param are its only ones (top_via_checked) */
 	bool to_has_tag;
 	char tag[16];         /* our To tag when the request's To has none */
+	const char *reason;   /* the status line's reason phrase */
+	uint32_t reason_len;
 };
 
-static void put_vias(struct out *o, const struct reply_ctx *c, const struct sw_peer *src)
+static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
 {
 	const struct sip_msg *m = c->m;
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 
 	PUT_NAME(o, "Via: ", "v: ");
-	put_top_via(o, c->via, src, m->buf + m->len);
+	put_top_via(o, c->via, c->via_single, src, m->buf + m->len);
 	put(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
 	PUT_LIT(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
@@ -369,9 +601,18 @@ static struct sw_str find_from_tag(struct sw_str v, const char *hi, const struct
 	return tag;
 }
 
+/* The RFC 3261 branch cookie (8.1.1.7): such a branch is unique to its transaction across space and time. */
+static inline bool branch_rfc3261(struct sw_str b)
+{
+	return b.len > 7 && memcmp(b.p, "z9hG4bK", 7) == 0;
+}
+
 /*
  * A To tag that a retransmission gets again: SipHash-2-4 (libsodium crypto_shorthash) under the instance secret of
- * what identifies the transaction (Call-ID, From tag, top Via branch, CSeq) and the status.
+ * what identifies the transaction, and the status. With an RFC 3261 branch that is the branch and the CSeq (17.2.3:
+ * the branch names the transaction; the CSeq method tells a CANCEL from the INVITE whose branch it shares), marked
+ * by a leading 0xff byte, which no Call-ID starts with. Else, as RFC 2543 matched requests, the Call-ID, the From
+ * tag, the branch (if any) and the CSeq. Fewer bytes for the usual request: SipHash costs ~30 instructions per 8.
  */
 static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct sw_judged *j, const uint8_t key[16])
 {
@@ -380,11 +621,15 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct
 	struct sw_str from_tag = SW_STR_NULL;
 	uint32_t n = 0;
 
-	if (c->from)
-		from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len,
-					 j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
-	hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
-	hash_part(in, &n, from_tag);
+	if (branch_rfc3261(c->via->branch)) {
+		in[n++] = 0xff;
+	} else {
+		if (c->from)
+			from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len,
+						 j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
+		hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
+		hash_part(in, &n, from_tag);
+	}
 	hash_part(in, &n, c->via->branch);
 	hash_part(in, &n, c->cseq ? c->cseq->value : SW_STR_NULL);
 	memcpy(in + n, &v->status, sizeof(v->status));
@@ -405,7 +650,7 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct
 #endif
 }
 
-static void put_to(struct out *o, const struct reply_ctx *c)
+static inline __attribute__((always_inline)) void put_to(struct out *restrict o, const struct reply_ctx *c)
 {
 	if (!c->to)
 		return;
@@ -419,7 +664,8 @@ static void put_to(struct out *o, const struct reply_ctx *c)
 }
 
 /* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
-static void put_unsupported(struct out *o, const struct sw_policy *pol, const struct sip_msg *m)
+static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
+					  const struct sip_msg *m)
 {
 	enum sip_hdr_id ids[2] = { SIP_HDR_PROXY_REQUIRE, SIP_HDR_REQUIRE };
 	bool first = true;
@@ -445,11 +691,14 @@ static void put_unsupported(struct out *o, const struct sw_policy *pol, const st
 		PUT_LIT(o, "\r\n");
 }
 
-static void build(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
-		  const struct sw_peer *src)
+/* The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
+ * room test at all. */
+static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
+				  const struct sw_verdict *v, const struct sw_peer *src)
 {
-	char code[4] = { (char)('0' + v->status / 100 % 10), (char)('0' + v->status / 10 % 10),
-			 (char)('0' + v->status % 10), ' ' };
+	/* the digits of 0..999 by reciprocal multiplication: exact for st < 1000 (h) and t < 100 (d) */
+	uint32_t st = v->status < 1000 ? v->status : 0, h = (st * 41) >> 12, t = st - h * 100, d = (t * 103) >> 10;
+	char code[4] = { (char)('0' + h), (char)('0' + d), (char)('0' + t - d * 10), ' ' };
 
 	/* a final status is three digits (the verdict sends 400-699; the policy loader refuses anything else) */
 	PUT_LIT(o, "SIP/2.0 ");
@@ -459,7 +708,7 @@ static void build(struct out *o, const struct sw_policy *pol, const struct reply
 		put_u32(o, v->status);
 		PUT_LIT(o, " ");
 	}
-	put_cstr(o, v->reason ? v->reason : "Rejected");
+	put(o, c->reason, c->reason_len);
 	PUT_LIT(o, "\r\n");
 	put_vias(o, c, src);
 	PUT_HEADER(o, c->from, "From: ", "f: ");
@@ -479,6 +728,67 @@ static void build(struct out *o, const struct sw_policy *pol, const struct reply
 		PUT_LIT(o, "\r\n");
 	}
 	PUT_NAME(o, "Content-Length: 0\r\n\r\n", "l: 0\r\n\r\n");
+}
+
+static __attribute__((noinline)) void build_checked(struct out *o, const struct sw_policy *pol,
+						   const struct reply_ctx *c, const struct sw_verdict *v,
+						   const struct sw_peer *src)
+{
+	struct out l = *o; /* a local whose address goes nowhere: its fields live in registers */
+
+	l.checked = true;
+	build(&l, pol, c, v, src);
+	*o = l;
+}
+
+static __attribute__((noinline)) void build_unchecked(struct out *o, const struct sw_policy *pol,
+						     const struct reply_ctx *c, const struct sw_verdict *v,
+						     const struct sw_peer *src)
+{
+	struct out l = *o;
+
+	l.checked = false;
+	build(&l, pol, c, v, src);
+	*o = l;
+}
+
+/*
+ * At least as many bytes as build() writes with full names, piece by piece: status line 8 + at most 11 (code or
+ * number, SP) + reason + 2; every Via line 5 + value + 2, the top one grown by at most ";received=" + address
+ * (15 for IPv4, 45 for IPv6) + ";rport=" + 5 digits (cutting parameters out only shortens it); From 6 + 2, To
+ * 4 + 2 (+ ";tag=" and 16 digits), Call-ID 9 + 2, CSeq 6 + 2 around their values; Retry-After 13 + 10 + 2;
+ * Server 8 + 2 around its value; Content-Length 21. Unsupported (420): "Unsupported: " and CRLF, and of each
+ * Proxy-Require (and, when checked, Require) value of len bytes at most 2 * len + 1: its tokens are disjoint parts
+ * of it, at least a ',' apart, so k of them have k - 1 separators within the value and are written with k ", ".
+ */
+static uint64_t reply_bound(const struct sw_policy *pol, const struct reply_ctx *c, const struct sw_verdict *v,
+			    const struct sw_peer *src)
+{
+	uint64_t n = 8 + 11 + (uint64_t)c->reason_len + 2 + (src->family == 6 ? 67 : 37) + 21;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(c->m, h))
+		n += 7 + (uint64_t)h->value.len;
+	if (c->from)
+		n += 8 + (uint64_t)c->from->value.len;
+	if (c->to)
+		n += 6 + (uint64_t)c->to->value.len + (c->to_has_tag ? 0 : 5 + sizeof(c->tag));
+	if (c->call_id)
+		n += 11 + (uint64_t)c->call_id->value.len;
+	if (c->cseq)
+		n += 8 + (uint64_t)c->cseq->value.len;
+	if (v->status == 413 && pol->retry_after_seconds)
+		n += 25;
+	if (v->status == 420) {
+		n += 15;
+		for (const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_PROXY_REQUIRE); h; h = sip_msg_hdr_next(c->m, h))
+			n += 2 * (uint64_t)h->value.len + 1;
+		for (const struct sip_hdr *h = pol->check_require ? sip_msg_hdr(c->m, SIP_HDR_REQUIRE) : NULL; h;
+		     h = sip_msg_hdr_next(c->m, h))
+			n += 2 * (uint64_t)h->value.len + 1;
+	}
+	if (pol->server[0])
+		n += 10 + strlen(pol->server);
+	return n;
 }
 
 /*
@@ -508,7 +818,7 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID),
 		.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ),
 	};
-	struct out o = { out, out + cap, false, false };
+	struct out o = { out, out + cap, false, false, true };
 	struct sip_via via; /* outside c: the initialiser above would zero it first */
 
 	if (v->action != SW_ACT_REPLY)
@@ -516,7 +826,9 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
 	if (j->have & SW_JUDGED_TOP_VIA) {
 		c.via = &j->top_via;
-	} else if (top && sip_via_parse_in(top->value, m->buf + m->len, &via)) {
+	} else if (top && (((j->have & SW_JUDGED_VIA_OK) &&
+			    top_via_checked(top->value, m->buf + m->len, &via, &c.via_single)) ||
+			   sip_via_parse_in(top->value, m->buf + m->len, &via))) {
 		/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
 		c.via = &via;
 	} else {
@@ -530,11 +842,18 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 		c.to_has_tag = c.to && to_has_tag(m, c.to);
 	if (c.to && !c.to_has_tag)
 		to_tag(&c, v, j, w->secret);
-	build(&o, pol, &c, v, src);
+	c.reason = v->reason ? v->reason : "Rejected";
+	c.reason_len = (uint32_t)strlen(c.reason);
+	/* a reply under its bound within cap (nearly always: cap is the request's length) needs no check per piece */
+	if (reply_bound(pol, &c, v, src) <= cap) {
+		build_unchecked(&o, pol, &c, v, src);
+		return (uint32_t)(o.p - out);
+	}
+	build_checked(&o, pol, &c, v, src);
 	if (o.over) {
 		/* RFC 3261 7.3.3: compact names exist for transports where size matters; try them before dropping */
-		o = (struct out){ out, out + cap, false, true };
-		build(&o, pol, &c, v, src);
+		o = (struct out){ out, out + cap, false, true, true };
+		build_checked(&o, pol, &c, v, src);
 	}
 	if (o.over) {
 		v->action = SW_ACT_DROP;

@@ -381,7 +381,9 @@ static bool check_request(struct sw_verdict *v, const struct sw_policy *pol, str
 /*
  * A reply needs a usable top Via; an ACK is never answered. Turn such replies into silent drops. For a reply that
  * stays one, say what w->judged holds for sw_respond() (only here: the pass path does not touch it). When nothing
- * checked the top Via yet, it is parsed here as sw_respond() would parse it, and kept for it.
+ * checked the top Via yet, it is parsed here as sw_respond() would parse it, and kept for it; when the Via check
+ * found it well formed, only that is said (SW_JUDGED_VIA_OK: the check keeps no fields, so that the pass path
+ * pays nothing, and the reply reads the usual form from byte masks instead of parsing it again).
  */
 static void never_answer(struct sw_verdict *v, const struct sip_msg *m, struct sw_judged *j, enum top_via known)
 {
@@ -393,7 +395,9 @@ static void never_answer(struct sw_verdict *v, const struct sip_msg *m, struct s
 		set_drop(v, SW_WHY_BAD_ACK, "ACK is never answered");
 		return;
 	}
-	j->have = known == TOP_VIA_OK_ADDR ? SW_JUDGED_TO | SW_JUDGED_FROM : 0;
+	j->have = known == TOP_VIA_OK_ADDR ? SW_JUDGED_VIA_OK | SW_JUDGED_TO | SW_JUDGED_FROM
+		  : known == TOP_VIA_OK	   ? SW_JUDGED_VIA_OK
+					   : 0;
 	if (known != TOP_VIA_UNKNOWN) {
 		if (known == TOP_VIA_BAD)
 			set_drop(v, SW_WHY_NO_VIA, "no usable top Via");

@@ -58,6 +58,7 @@ enum {
 	SW_JUDGED_TOP_VIA = 1u << 0, /* top_via: sip_via_parse_in() of the top Via line, which succeeded */
 	SW_JUDGED_TO = 1u << 1,      /* to_tag: the tag sip_addr_parse_in() found in the To value, which parsed */
 	SW_JUDGED_FROM = 1u << 2,    /* from_tag: the same for the From value */
+	SW_JUDGED_VIA_OK = 1u << 3,  /* the verdict's Via check found the top via-parm well formed (nothing kept) */
 };
 
 /*

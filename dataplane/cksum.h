@@ -32,26 +32,45 @@ static inline uint16_t dp_cksum_fold(uint64_t s)
 
 /*
  * The 32-byte steps, with or without a copy: sum (uint64_t) gets every 16-bit word of s[0..len & ~31]; s, d and len
- * advance past them. Each 32-bit lane takes at most four 16-bit words per step: no overflow below 1 MB.
+ * advance past them. SSE2: each 32-bit lane takes at most four 16-bit words per step, no overflow below 1 MB.
+ * AVX2: 64 bytes a step, each word u taken as the signed u - 0x8000 (one xor), so that vpmaddwd against ones adds
+ * pairs of words into 32-bit lanes in one instruction; the 0x8000 per word is added back at the end, which makes
+ * the sum exact. A lane takes two pairs (each within +-2^16) per 64 bytes: no overflow below 1 MB. Three
+ * instructions per 32 bytes instead of five.
  */
 #if defined(__x86_64__)
 #define DP_CKSUM_BLOCKS_AVX2(s, d, len, sum, copy)                                                                  \
 	do {                                                                                                      \
-		const __m256i z_ = _mm256_setzero_si256();                                                        \
-		__m256i acc_ = z_;                                                                                \
-		uint32_t l_[8];                                                                                   \
+		const __m256i flip_ = _mm256_set1_epi16((short)0x8000), one_ = _mm256_set1_epi16(1);              \
+		__m256i acc_ = _mm256_setzero_si256();                                                            \
+		const uint64_t n0_ = (len);                                                                       \
+		int32_t l_[8];                                                                                    \
                                                                                                                   \
-		for (; (len) >= 32; (s) += 32, (d) += 32, (len) -= 32) {                                          \
+		for (; (len) >= 64; (s) += 64, (d) += 64, (len) -= 64) {                                         \
+			__m256i v_ = _mm256_loadu_si256((const __m256i *)(s));                                    \
+			__m256i w_ = _mm256_loadu_si256((const __m256i *)((s) + 32));                             \
+                                                                                                                  \
+			if (copy) {                                                                               \
+				_mm256_storeu_si256((__m256i *)(d), v_);                                          \
+				_mm256_storeu_si256((__m256i *)((d) + 32), w_);                                   \
+			}                                                                                         \
+			acc_ = _mm256_add_epi32(acc_, _mm256_add_epi32(_mm256_madd_epi16(_mm256_xor_si256(v_, flip_), \
+									      one_),                      \
+								    _mm256_madd_epi16(_mm256_xor_si256(w_, flip_), \
+									      one_)));                    \
+		}                                                                                                 \
+		if ((len) >= 32) {                                                                                \
 			__m256i v_ = _mm256_loadu_si256((const __m256i *)(s));                                    \
                                                                                                                   \
 			if (copy)                                                                                 \
 				_mm256_storeu_si256((__m256i *)(d), v_);                                          \
-			acc_ = _mm256_add_epi32(acc_, _mm256_add_epi32(_mm256_unpacklo_epi16(v_, z_),             \
-								       _mm256_unpackhi_epi16(v_, z_)));           \
+			acc_ = _mm256_add_epi32(acc_, _mm256_madd_epi16(_mm256_xor_si256(v_, flip_), one_));      \
+			(s) += 32, (d) += 32, (len) -= 32;                                                     \
 		}                                                                                                 \
 		_mm256_storeu_si256((__m256i *)l_, acc_);                                                         \
 		for (int i_ = 0; i_ < 8; i_++)                                                                    \
-			(sum) += l_[i_];                                                                          \
+			(sum) += (uint64_t)(int64_t)l_[i_];                                                       \
+		(sum) += (n0_ - (len)) * 16384; /* 0x8000 back on each word summed */                             \
 	} while (0)
 #define DP_CKSUM_BLOCKS_SSE2(s, d, len, sum, copy)                                                                  \
 	do {                                                                                                      \
@@ -149,6 +168,37 @@ __attribute__((target("avx2"))) static inline uint64_t dp_cksum_sum_avx2(const v
 }
 #endif
 
+/* memcpy() of fewer than 32 bytes inline, two overlapping moves (a libc call costs more at this size). */
+static inline __attribute__((always_inline)) void dp_copy_small(uint8_t *d, const uint8_t *s, uint32_t len)
+{
+	if (len >= 16) {
+		uint64_t a[2], b[2];
+
+		memcpy(a, s, 16);
+		memcpy(b, s + len - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + len - 16, b, 16);
+	} else if (len >= 8) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + len - 8, &b, 8);
+	} else if (len >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + len - 4, &b, 4);
+	} else if (len) {
+		d[0] = s[0];
+		d[len / 2] = s[len / 2];
+		d[len - 1] = s[len - 1];
+	}
+}
+
 /*
  * memcpy(dst, src, len) that also returns dp_cksum_sum(src, len, sum): the reply payload is summed while it is
  * copied into the frame, in one pass over bytes that are already in cache. dst and src must not overlap.
@@ -160,8 +210,33 @@ static inline uint64_t dp_cksum_copy(void *dst, const void *src, uint32_t len, u
 
 	if (len >= 32)
 		DP_CKSUM_BLOCKS(s, d, len, sum, true);
-	memcpy(d, s, len);
+	if (len >= 32) /* only without SIMD steps */
+		memcpy(d, s, len);
+	else
+		dp_copy_small(d, s, len);
 	return dp_cksum_tail(s, len, sum);
+}
+
+/*
+ * The pseudo-header's addresses added to sum: IPv4 source and destination as two 32-bit words, IPv6 as four 64-bit
+ * ones, each as its two 32-bit halves (a 32-bit word hi:lo is hi + lo modulo 0xffff). ip is the IP header.
+ */
+static inline uint64_t dp_cksum_addrs(const uint8_t *ip, unsigned ip_ver, uint64_t sum)
+{
+	if (ip_ver == 4) {
+		uint32_t a, b;
+
+		memcpy(&a, ip + 12, 4);
+		memcpy(&b, ip + 16, 4);
+		return sum + a + b;
+	}
+	for (int i = 0; i < 4; i++) {
+		uint64_t w;
+
+		memcpy(&w, ip + 8 + 8 * i, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	return sum;
 }
 
 #endif

@@ -97,10 +97,12 @@ static void write_ipv6(uint8_t *ip, uint16_t payload_len)
 static uint16_t udp_cksum_sw(const struct dp_l2l4 *d, const uint8_t *ip, const struct rte_udp_hdr *udp,
 			     uint64_t payload_sum)
 {
-	uint64_t s = dp_cksum_sum(udp, sizeof(*udp), payload_sum);
+	uint64_t s, w;
 	uint16_t c;
 
-	s = d->ip_ver == 4 ? dp_cksum_sum(ip + 12, 8, s) : dp_cksum_sum(ip + 8, 32, s);
+	memcpy(&w, udp, sizeof(w)); /* the 8-byte header as one word, its two halves summed */
+	s = payload_sum + (w & 0xffffffffu) + (w >> 32);
+	s = dp_cksum_addrs(ip, d->ip_ver, s);
 	s += (uint64_t)udp->dgram_len + rte_cpu_to_be_16(IPPROTO_UDP);
 	c = (uint16_t)~dp_cksum_fold(s);
 	return c ? c : 0xffff; /* 0 means "no checksum" on the wire */

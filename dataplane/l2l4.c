@@ -249,22 +249,17 @@ bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
 	return dp_cksum_fold(dp_cksum_sum(frame + d->l2_len, d->l3_len, 0)) == 0xffff;
 }
 
-/* Pseudo-header sum (not folded) for a UDP datagram of udp_len bytes. */
-static uint32_t pseudo_sum(const uint8_t *frame, const struct dp_l2l4 *d)
+/*
+ * Pseudo-header sum (not folded) for a UDP datagram of udp_len bytes. The addresses (dp_cksum_addrs), then the
+ * length and next-header words, which in native order are the byte-swapped udp_len and protocol (the v4 form sums
+ * to the same 16-bit words).
+ */
+static uint64_t pseudo_sum(const uint8_t *frame, const struct dp_l2l4 *d)
 {
 	const uint8_t *ip = frame + d->l2_len;
-	uint8_t tail[8] = { 0 };
-	uint32_t sum;
+	uint64_t sum = (uint64_t)rte_cpu_to_be_16(d->udp_len) + rte_cpu_to_be_16(IPPROTO_UDP_);
 
-	/* addresses, then the 32-bit length and next-header words; the v4 form sums to the same 16-bit words */
-	if (d->ip_ver == 4)
-		sum = __rte_raw_cksum(ip + 12, 8, 0);
-	else
-		sum = __rte_raw_cksum(ip + 8, 32, 0);
-	tail[2] = (uint8_t)(d->udp_len >> 8);
-	tail[3] = (uint8_t)d->udp_len;
-	tail[7] = IPPROTO_UDP_;
-	return __rte_raw_cksum(tail, sizeof(tail), sum);
+	return dp_cksum_addrs(ip, d->ip_ver, sum);
 }
 
 static bool cksum_zero_ok(const uint8_t *frame, const struct dp_l2l4 *d, bool *done)
@@ -323,7 +318,7 @@ bool dp_udp_cksum_ok_mbuf(const struct rte_mbuf *m, const struct dp_l2l4 *d)
 	if (rte_raw_cksum_mbuf(m, d->l4_off, d->udp_len, &raw) != 0)
 		return false;
 	/* rte_raw_cksum_mbuf folds but does not complement; add the pseudo-header and fold again */
-	sum = pseudo_sum(frame, d) + raw;
+	sum = dp_cksum_fold(pseudo_sum(frame, d)) + (uint32_t)raw; /* folded: the same value modulo 0xffff */
 	return __rte_raw_cksum_reduce(sum) == 0xffff;
 }
 

@@ -44,6 +44,28 @@ static void assert_same_unjudged(const struct reply *r, const struct sw_policy *
 }
 
 /*
+ * A reply whose bound (reply_bound in sip_reply.c) fits the cap is written without a room check per piece; the
+ * bound is always above the reply's own length, so a cap of exactly that length makes every piece checked. Both
+ * must give the same bytes (and the exact cap must not make the reply compact or drop it).
+ */
+static void assert_same_checked(const struct reply *r, const struct sw_policy *pol, struct sw_worker *w,
+				const struct sw_peer *src)
+{
+	struct sw_verdict v = r->v;
+	char *out;
+	uint32_t n;
+
+	if (r->len == 0)
+		return;
+	out = malloc(r->len);
+	assert_non_null(out);
+	n = sw_respond(pol, w, &v, src, out, r->len);
+	tu_assert_bytes(out, n, r->out, r->len);
+	assert_int_equal(v.action, r->v.action);
+	free(out);
+}
+
+/*
  * Judge the request (text with "\n" made CRLF) and build the reply into a buffer of exactly cap bytes
  * (0: cap = request length, the documented anti-amplification setting), so ASan sees any write past cap.
  * Every reply is also built without the verdict's parses (assert_same_unjudged).
@@ -63,6 +85,7 @@ static void respond(struct reply *r, const struct sw_policy *pol, struct sw_work
 	assert_non_null(r->out);
 	r->len = sw_respond(pol, w, &r->v, src, r->out, cap);
 	assert_true(r->len <= cap);
+	assert_same_checked(r, pol, w, src);
 	assert_same_unjudged(r, pol, w, src, cap);
 }
 
@@ -404,6 +427,13 @@ static const struct via_case via_cases[] = {
 	  "SIP/2.0/UDP pc33.example.com", "198.51.100.20", 61000 },
 	{ "received= already there is not doubled", "SIP/2.0/UDP 10.0.0.1;received=203.0.113.1;branch=z9hG4bKr6", 4,
 	  "192.0.2.7", 5060, "SIP/2.0/UDP 10.0.0.1", "192.0.2.7", -1 },
+	{ "two rport parameters: both replaced by one", "SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKd1;rport=7", 4,
+	  "192.0.2.1", 9988, "SIP/2.0/UDP 10.1.1.1:4540", "192.0.2.1", 9988 },
+	{ "two received parameters: both replaced by one",
+	  "SIP/2.0/UDP 10.0.0.1;received=203.0.113.1;branch=z9hG4bKd2;received=198.51.100.9", 4, "192.0.2.7", 5060,
+	  "SIP/2.0/UDP 10.0.0.1", "192.0.2.7", -1 },
+	{ "another r parameter kept", "SIP/2.0/UDP 10.0.0.1;rport;branch=z9hG4bKd3;rn=1", 4, "192.0.2.7", 5060,
+	  "SIP/2.0/UDP 10.0.0.1", "192.0.2.7", 5060 },
 	{ "v6 source = sent-by (RFC 5118 4.1)", "SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3-111", 6, "2001:db8::9:1",
 	  5060, "SIP/2.0/UDP [2001:db8::9:1]", NULL, -1 },
 	{ "v6 same address, other spelling", "SIP/2.0/UDP [2001:DB8:0::9:1]:5060;branch=z9hG4bKv6b", 6,
@@ -508,6 +538,166 @@ static void test_received_rport(void **state)
 	}
 }
 
+/*
+ * received= and rport= are written from tables (a word of text per octet, two digits per load): every octet value
+ * in every position of the address, and ports of one to five digits (0, 9, 10, 99, 100, ..., 65535), must read as
+ * snprintf writes them. The Via has a bare rport, so both are always written.
+ */
+static void test_received_rport_digits(void **state)
+{
+	static const uint16_t ports[] = { 1, 9, 10, 42, 99, 100, 101, 999, 1000, 5060, 9999, 10000, 10001, 65535 };
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+
+	(void)state;
+	for (unsigned i = 0; i < 256 + sizeof(ports) / sizeof(ports[0]); i++) {
+		unsigned v = i < 256 ? i : 7;
+		uint16_t port = i < 256 ? (uint16_t)(1000 + i) : ports[i - 256];
+		char addr[32], want[160], req[1024];
+		struct sw_peer src;
+		struct reply r;
+		const char *via;
+		uint32_t vl;
+
+		/* v in each position, the others chosen to have 1, 2 and 3 digits */
+		snprintf(addr, sizeof(addr), "%u.%u.%u.%u", i % 4 == 0 ? v : 203, i % 4 == 1 ? v : 0,
+			 i % 4 == 2 ? v : 113, i % 4 == 3 ? v : 45);
+		src = tu_peer4(addr, port);
+		snprintf(req, sizeof(req),
+			 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+			 "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKdig%u;rport\n"
+			 "Max-Forwards: 0\n"
+			 "From: <sip:alice@atlanta.example.com>;tag=dd1\n"
+			 "To: <sip:bob@biloxi.example.com>;tag=dd2\n"
+			 "Call-ID: dig.%u@example.com\n"
+			 "CSeq: 1 OPTIONS\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this\n"
+			 "Content-Length: 0\n\n",
+			 i, i);
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		via = tu_reply_header(r.out, r.len, "Via", 0, &vl);
+		assert_non_null(via);
+		snprintf(want, sizeof(want), "SIP/2.0/UDP pc33.example.com;branch=z9hG4bKdig%u;received=%s;rport=%u", i,
+			 addr, port);
+		if (vl != strlen(want) || memcmp(via, want, vl) != 0)
+			fail_msg("want \"%s\", got \"%s\"", want, tu_show(via, vl));
+		reply_free(&r);
+	}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
+ * The top via-parm that the verdict's Via check found well formed is read by the reply from byte masks
+ * (top_via_checked), the usual form only; everything else is parsed as before. Each of these Vias, inside and just
+ * outside that form, must give a reply byte for byte the same as the parser's reading gives (respond() builds every
+ * reply twice, with the verdict's findings and without: assert_same_unjudged), received=/rport= where expected.
+ */
+static void test_via_fast_and_parsed(void **state)
+{
+	static const char *const vias[] = {
+		"SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74b;rport",
+		"SIP/2.0/UDP 192.0.2.101:5060;BRANCH=z9hG4bK74b;RPort",
+		"SIP/2.0/UDP 192.0.2.101;branch=z9hG4bK74b",
+		"SIP/2.0/TCP pc33.example.com;rport;branch=z9hG4bKx1;rport=1",
+		"SIP/2.0/UDP 10.0.0.1;received=203.0.113.1;branch=z9hG4bKr6;received=198.51.100.2",
+		"SIP/2.0/UDP 10.0.0.1;Received=203.0.113.1;branch=z9hG4bKr7;maddr=192.0.2.4;ttl=16",
+		"SIP/2.0/UDP 10.0.0.1;branchx=1;rportx;receivedx=2;branch=z9hG4bKr8",
+		"SIP/2.0/UDP 10.0.0.1;rpor;receive=1;branc=2;branch=z9hG4bKr9",
+		"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKr10;received=2001:db8::1",
+		"SIP/2.0/UDP 10.0.0.1;received=203.0.113.9;branch=z9hG4bKs1;rport=5",
+		"SIP/2.0/UDP 10.0.0.1;rport;x=1;RECEIVED=1.2.3.4;branch=z9hG4bKs2",
+		"SIP/2.0/UDP 10.0.0.1;rport;received=1.2.3.4",
+		"SIP/2.0/UDP 10.0.0.1;received=1.2.3.4;rport",
+		"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKr11, SIP/2.0/UDP proxy.example.net;branch=z9hG4bKr12",
+		"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKr13,SIP/2.0/UDP proxy.example.net",
+		"SIP/2.0/UDP\t10.0.0.1;branch=z9hG4bKr14;rport",
+		"SIP/2.0/UDP 192.0.2.200:5060;branch=z9hG4bK0123456789abcdef01234",   /* 64 bytes */
+		"SIP/2.0/UDP 192.0.2.200:5060;branch=z9hG4bK0123456789abcdef012345",  /* 65 bytes */
+		"SIP/2.0/UDP 192.0.2.200:5060;branch=z9hG4bK0123456789abcdef0123456789abcdef;rport",
+		/* outside the usual form: parsed */
+		"SIP/2.0/UDP 10.0.0.1 ;branch=z9hG4bKp1;rport",
+		"SIP/2.0/UDP 10.0.0.1;branch = z9hG4bKp2",
+		"SIP / 2.0 / UDP 10.0.0.1;branch=z9hG4bKp3",
+		"SIP/2.0/UDP [2001:db8::9:1]:5060;branch=z9hG4bKp4;rport",
+		"SIP/2.0/UDP 10.0.0.1;x=\"a;rport,b\";branch=z9hG4bKp5",
+		"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKp6 , SIP/2.0/UDP 10.0.0.2",
+		"SIP/2.0/UDP 10.0.0.1:5060 ;received=192.0.2.1;rport=7;branch=z9hG4bKp7",
+	};
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.101", 5060);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vias) / sizeof(vias[0]); i++) {
+		char req[1024];
+		struct sw_verdict v;
+		struct reply r;
+
+		print_message("via: %s\n", vias[i]);
+		snprintf(req, sizeof(req),
+			 "INVITE sip:bob@biloxi.example.com SIP/2.0\n"
+			 "Via: %s\n"
+			 "Max-Forwards: 0\n"
+			 "From: Alice <sip:alice@atlanta.example.com>;tag=vf1\n"
+			 "To: <sip:bob@biloxi.example.com>\n"
+			 "Call-ID: via.%zu@example.com\n"
+			 "CSeq: 1 INVITE\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this\n"
+			 "Content-Length: 0\n\n",
+			 vias[i], i);
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		assert_wellformed(&r, 483);
+		/* respond() left have cleared: judge again to see how the reply read the Via */
+		sw_judge(pol, w, r.req.p, r.req.len, &v);
+		assert_true(w->judged.have & SW_JUDGED_VIA_OK);
+		assert_false(w->judged.have & SW_JUDGED_TOP_VIA);
+		reply_free(&r);
+	}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
+ * The status line's code is written from reciprocal multiplications: every three-digit status (a rule may reply
+ * with any of 400-699; the arithmetic holds for 100-999) must read as printf writes it.
+ */
+static void test_status_codes(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.101", 5060);
+	struct tu_dgram req = tu_crlf("OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+				      "Via: SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bKst1\n"
+				      "Max-Forwards: 0\n"
+				      "From: <sip:alice@atlanta.example.com>;tag=st1\n"
+				      "To: <sip:bob@biloxi.example.com>\n"
+				      "Call-ID: st.1@example.com\n"
+				      "CSeq: 1 OPTIONS\n"
+				      "Content-Length: 0\n\n");
+	char out[1024], want[32];
+
+	(void)state;
+	for (uint16_t st = 100; st <= 999; st++) {
+		struct sw_verdict v;
+		uint32_t n;
+
+		sw_judge(pol, w, req.p, req.len, &v);
+		assert_int_equal(v.action, SW_ACT_REPLY);
+		v.status = st;
+		v.reason = "X";
+		n = sw_respond(pol, w, &v, &src, out, sizeof(out));
+		snprintf(want, sizeof(want), "SIP/2.0 %u X\r\n", st);
+		assert_true(n > strlen(want));
+		assert_memory_equal(out, want, strlen(want));
+	}
+	tu_free(&req);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 /* received= goes on the first via-parm of a line that holds several; the others stay as they are. */
 static void test_received_multi_parm(void **state)
 {
@@ -550,9 +740,10 @@ static void test_received_multi_parm(void **state)
 
 /* ---------------------------------------------------------------- the To tag */
 
-#define TAG_REQ(callid, to) \
+#define TAG_REQ(callid, to) TAG_REQ_B("z9hG4bKtag1", callid, to)
+#define TAG_REQ_B(branch, callid, to) \
 	"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n" \
-	"Via: SIP/2.0/UDP 192.0.2.60;branch=z9hG4bKtag1\n" \
+	"Via: SIP/2.0/UDP 192.0.2.60;branch=" branch "\n" \
 	"Max-Forwards: 0\n" \
 	"From: <sip:alice@atlanta.example.com>;tag=from1\n" \
 	"To: " to "\n" \
@@ -607,15 +798,26 @@ static void test_to_tag(void **state)
 	tag_of(TAG_REQ("tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_b, b, sizeof(b), NULL);
 	assert_tag_format(b);
 	assert_string_not_equal(a1, b);
-	/* another dialog (Call-ID): another tag */
-	tag_of(TAG_REQ("tag.2@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c, sizeof(c), NULL);
+	/* another transaction (another RFC 3261 branch): another tag */
+	tag_of(TAG_REQ_B("z9hG4bKtag2", "tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c,
+	       sizeof(c), NULL);
 	assert_string_not_equal(a1, c);
+	/* an RFC 3261 branch names its transaction (17.2.3): the Call-ID is not hashed with it */
+	tag_of(TAG_REQ("tag.2@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c, sizeof(c), NULL);
+	assert_string_equal(a1, c);
+	/* an RFC 2543 branch (no z9hG4bK cookie) does not: the Call-ID is hashed, another dialog gets another tag */
+	tag_of(TAG_REQ_B("tag1", "tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, a2, sizeof(a2),
+	       NULL);
+	tag_of(TAG_REQ_B("tag1", "tag.2@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, c, sizeof(c), NULL);
+	assert_tag_format(a2);
+	assert_string_not_equal(a2, c);
+	assert_string_not_equal(a1, a2);
 }
 
 /* The same worker, the same request judged twice: the same reply (a retransmission gets the same answer). */
 #define FROM_REQ(from) \
 	"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n" \
-	"Via: SIP/2.0/UDP 192.0.2.60;branch=z9hG4bKtag1\n" \
+	"Via: SIP/2.0/UDP 192.0.2.60;branch=rfc2543tag1\n" \
 	"Max-Forwards: 0\n" \
 	"From: " from "\n" \
 	"To: <sip:bob@biloxi.example.com>\n" \
@@ -625,9 +827,9 @@ static void test_to_tag(void **state)
 	"Content-Length: 0\n\n"
 
 /*
- * The From tag is hashed, wherever it is found: in the usual name-addr (read by the reply itself), after a quoted
- * display name or in an addr-spec (read by sip_addr_parse). Another From tag gives another To tag; the same tag
- * written with other case or LWS around its '=' is the same tag.
+ * Without an RFC 3261 branch (here an RFC 2543 one) the From tag is hashed, wherever it is found: in the usual
+ * name-addr (read by the reply itself), after a quoted display name or in an addr-spec (read by sip_addr_parse).
+ * Another From tag gives another To tag; the same tag written with other case or LWS around its '=' is the same tag.
  */
 static void test_to_tag_from_tag(void **state)
 {
@@ -1000,6 +1202,9 @@ int main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_received_rport),
 		cmocka_unit_test(test_received_multi_parm),
+		cmocka_unit_test(test_received_rport_digits),
+		cmocka_unit_test(test_via_fast_and_parsed),
+		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_to_tag),
 		cmocka_unit_test(test_to_tag_retransmission),
 		cmocka_unit_test(test_to_tag_from_tag),

@@ -675,7 +675,8 @@ static void test_supports(void **state)
 /*
  * What the verdict keeps for the reply (w->judged), said by `have` only for a reply verdict: the To and From tags
  * once both parsed, the top Via only when no check parsed it (413, 414, 505, a 400 from the parser, a rule's
- * reply). The pass path leaves `have` alone (it never parses the Via in full); a reply sets it afresh.
+ * reply), and SW_JUDGED_VIA_OK when the Via check found the top via-parm well formed (even when a later one is
+ * not). The pass path leaves `have` alone (it never parses the Via in full); a reply sets it afresh.
  */
 static void test_judged(void **state)
 {
@@ -688,12 +689,18 @@ static void test_judged(void **state)
 	} c[] = {
 		{ OPT REST CSEQ("OPTIONS") CL0 END, 0, untouched, NULL, NULL },
 		{ OPT VIA "Max-Forwards: 0\n" TO FROM CID CSEQ("OPTIONS") CL0 END, 483,
-		  SW_JUDGED_TO | SW_JUDGED_FROM, "", "1928301774" },
+		  SW_JUDGED_VIA_OK | SW_JUDGED_TO | SW_JUDGED_FROM, "", "1928301774" },
 		{ OPT VIA MF "To: <sip:bob@example.com>;tag=x1\n" "From: <sip:a@example.org>\n" CID CSEQ("OPTIONS")
-		  "Proxy-Require: foo\n" CL0 END, 420, SW_JUDGED_TO | SW_JUDGED_FROM, "x1", "" },
-		{ OPT VIA MF "To: <sip:bob@example.com\n" FROM CID CSEQ("OPTIONS") CL0 END, 400, 0, NULL, NULL },
-		{ OPT VIA MF TO "From: <sip:a@example.org\n" CID CSEQ("OPTIONS") CL0 END, 400, 0, NULL, NULL },
-		{ OPT VIA MF TO FROM CSEQ("OPTIONS") CL0 END, 400, SW_JUDGED_TO | SW_JUDGED_FROM, "", "1928301774" },
+		  "Proxy-Require: foo\n" CL0 END, 420, SW_JUDGED_VIA_OK | SW_JUDGED_TO | SW_JUDGED_FROM, "x1", "" },
+		{ OPT VIA MF "To: <sip:bob@example.com\n" FROM CID CSEQ("OPTIONS") CL0 END, 400, SW_JUDGED_VIA_OK, NULL,
+		  NULL },
+		{ OPT VIA MF TO "From: <sip:a@example.org\n" CID CSEQ("OPTIONS") CL0 END, 400, SW_JUDGED_VIA_OK, NULL,
+		  NULL },
+		{ OPT VIA MF TO FROM CSEQ("OPTIONS") CL0 END, 400, SW_JUDGED_VIA_OK | SW_JUDGED_TO | SW_JUDGED_FROM, "",
+		  "1928301774" },
+		{ OPT "Via: SIP/2.0/UDP host;branch=z9hG4bKok, SIP/2.0/UDP ;bad\n" MF TO FROM CID CSEQ("OPTIONS") CL0
+			  END,
+		  400, SW_JUDGED_VIA_OK, NULL, NULL },
 		{ "OPTIONS sip:bob@example.com SIP/3.0\n" REST CSEQ("OPTIONS") CL0 END, 505, SW_JUDGED_TOP_VIA, NULL,
 		  NULL },
 		{ "ACK sip:bob@example.com SIP/3.0\n" REST CSEQ("ACK") CL0 END, 0, untouched, NULL, NULL },
