@@ -6,8 +6,8 @@
  *
  * Setup, as in production: the blocklist holds BLOCK_ENTRIES IPv4 /32s, a few hundred /24s and IPv6 /64s and a /48,
  * added through libswxdp as the CLI adds them, so every SIP path consults a populated blocklist: the presence
- * filter (IPv4: the /24 length, under which the /32s are filed; IPv6: /48 and /64), and the trie when the filter
- * says "maybe" (the drop_blocklist rows). The sources of the other rows share no /24 or /64 with a blocked prefix,
+ * filter (IPv4: the /24 length, under which the /32s are filed; IPv6: /48 and /64), and the exact index when the
+ * filter says "maybe" (the drop_blocklist rows). The sources of the other rows share no /24 or /64 with a blocked prefix,
  * as nearly all sources do when the blocked hosts are spread over the address space (10,000 hosts cover 0.06 % of
  * the IPv4 /24s; here they sit in 10/8, which is denser, not easier). Several loaded copies of the program share the work: one with an AF_XDP
  * socket in xsks_map (redirect), one without (pass_no_socket), one with a rate limit, fragments off and

@@ -208,11 +208,94 @@ static __always_inline bool block_walk(void *trie, void *key)
 	return false;
 }
 
+/*
+ * One exact length's probe of the exact index (xdp_abi.h): 1 when an entry in force matches (its hits counted),
+ * -1 when the bucket overflowed (the trie decides), else 0 (no entry, or an expired one: look at shorter lengths).
+ */
+static __always_inline int blkx_probe(__u64 k0, __u64 k1, __u32 meta)
+{
+	struct sw_blkx_bucket *b = &sw_blkf.bkt[sw_blkx_bucket_of(k0, k1, meta) & (SW_BLKX_BUCKETS - 1)];
+	struct sw_clock *c;
+	__u64 exp;
+
+	__u64 used = *(volatile __u64 *)&b->used;
+
+	if (used & SW_BLKX_OVERFLOW)
+		return -1;
+	if (!used)
+		return 0;
+#pragma unroll
+	for (int w = 0; w < SW_BLKX_WAYS; w++) {
+		if (!(used & (1u << w)) || *(volatile __u32 *)&b->meta[w] != meta || b->k0[w] != k0 || b->k1[w] != k1)
+			continue;
+		exp = *(volatile __u64 *)&b->expires_ns[w];
+		if (exp) {
+			c = clock_get();
+			if (!c || exp <= c->boot_ns)
+				return 0;
+		}
+		__sync_fetch_and_add(&b->hits[w], 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* The exact index for an IPv4 source: 1 blocked, 0 not, -1 the trie decides (not built, too many lengths, overflow). */
+static __always_inline int blkx_hit4(const __u8 *saddr)
+{
+	__u64 n = blkf_word(SW_BLKX_W_N4), k0, tmpl;
+	__u32 a;
+	int r;
+
+	if (!n || n > SW_BLKF_PROBES + 1)
+		return -1;
+	a = pkt_load32(saddr);
+	for (__u32 i = 0; i < SW_BLKF_PROBES; i++) {
+		if (i + 1 >= n)
+			return 0;
+		tmpl = blkf_word(SW_BLKX_W_LIST4 + i);
+		k0 = ((__u64)a | 0xffffffff00000000ULL) & tmpl; /* the address masked, with its length and family */
+		r = blkx_probe(k0, 0, (__u32)(tmpl >> 32));     /* sw_blkx_meta(4, len), as tmpl holds it */
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static __always_inline int blkx_hit6(const __u8 *saddr)
+{
+	__u64 n = blkf_word(SW_BLKX_W_N6), hi, lo;
+	__u32 len;
+	int r;
+
+	if (!n || n > SW_BLKF_PROBES + 1)
+		return -1;
+	hi = pkt_load64(saddr);
+	lo = pkt_load64(saddr + 8);
+	for (__u32 i = 0; i < SW_BLKF_PROBES; i++) {
+		if (i + 1 >= n)
+			return 0;
+		len = (__u32)blkf_word(SW_BLKX_W_LIST6 + i) & 0xff;
+		if (len > 128)
+			return -1;
+		r = blkx_probe(sw_blkx_k0_6(hi, len), sw_blkx_k1_6(lo, len), sw_blkx_meta(6, len));
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Is the source blocked? The filter turns most sources away; the exact index, else the trie, decides the rest. */
 static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
 {
+	int r;
+
 	if (family == 4) {
 		if (!blkf_maybe4(saddr))
 			return false;
+		r = blkx_hit4(saddr);
+		if (r >= 0)
+			return r;
 		struct sw_block_key4 k = { .prefixlen = 32 };
 
 		*(__u32 *)k.addr = pkt_load32(saddr);
@@ -222,7 +305,9 @@ static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
 
 		if (!blkf_maybe6(saddr))
 			return false;
-
+		r = blkx_hit6(saddr);
+		if (r >= 0)
+			return r;
 #pragma unroll
 		for (int i = 0; i < 4; i++) /* k.addr is at offset 4: 32-bit stores keep the stack aligned */
 			((__u32 *)k.addr)[i] = pkt_load32(saddr + 4 * i);

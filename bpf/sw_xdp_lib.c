@@ -577,6 +577,8 @@ static int adopt_map(int fd, uint32_t id, size_t i, const char *root)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
+static void blkx_fold_pinned(const char *root);
+
 int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg)
 {
 	const char *root = pin_root ? pin_root : sw_xdp_pin_root();
@@ -596,6 +598,7 @@ int sw_xdp_adopt(int ifindex, const char *pin_root, const struct sw_xdp_cfg *cfg
 	prog_fd = bpf_prog_get_fd_by_id(cur.prog_id);
 	if (prog_fd < 0)
 		return -errno;
+	blkx_fold_pinned(root); /* the hits the pinned copy counted in its exact index, before its filter is replaced */
 	err = prog_map_ids(prog_fd, &ids, &n);
 	for (uint32_t i = 0; !err && i < n; i++) {
 		fd = bpf_map_get_fd_by_id(ids[i]);
@@ -909,6 +912,217 @@ static void blkf_list_change(struct blkf *f, uint8_t family, unsigned int len, i
 	blkf_list_write(f, family); /* not listed: cannot happen while writers go through here; rewrite it whole */
 }
 
+/* ---- the exact index (xdp_abi.h: sw_blkx_bucket), kept beside the filter by the same serialised writers ---- */
+
+static uint32_t *blkx_lencnt(struct blkf *f, uint8_t family, unsigned int len)
+{
+	return (uint32_t *)((uint8_t *)f->w + SW_BLKX_LENCNT_OFF) + (family == 4 ? len : 33u + len);
+}
+
+/* A length's word in LISTX4 / LISTX6, and back. */
+static uint64_t blkx_word(uint8_t family, unsigned int len)
+{
+	return family == 4 ? sw_blkf_tmpl4(len) : len;
+}
+
+static unsigned int blkx_word_len(uint8_t family, uint64_t w)
+{
+	return family == 4 ? (unsigned int)(w >> 32) & 0xff : (unsigned int)w & 0xff;
+}
+
+/* Write a family's exact list whole, longest first, from the per-length counts; then its count. */
+static void blkx_list_write(struct blkf *f, uint8_t family)
+{
+	unsigned int wn = family == 4 ? SW_BLKX_W_N4 : SW_BLKX_W_N6, n = 0;
+
+	for (int len = family == 4 ? 32 : 128; len >= 0; len--) {
+		if (!*blkx_lencnt(f, family, (unsigned int)len))
+			continue;
+		if (n < SW_BLKF_PROBES)
+			__atomic_store_n(&f->w[wn + 1 + n], blkx_word(family, (unsigned int)len), __ATOMIC_RELEASE);
+		n++;
+	}
+	__atomic_store_n(&f->w[wn], (uint64_t)n + 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * An exact length came into use (+1) or went out of use (-1): shift it into its place (longest first) or out of
+ * the list one word at a time, with the count covering every word in use at each step, so that a packet reading
+ * the list meanwhile sees every length in use in order (one of them perhaps twice). Past SW_BLKF_PROBES lengths
+ * the program asks the trie; the list is written whole when the count comes back under.
+ */
+static void blkx_list_change(struct blkf *f, uint8_t family, unsigned int len, int delta)
+{
+	unsigned int wn = family == 4 ? SW_BLKX_W_N4 : SW_BLKX_W_N6;
+	uint64_t *list = &f->w[wn + 1], n = f->w[wn] - 1, k;
+
+	if (delta > 0) {
+		if (n >= SW_BLKF_PROBES) {
+			__atomic_store_n(&f->w[wn], n + 2, __ATOMIC_RELEASE);
+			return;
+		}
+		for (k = 0; k < n && blkx_word_len(family, list[k]) > len; k++)
+			;
+		if (k < n) {
+			__atomic_store_n(&list[n], list[n - 1], __ATOMIC_RELEASE);
+			__atomic_store_n(&f->w[wn], n + 2, __ATOMIC_RELEASE);
+			for (uint64_t j = n - 1; j > k; j--)
+				__atomic_store_n(&list[j], list[j - 1], __ATOMIC_RELEASE);
+			__atomic_store_n(&list[k], blkx_word(family, len), __ATOMIC_RELEASE);
+		} else {
+			__atomic_store_n(&list[n], blkx_word(family, len), __ATOMIC_RELEASE);
+			__atomic_store_n(&f->w[wn], n + 2, __ATOMIC_RELEASE);
+		}
+		return;
+	}
+	if (n > SW_BLKF_PROBES) {
+		if (n - 1 == SW_BLKF_PROBES)
+			blkx_list_write(f, family); /* the count of `len` is 0 already */
+		else
+			__atomic_store_n(&f->w[wn], n, __ATOMIC_RELEASE);
+		return;
+	}
+	for (k = 0; k < n && blkx_word_len(family, list[k]) != len; k++)
+		;
+	if (k == n) {
+		blkx_list_write(f, family); /* not listed: cannot happen while writers go through here */
+		return;
+	}
+	for (; k + 1 < n; k++)
+		__atomic_store_n(&list[k], list[k + 1], __ATOMIC_RELEASE);
+	__atomic_store_n(&f->w[wn], n, __ATOMIC_RELEASE);
+}
+
+/* An entry's key in the exact index, as the program builds it from a source address. */
+static void blkx_key(const struct sw_prefix *p, uint64_t *k0, uint64_t *k1, uint32_t *meta)
+{
+	uint64_t hi, lo;
+	uint32_t a;
+
+	*meta = sw_blkx_meta(p->family, p->len);
+	if (p->family == 4) {
+		memcpy(&a, p->addr, 4);
+		*k0 = ((uint64_t)a | 0xffffffff00000000ULL) & sw_blkf_tmpl4(p->len);
+		*k1 = 0;
+		return;
+	}
+	memcpy(&hi, p->addr, 8);
+	memcpy(&lo, p->addr + 8, 8);
+	*k0 = sw_blkx_k0_6(hi, p->len);
+	*k1 = sw_blkx_k1_6(lo, p->len);
+}
+
+/* The entry's bucket, and its way there or -1. */
+static int blkx_find(const uint64_t *w, const struct sw_prefix *p, struct sw_blkx_bucket **bucket)
+{
+	struct sw_blkf *bf = (struct sw_blkf *)(uintptr_t)w;
+	uint64_t k0, k1;
+	uint32_t meta;
+
+	blkx_key(p, &k0, &k1, &meta);
+	*bucket = &bf->bkt[sw_blkx_bucket_of(k0, k1, meta)];
+	for (int i = 0; i < SW_BLKX_WAYS; i++)
+		if (__atomic_load_n(&(*bucket)->meta[i], __ATOMIC_ACQUIRE) == meta && (*bucket)->k0[i] == k0 &&
+		    (*bucket)->k1[i] == k1)
+			return i;
+	return -1;
+}
+
+/*
+ * Enter an entry (new, or replaced: expiry rewritten, hits from zero as in the trie). The key goes in before meta and
+ * the way's bit, which make it visible. No free way: the bucket is marked, and the program asks the trie for it from
+ * then on (until a rebuild).
+ */
+static void blkx_put(struct blkf *f, const struct sw_prefix *p, uint64_t expires_ns)
+{
+	struct sw_blkx_bucket *b;
+	int i = blkx_find(f->w, p, &b);
+	uint64_t k0, k1;
+	uint32_t meta;
+
+	if (i >= 0) {
+		__atomic_store_n(&b->expires_ns[i], expires_ns, __ATOMIC_RELEASE);
+		__atomic_store_n(&b->hits[i], 0, __ATOMIC_RELAXED);
+		return;
+	}
+	blkx_key(p, &k0, &k1, &meta);
+	for (i = 0; i < SW_BLKX_WAYS; i++) {
+		if (b->meta[i])
+			continue;
+		b->k0[i] = k0;
+		b->k1[i] = k1;
+		b->expires_ns[i] = expires_ns;
+		b->hits[i] = 0;
+		__atomic_store_n(&b->meta[i], meta, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&b->used, 1ULL << i, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_fetch_or(&b->used, SW_BLKX_OVERFLOW, __ATOMIC_RELEASE);
+}
+
+/* Take an entry out: its bit and meta first, so the program stops matching the way before its key changes. */
+static void blkx_del(struct blkf *f, const struct sw_prefix *p)
+{
+	struct sw_blkx_bucket *b;
+	int i = blkx_find(f->w, p, &b);
+
+	if (i < 0)
+		return;
+	__atomic_fetch_and(&b->used, ~(1ULL << i), __ATOMIC_RELEASE);
+	__atomic_store_n(&b->meta[i], 0, __ATOMIC_RELEASE);
+	b->k0[i] = b->k1[i] = b->expires_ns[i] = 0;
+	__atomic_store_n(&b->hits[i], 0, __ATOMIC_RELAXED);
+}
+
+/* The hits the program counted in the exact index for an entry (w: the mapped filter, built). */
+static uint64_t blkx_hits(const uint64_t *w, const struct sw_prefix *p)
+{
+	struct sw_blkx_bucket *b;
+	int i = blkx_find(w, p, &b);
+
+	return i < 0 ? 0 : __atomic_load_n(&b->hits[i], __ATOMIC_RELAXED);
+}
+
+/*
+ * Move the hits counted in the exact index into the trie entries (their hits field), before the index is zeroed
+ * (a rebuild) or left behind (an adoption replaces the filter): the counts survive, as the trie's did before.
+ */
+static void blkx_fold(struct blkf *f, const struct sw_xdp_maps *m)
+{
+	struct sw_blkf *bf = (struct sw_blkf *)f->w;
+
+	for (uint32_t bi = 0; bi < SW_BLKX_BUCKETS; bi++) {
+		struct sw_blkx_bucket *b = &bf->bkt[bi];
+
+		for (int i = 0; i < SW_BLKX_WAYS; i++) {
+			uint32_t meta = __atomic_load_n(&b->meta[i], __ATOMIC_ACQUIRE);
+			struct sw_block_key6 key = {};
+			struct sw_block_val v;
+			uint64_t h;
+			int fd;
+
+			if (!meta || !__atomic_load_n(&b->hits[i], __ATOMIC_RELAXED))
+				continue;
+			h = __atomic_exchange_n(&b->hits[i], 0, __ATOMIC_RELAXED);
+			key.prefixlen = meta & 0xff;
+			if (meta >> 8 == 4) {
+				uint32_t a = (uint32_t)b->k0[i];
+
+				fd = m->block4;
+				memcpy(key.addr, &a, 4);
+			} else {
+				fd = m->block6;
+				memcpy(key.addr, &b->k0[i], 8);
+				memcpy(key.addr + 8, &b->k1[i], 8);
+			}
+			if (!bpf_map_lookup_elem(fd, &key, &v)) {
+				v.hits += h;
+				bpf_map_update_elem(fd, &key, &v, BPF_EXIST);
+			}
+		}
+	}
+}
+
 /*
  * Count one entry in (delta +1) or out (-1): its slot and the length it is filed under (sw_blkf_filed_len()), and
  * that length's place in the list when lists is set.
@@ -928,21 +1142,27 @@ static void blkf_count(struct blkf *f, const struct sw_prefix *p, int delta, boo
 		memcpy(&hi, p->addr, 8);
 		slot = sw_blkf_slot6(hi, len);
 	}
+	uint32_t *xcnt = blkx_lencnt(f, p->family, p->len);
+
 	if (delta > 0) {
 		blkf_slot_add(&slots[slot], 1);
 		if (++*cnt == 1 && lists)
 			blkf_list_change(f, p->family, len, 1);
+		if (++*xcnt == 1 && lists)
+			blkx_list_change(f, p->family, p->len, 1);
 		return;
 	}
 	blkf_slot_add(&slots[slot], -1);
 	if (*cnt && --*cnt == 0 && lists)
 		blkf_list_change(f, p->family, len, -1);
+	if (*xcnt && --*xcnt == 0 && lists)
+		blkx_list_change(f, p->family, p->len, -1);
 }
 
 static int blkf_count_entry(const struct sw_prefix *p, const struct sw_block_val *v, void *arg)
 {
-	(void)v;
 	blkf_count(arg, p, 1, false);
+	blkx_put(arg, p, v->expires_ns);
 	return 0;
 }
 
@@ -961,20 +1181,42 @@ int sw_block_filter_build(const struct sw_xdp_maps *m, bool rebuild)
 		__atomic_store_n(&f.w[SW_BLKF_W_SEED], seed | 1, __ATOMIC_RELAXED);
 	}
 	if (rebuild || !blkf_ready(&f)) {
+		if (blkf_ready(&f))
+			blkx_fold(&f, m);
 		/* Not built while counting: the program looks sources up in the tries meanwhile. */
 		__atomic_store_n(&f.w[SW_BLKF_W_STATE], 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&f.w[SW_BLKF_W_N4], 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&f.w[SW_BLKF_W_N6], 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&f.w[SW_BLKX_W_N4], 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&f.w[SW_BLKX_W_N6], 0, __ATOMIC_SEQ_CST);
 		memset((uint8_t *)f.w + SW_BLKF_LENCNT_OFF, 0, BLKF_BYTES - SW_BLKF_LENCNT_OFF);
 		err = sw_block_foreach(m, blkf_count_entry, &f);
 		if (!err) {
 			blkf_list_write(&f, 4);
 			blkf_list_write(&f, 6);
+			blkx_list_write(&f, 4);
+			blkx_list_write(&f, 6);
 			__atomic_store_n(&f.w[SW_BLKF_W_STATE], SW_BLKF_READY, __ATOMIC_SEQ_CST);
 		}
 	}
 	blkf_close(&f);
 	return err;
+}
+
+/* blkx_fold() on the maps pinned under root, if they are there and built. */
+static void blkx_fold_pinned(const char *root)
+{
+	struct sw_xdp_maps m;
+	struct blkf f;
+
+	if (sw_xdp_maps_open(root, &m))
+		return;
+	if (!blkf_open(m.blkf, &f)) {
+		if (blkf_ready(&f))
+			blkx_fold(&f, &m);
+		blkf_close(&f);
+	}
+	sw_xdp_maps_close(&m);
 }
 
 /*
@@ -1010,6 +1252,8 @@ int sw_block_add(const struct sw_xdp_maps *m, const struct sw_prefix *p, uint64_
 	} else if (err && counted) {
 		blkf_count(&f, p, -1, true);
 	}
+	if (!err && counted)
+		blkx_put(&f, p, v.expires_ns);
 	blkf_close(&f);
 	return err;
 }
@@ -1026,8 +1270,10 @@ int sw_block_del(const struct sw_xdp_maps *m, const struct sw_prefix *p)
 	if (err && err != -ENOENT)
 		return err;
 	err = bpf_map_delete_elem(fd, &key) ? -errno : 0;
-	if (!err && f.w && blkf_ready(&f))
+	if (!err && f.w && blkf_ready(&f)) {
+		blkx_del(&f, p);
 		blkf_count(&f, p, -1, true);
+	}
 	blkf_close(&f);
 	return err;
 }
@@ -1037,8 +1283,11 @@ bool sw_block_expired(const struct sw_block_val *v, uint64_t now_ns)
 	return v->expires_ns && v->expires_ns <= now_ns;
 }
 
-/* Walk one trie. LPM tries support get_next_key; entries added or deleted meanwhile may be seen or not. */
-static int block_walk(int fd, uint8_t family, sw_block_fn fn, void *arg)
+/*
+ * Walk one trie. LPM tries support get_next_key; entries added or deleted meanwhile may be seen or not. bw, when not
+ * NULL, is the built filter, mapped: each entry's hits are the trie's plus the exact index's.
+ */
+static int block_walk(int fd, uint8_t family, const uint64_t *bw, sw_block_fn fn, void *arg)
 {
 	size_t ksz = family == 4 ? sizeof(struct sw_block_key4) : sizeof(struct sw_block_key6);
 	struct sw_block_key6 key, next; /* large enough for either key */
@@ -1056,6 +1305,8 @@ static int block_walk(int fd, uint8_t family, sw_block_fn fn, void *arg)
 		p.family = family;
 		p.len = (uint8_t)key.prefixlen;
 		memcpy(p.addr, key.addr, family == 4 ? 4 : 16);
+		if (bw)
+			v.hits += blkx_hits(bw, &p);
 		err = fn(&p, &v, arg);
 	}
 	if (!err && errno != ENOENT)
@@ -1065,9 +1316,18 @@ static int block_walk(int fd, uint8_t family, sw_block_fn fn, void *arg)
 
 int sw_block_foreach(const struct sw_xdp_maps *m, sw_block_fn fn, void *arg)
 {
-	int err = block_walk(m->block4, 4, fn, arg);
+	uint64_t *bw = m->blkf > 0 ? mmap(NULL, BLKF_BYTES, PROT_READ, MAP_SHARED, m->blkf, 0) : MAP_FAILED;
+	const uint64_t *built = NULL;
+	int err;
 
-	return err ? err : block_walk(m->block6, 6, fn, arg);
+	if (bw != MAP_FAILED && __atomic_load_n(&bw[SW_BLKF_W_STATE], __ATOMIC_ACQUIRE) == SW_BLKF_READY)
+		built = bw;
+	err = block_walk(m->block4, 4, built, fn, arg);
+	if (!err)
+		err = block_walk(m->block6, 6, built, fn, arg);
+	if (bw != MAP_FAILED)
+		munmap(bw, BLKF_BYTES);
+	return err;
 }
 
 struct gc_state {

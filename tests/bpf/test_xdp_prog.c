@@ -320,6 +320,34 @@ static void test_fixture(void **state)
 
 /* --- behaviour over several packets ---------------------------------------------------------------------------- */
 
+/* An entry as sw_block_foreach() lists it (hits: the trie's plus the exact index's), found by its text. */
+struct listed {
+	struct sw_prefix want;
+	struct sw_block_val v;
+	int found;
+};
+
+static int listed_one(const struct sw_prefix *p, const struct sw_block_val *v, void *arg)
+{
+	struct listed *l = arg;
+
+	if (p->family == l->want.family && p->len == l->want.len && !memcmp(p->addr, l->want.addr, 16)) {
+		l->v = *v;
+		l->found++;
+	}
+	return 0;
+}
+
+static struct sw_block_val listed(const char *prefix)
+{
+	struct listed l = { 0 };
+
+	assert_int_equal(sw_prefix_parse(prefix, &l.want), 0);
+	assert_int_equal(sw_block_foreach(&maps, listed_one, &l), 0);
+	assert_int_equal(l.found, 1);
+	return l.v;
+}
+
 static void test_block_hits(void **state)
 {
 	struct pkt_spec s = { .family = 4, .src = "192.0.2.77", STR(SIP_INVITE) };
@@ -333,10 +361,23 @@ static void test_block_hits(void **state)
 	block("192.0.2.0/24", 0, "counted");
 	for (int i = 0; i < 5; i++)
 		expect(frame, len, XDP_DROP, SW_XDP_C_DROP_BLOCKLIST, "blocked /24");
-	assert_int_equal(bpf_map_lookup_elem(maps.block4, &k, &v), 0);
+	v = listed("192.0.2.0/24");
 	assert_int_equal(v.hits, 5);
 	assert_string_equal(v.reason, "counted");
 	assert_int_equal(v.expires_ns, 0);
+	/* The exact index counted them; a rebuild moves its counts into the trie entry, and counting goes on. */
+	assert_int_equal(bpf_map_lookup_elem(maps.block4, &k, &v), 0);
+	assert_int_equal(v.hits, 0);
+	assert_int_equal(sw_block_filter_build(&maps, true), 0);
+	assert_int_equal(bpf_map_lookup_elem(maps.block4, &k, &v), 0);
+	assert_int_equal(v.hits, 5);
+	expect(frame, len, XDP_DROP, SW_XDP_C_DROP_BLOCKLIST, "blocked /24 after a rebuild");
+	assert_int_equal(listed("192.0.2.0/24").hits, 6);
+	/* Replaced: its hits start again, as the trie's did. */
+	block("192.0.2.0/24", 3600, "again");
+	assert_int_equal(listed("192.0.2.0/24").hits, 0);
+	expect(frame, len, XDP_DROP, SW_XDP_C_DROP_BLOCKLIST, "replaced /24");
+	assert_int_equal(listed("192.0.2.0/24").hits, 1);
 	/* Unblock: passes again. */
 	struct sw_prefix p;
 
@@ -376,10 +417,41 @@ static void filter_check_consistent(void)
 	struct sw_blkf *live = &skel->bss->sw_blkf, *kept = malloc(sizeof(*kept));
 	const size_t cnt_off = SW_BLKF_LENCNT_OFF;
 
+	const size_t bkt_off = offsetof(struct sw_blkf, bkt);
+
 	assert_non_null(kept);
 	memcpy(kept, live, sizeof(*kept));
 	assert_int_equal(sw_block_filter_build(&maps, true), 0);
-	assert_memory_equal((uint8_t *)kept + cnt_off, (uint8_t *)live + cnt_off, sizeof(*kept) - cnt_off);
+	/* counts and slots; the exact lists, kept sorted (longest first) on both paths, word for word up to their count */
+	assert_memory_equal((uint8_t *)kept + cnt_off, (uint8_t *)live + cnt_off, SW_BLKX_W_N4 * 8 - cnt_off);
+	assert_memory_equal((uint8_t *)kept + SW_BLKX_LENCNT_OFF, (uint8_t *)live + SW_BLKX_LENCNT_OFF,
+			    bkt_off - SW_BLKX_LENCNT_OFF);
+	for (unsigned int wn = SW_BLKX_W_N4; wn <= SW_BLKX_W_N6; wn += SW_BLKX_W_N6 - SW_BLKX_W_N4) {
+		assert_int_equal(kept->hdr[wn], live->hdr[wn]);
+		for (uint64_t i = 0; i + 1 < live->hdr[wn] && i < SW_BLKF_PROBES; i++)
+			assert_int_equal(kept->hdr[wn + 1 + i], live->hdr[wn + 1 + i]);
+	}
+	/* the exact index: the same entries in each bucket, perhaps in other ways (hits moved into the tries) */
+	for (uint32_t b = 0; b < SW_BLKX_BUCKETS; b++) {
+		const struct sw_blkx_bucket *x = &kept->bkt[b], *y = &live->bkt[b];
+		int nx = 0, ny = 0;
+
+		assert_int_equal(x->used & SW_BLKX_OVERFLOW, y->used & SW_BLKX_OVERFLOW);
+		assert_int_equal(__builtin_popcountll(x->used & ~SW_BLKX_OVERFLOW),
+				 __builtin_popcountll(y->used & ~SW_BLKX_OVERFLOW));
+		for (int i = 0; i < SW_BLKX_WAYS; i++) {
+			bool found = false;
+
+			nx += x->meta[i] != 0;
+			ny += y->meta[i] != 0;
+			for (int j = 0; j < SW_BLKX_WAYS && x->meta[i]; j++)
+				found |= x->meta[i] == y->meta[j] && x->k0[i] == y->k0[j] && x->k1[i] == y->k1[j] &&
+					 x->expires_ns[i] == y->expires_ns[j];
+			assert_true(!x->meta[i] || found);
+		}
+		assert_int_equal(nx, ny);
+		assert_int_equal(nx, __builtin_popcountll(x->used & ~SW_BLKX_OVERFLOW));
+	}
 	for (unsigned int wn = SW_BLKF_W_N4; wn <= SW_BLKF_W_N6; wn += SW_BLKF_W_N6 - SW_BLKF_W_N4) {
 		uint64_t n = live->hdr[wn] - 1;
 
@@ -420,6 +492,71 @@ static void test_filter_lengths_v4(void **state)
 	expect_src("198.51.100.7", false, "host gone");
 	expect_src("198.51.100.200", true, "/25 still there");
 	filter_check_consistent();
+}
+
+/* Five hosts whose /32 entries share one bucket of the exact index (it has SW_BLKX_WAYS = 4 ways). */
+static void hosts_in_one_bucket(char out[][32], int n)
+{
+	uint32_t want = UINT32_MAX;
+	int k = 0;
+
+	for (uint32_t i = 1; i && k < n; i++) {
+		uint8_t b[4] = { 100, 96 + (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+		uint32_t a;
+		uint64_t k0;
+
+		memcpy(&a, b, 4);
+		k0 = ((uint64_t)a | 0xffffffff00000000ULL) & sw_blkf_tmpl4(32);
+		if (want == UINT32_MAX)
+			want = sw_blkx_bucket_of(k0, 0, sw_blkx_meta(4, 32));
+		if (sw_blkx_bucket_of(k0, 0, sw_blkx_meta(4, 32)) == want)
+			snprintf(out[k++], 32, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	}
+	assert_int_equal(k, n);
+}
+
+/* A bucket with no free way: the entry that did not fit stays in the trie, which the program then asks. */
+static void test_blkx_overflow(void **state)
+{
+	char host[SW_BLKX_WAYS + 2][32];
+
+	(void)state;
+	reset();
+	hosts_in_one_bucket(host, SW_BLKX_WAYS + 2);
+	for (int i = 0; i < SW_BLKX_WAYS; i++)
+		block(host[i], 0, "fits");
+	expect_src(host[0], true, "in the index");
+	expect_src(host[SW_BLKX_WAYS + 1], false, "same bucket, not blocked: the index says no");
+	block(host[SW_BLKX_WAYS], 0, "overflows");
+	for (int i = 0; i <= SW_BLKX_WAYS; i++)
+		expect_src(host[i], true, "blocked, bucket overflowed (the trie decides)");
+	expect_src(host[SW_BLKX_WAYS + 1], false, "same bucket, not blocked: the trie says no");
+	assert_int_equal(listed(host[SW_BLKX_WAYS]).hits, 1); /* counted in the trie */
+	assert_int_equal(listed(host[0]).hits, 2);            /* in the index, then in the trie */
+	filter_check_consistent();                           /* the rebuild overflows the same bucket again */
+	unblock(host[SW_BLKX_WAYS]);
+	expect_src(host[SW_BLKX_WAYS], false, "unblocked, bucket still marked");
+	expect_src(host[1], true, "still blocked");
+}
+
+/* An expired entry in the exact index is looked past: the longest active entry behind it decides. */
+static void test_blkx_expired_longest(void **state)
+{
+	(void)state;
+	reset();
+	block("198.51.100.0/24", 0, "net");
+	block("198.51.100.7", 3600, "host");
+	expect_src("198.51.100.7", true, "host");
+	assert_int_equal(listed("198.51.100.7").hits, 1);
+	assert_int_equal(listed("198.51.100.0/24").hits, 0);
+	block("198.51.100.9", -5, "expired host");
+	assert_int_equal(sw_block_filter_build(&maps, true), 0); /* it was written behind libswxdp's back */
+	expect_src("198.51.100.9", true, "expired /32, active /24 behind it");
+	assert_int_equal(listed("198.51.100.0/24").hits, 1);
+	assert_int_equal(listed("198.51.100.9").hits, 0);
+	unblock("198.51.100.0/24");
+	expect_src("198.51.100.9", false, "expired /32 alone");
+	expect_src("198.51.100.7", true, "host still");
 }
 
 /* More lengths in use than the program probes: every source goes to the trie, and back to the list below it. */
@@ -886,6 +1023,8 @@ int main(void)
 		cmocka_unit_test(test_block_hits),
 		cmocka_unit_test(test_filter_lengths_v4),
 		cmocka_unit_test(test_filter_many_lengths),
+		cmocka_unit_test(test_blkx_overflow),
+		cmocka_unit_test(test_blkx_expired_longest),
 		cmocka_unit_test(test_filter_lengths_v6),
 		cmocka_unit_test(test_filter_not_built),
 		cmocka_unit_test(test_rate_set_eviction),
