@@ -113,6 +113,14 @@ enum sip_parse_status sip_msg_parse(struct sip_msg *m, const char *buf, uint32_t
 enum sip_parse_status sip_msg_parse_headers(struct sip_msg *m, const char *buf, uint32_t len);
 
 /*
+ * sip_msg_parse_headers() for the verdict: a Request-URI longer than ruri_max bytes (its extent found as always)
+ * is not checked for structure (sip:/sips: headers, hostport), since the verdict answers it 414 whatever that
+ * structure (docs/verdict.md: sizes first). Everything else is the same, down to the error offsets.
+ */
+enum sip_parse_status sip_msg_parse_headers_ruri(struct sip_msg *m, const char *buf, uint32_t len,
+						 uint32_t ruri_max);
+
+/*
  * After sip_msg_parse_headers() succeeded: frame the body by Content-Length (RFC 3261 18.3). sip_msg_parse() is
  * sip_msg_parse_headers() + sip_msg_frame(); the verdict calls them apart to keep its documented check order.
  */

@@ -304,20 +304,21 @@ static enum sip_parse_status parse_status_line(struct sip_msg *m, const char *cr
  * (RFC 4475 3.1.2.6-3.1.2.9). The line counts as SIP once it has a method token, a space and "SIP/" somewhere after:
  * anything else (HTTP, garbage) is not our protocol and is not answered.
  */
-static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *cr)
+static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *cr, uint32_t ruri_max)
 {
 	const char *p = m->buf, *t = sw_span(p, cr, p, &token_set), *u, *v;
 
-	/* the common case ends in " SIP/2.0": check that before searching the line */
+	/* the usual line ends in " SIP/x.y" (2.0, or another version for a 505): check there before searching the line */
 	if (t == p || t >= cr || *t != ' ' ||
-	    (!(cr - t >= 8 && memcmp(cr - 8, " SIP/2.0", 8) == 0) && !memmem(t, (size_t)(cr - t), " SIP/", 5)))
+	    (!(cr - t >= 8 && memcmp(cr - 8, " SIP/", 5) == 0) && !memmem(t, (size_t)(cr - t), " SIP/", 5)))
 		return fail(m, SIP_PARSE_NOT_SIP, p, "Not a SIP message");
 	m->is_request = true;
 	m->method = sw_str_make(p, (uint32_t)(t - p));
 	u = t + 1;
 	p = sw_span(u, cr, m->buf, &uric_set);
 	m->ruri = sw_str_make(u, (uint32_t)(p - u));
-	if (p == u || p >= cr || *p != ' ' || !sip_ruri_check_in(m->ruri, m->buf, m->buf + m->len))
+	if (p == u || p >= cr || *p != ' ' ||
+	    (m->ruri.len <= ruri_max && !sip_ruri_check_in(m->ruri, m->buf, m->buf + m->len)))
 		return fail(m, SIP_PARSE_BAD_START, p < cr && *p == ' ' ? u : p, "Malformed Request-URI");
 	/* the URI ended at the " SIP/2.0" that ends the line: that is the version (what scan_version() would find) */
 	v = p == cr - 8 && memcmp(p, " SIP/2.0", 8) == 0 ? cr : scan_version(p + 1, cr);
@@ -330,7 +331,7 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 }
 
 /* Returns the offset of the first header line, or 0 when the message is not SIP at all. */
-static uint32_t parse_start_line(struct sip_msg *m, struct scan *s)
+static uint32_t parse_start_line(struct sip_msg *m, struct scan *s, uint32_t ruri_max)
 {
 	uint32_t colon, at = m->len ? scan_line(s, 0, &colon) : NONE;
 	const char *buf = m->buf, *lf = at == NONE ? NULL : buf + at;
@@ -340,7 +341,7 @@ static uint32_t parse_start_line(struct sip_msg *m, struct scan *s)
 		cr = lf - 1;
 	if (m->len >= 4 && memcmp(buf, "SIP/", 4) == 0)
 		parse_status_line(m, cr);
-	else if (parse_request_line(m, cr) == SIP_PARSE_NOT_SIP)
+	else if (parse_request_line(m, cr, ruri_max) == SIP_PARSE_NOT_SIP)
 		return 0;
 	if (!lf) {
 		fail(m, SIP_PARSE_BAD_START, buf + m->len, "Missing CRLF after start line");
@@ -754,19 +755,25 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	return m->status_code;
 }
 
-enum sip_parse_status sip_msg_parse_headers(struct sip_msg *m, const char *buf, uint32_t len)
+enum sip_parse_status sip_msg_parse_headers_ruri(struct sip_msg *m, const char *buf, uint32_t len,
+						 uint32_t ruri_max)
 {
 	struct scan s;
 	uint32_t off;
 
 	msg_reset(m, buf, len);
 	scan_init(&s, buf, len);
-	off = parse_start_line(m, &s);
+	off = parse_start_line(m, &s, ruri_max);
 	if (off == 0)
 		return m->status_code;
 	if (parse_header_section(m, &s, off) != SIP_PARSE_OK)
 		scrub_index(m, off);
 	return m->status_code;
+}
+
+enum sip_parse_status sip_msg_parse_headers(struct sip_msg *m, const char *buf, uint32_t len)
+{
+	return sip_msg_parse_headers_ruri(m, buf, len, UINT32_MAX);
 }
 
 /* RFC 3261 18.3: over UDP, Content-Length larger than the body is an error; smaller, the surplus is dropped. */

@@ -457,7 +457,7 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 
 	*v = (struct sw_verdict){ .action = SW_ACT_PASS, .why = SW_WHY_VALID, .rule = -1 };
 	/* Size first: an oversized datagram is indexed only as far as its header section, never framed or matched. */
-	st = sip_msg_parse_headers(m, buf, len);
+	st = sip_msg_parse_headers_ruri(m, buf, len, pol->max_request_uri_bytes);
 	if (st == SIP_PARSE_NOT_SIP) {
 		/* w->msg now indexes this datagram (as nothing), whatever the outcome */
 		if (is_keepalive(buf, len))

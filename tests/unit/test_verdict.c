@@ -321,6 +321,11 @@ static const struct vcase cases[] = {
 	  SW_ACT_REPLY, SW_WHY_CHECK, 413 },
 	{ "order: 414 before 505", "OPTIONS sip:bob@example.com SIP/3.0\n" REST CSEQ("OPTIONS") CL0 END, POL_URI_18,
 	  SW_ACT_REPLY, SW_WHY_CHECK, 414 },
+	/* a headers component is not allowed in a Request-URI (RFC 3261 19.1.1): 400 when short, 414 when too long */
+	{ "malformed Request-URI within max_request_uri_bytes", "OPTIONS sip:b@ex.com?x=y SIP/2.0\n" REST
+	  CSEQ("OPTIONS") CL0 END, POL_URI_18, R400("Malformed Request-URI") },
+	{ "order: 414 before a malformed Request-URI", "OPTIONS sip:bob@example.com?x=y SIP/2.0\n" REST
+	  CSEQ("OPTIONS") CL0 END, POL_URI_18, SW_ACT_REPLY, SW_WHY_CHECK, 414 },
 	{ "order: 505 before header syntax", "OPTIONS sip:bob@example.com SIP/3.0\n" REST "Foobar roobar\n"
 	  CSEQ("OPTIONS") CL0 END, 0, SW_ACT_REPLY, SW_WHY_CHECK, 505 },
 	{ "order: 505 before missing Call-ID", "OPTIONS sip:bob@example.com SIP/3.0\n" VIA MF TO FROM CSEQ("OPTIONS")
@@ -518,6 +523,35 @@ static void test_err_off(void **state)
 	assert_int_equal(v.err_off, nul);
 	tu_policy_free(pol);
 	tu_worker_free(w);
+	tu_free(&d);
+}
+
+/*
+ * sip_msg_parse_headers_ruri(), the verdict's parse: a Request-URI over the limit is not checked for structure (its
+ * request gets 414 whatever it is); within the limit, and with no limit, the parse is sip_msg_parse_headers()'s.
+ */
+static void test_parse_ruri_limit(void **state)
+{
+	static const char text[] = "OPTIONS sip:bob@example.com?x=y SIP/2.0\r\n"
+				   "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1\r\n"
+				   "Foo bar\r\n\r\n";
+	struct tu_dgram d = tu_dup(text, sizeof(text) - 1);
+	struct sip_msg *m = calloc(1, sizeof(*m)), *n = calloc(1, sizeof(*n));
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(n);
+	assert_int_equal(sip_msg_parse_headers(m, d.p, d.len), SIP_PARSE_BAD_START);
+	assert_string_equal(m->err_reason, "Malformed Request-URI");
+	assert_int_equal(m->err_off, 8);
+	assert_int_equal(sip_msg_parse_headers_ruri(n, d.p, d.len, 23), SIP_PARSE_BAD_START); /* 23: within */
+	assert_int_equal(n->err_off, 8);
+	assert_int_equal(sip_msg_parse_headers_ruri(n, d.p, d.len, 22), SIP_PARSE_BAD_HEADER); /* over: the next fault */
+	assert_int_equal(n->ruri.len, 23);
+	assert_int_equal(n->nhdrs, m->nhdrs); /* the same lines indexed */
+	assert_int_equal(n->nhdrs, 1);
+	free(m);
+	free(n);
 	tu_free(&d);
 }
 
@@ -745,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_unsupported_from),
 		cmocka_unit_test(test_err_off),
+		cmocka_unit_test(test_parse_ruri_limit),
 		cmocka_unit_test(test_samples),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_policy_per_call),
