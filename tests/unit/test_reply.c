@@ -5,6 +5,7 @@
  * per secret, an existing tag kept), Unsupported, Retry-After, Server, and the anti-amplification cap.
  * Requests are constructed after the RFC 3261 section 24 / RFC 3665 call flows; each golden says what it shows.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,6 +585,77 @@ static void test_received_rport_digits(void **state)
 			fail_msg("want \"%s\", got \"%s\"", want, tu_show(via, vl));
 		reply_free(&r);
 	}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
+ * The source address's text is copied with fixed-size overlapping moves (put_local()): IPv6 sources whose text is
+ * every length from 2 ("::") to 39 bytes, and IPv4 ones of 7 to 15, must read as inet_ntop() writes them.
+ */
+static void test_received_lengths(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	uint64_t x = 0x853c49e6748fea9bull;
+	bool seen[48] = { false };
+
+	(void)state;
+	for (unsigned i = 0; i < 3000; i++) {
+		char addr[INET6_ADDRSTRLEN], want[200], req[1024];
+		uint8_t a[16];
+		struct sw_peer src;
+		struct reply r;
+		const char *via;
+		uint32_t vl;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (i % 3 == 0) {
+			snprintf(addr, sizeof(addr), "%u.%u.%u.%u", (unsigned)(x & 0xff) % (i % 2 ? 10 : 256),
+				 (unsigned)(x >> 8 & 0xff) % (i % 4 ? 100 : 256), (unsigned)(x >> 16 & 0xff),
+				 (unsigned)(x >> 24 & 0xff) % 10);
+			src = tu_peer4(addr, 5060);
+		} else {
+			/* groups of 0 to 4 hex digits, some zero runs: text of every length */
+			for (int g = 0; g < 8; g++) {
+				unsigned bits = i % 7 == 1 ? 12 + 4 * (unsigned)(x >> (4 * g) & 1) /* long texts */
+							   : (unsigned)(x >> (4 * g) & 0xf) % 5 * 4;
+				uint16_t v = (uint16_t)((x >> (16 + 5 * g)) & (bits ? (1u << bits) - 1 : 0));
+
+				if ((x >> (40 + g)) & (i % 2))
+					v = 0;
+				a[2 * g] = (uint8_t)(v >> 8);
+				a[2 * g + 1] = (uint8_t)v;
+			}
+			assert_non_null(inet_ntop(AF_INET6, a, addr, sizeof(addr)));
+			src = tu_peer6(addr, 5060);
+		}
+		seen[strlen(addr)] = true;
+		snprintf(req, sizeof(req),
+			 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+			 "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKlen%u;rport\n"
+			 "Max-Forwards: 0\n"
+			 "From: <sip:alice@atlanta.example.com>;tag=ll1\n"
+			 "To: <sip:bob@biloxi.example.com>;tag=ll2\n"
+			 "Call-ID: len.%u@example.com\n"
+			 "CSeq: 1 OPTIONS\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this,"
+			 " an IPv6 address included\n"
+			 "Content-Length: 0\n\n",
+			 i, i);
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		via = tu_reply_header(r.out, r.len, "Via", 0, &vl);
+		assert_non_null(via);
+		snprintf(want, sizeof(want), "SIP/2.0/UDP pc33.example.com;branch=z9hG4bKlen%u;received=%s;rport=5060", i,
+			 addr);
+		if (vl != strlen(want) || memcmp(via, want, vl) != 0)
+			fail_msg("want \"%s\", got \"%s\"", want, tu_show(via, vl));
+		reply_free(&r);
+	}
+	for (unsigned n = 2; n <= 39; n++)
+		if (!seen[n])
+			fail_msg("no address text of %u bytes", n);
 	tu_worker_free(w);
 	tu_policy_free(pol);
 }
@@ -1203,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_received_rport),
 		cmocka_unit_test(test_received_multi_parm),
 		cmocka_unit_test(test_received_rport_digits),
+		cmocka_unit_test(test_received_lengths),
 		cmocka_unit_test(test_via_fast_and_parsed),
 		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_to_tag),
