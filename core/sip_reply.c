@@ -690,6 +690,19 @@ static inline __attribute__((always_inline)) void put_to(struct out *restrict o,
 	PUT_LIT(o, "\r\n");
 }
 
+/*
+ * Is the value one token and nothing else (the usual Proxy-Require: "foo")? Then sip_token_list_next() gives that
+ * token, whole and not bad, and then nothing: it skips no LWS or comma, takes the token class (its V_TOKEN is
+ * sw_cclass' SW_C_TOKEN) to the end. A byte loop instead of two calls of it.
+ */
+static inline bool one_token(struct sw_str v)
+{
+	for (uint32_t i = 0; i < v.len; i++)
+		if (!sw_is((uint8_t)v.p[i], SW_C_TOKEN))
+			return false;
+	return v.len != 0;
+}
+
 /* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
 static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
 					  const struct sip_msg *m)
@@ -703,6 +716,17 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 			struct sw_str tok;
 			bool bad;
 
+			if (one_token(h->value)) { /* the list is this one token, as sip_token_list_next() reads it */
+				if (!sw_policy_supports(pol, h->value)) {
+					if (first)
+						PUT_LIT(o, "Unsupported: ");
+					else
+						PUT_LIT(o, ", ");
+					put_str(o, h->value);
+					first = false;
+				}
+				continue;
+			}
 			while (sip_token_list_next(h->value, &pos, &tok, &bad)) {
 				if (bad || sw_policy_supports(pol, tok))
 					continue;

@@ -999,6 +999,81 @@ static void test_to_tag_kept(void **state)
 
 /* ---------------------------------------------------------------- Unsupported, Retry-After, Server */
 
+/*
+ * Unsupported lists what sip_token_list_next() reads of each Proxy-Require value; a value that is one token is
+ * taken whole without it (put_unsupported()'s one_token()). A 483 (Max-Forwards is checked before Proxy-Require,
+ * so the values are not validated, as for a rule's reply) answered as 420: for every byte in three positions, alone
+ * and beside a supported tag, the list must be the one the tokenizer gives.
+ */
+static void test_unsupported_one_token(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.70", 5060);
+	unsigned answered = 0;
+
+	(void)state;
+	for (unsigned c = 1; c < 256; c++)
+		for (unsigned form = 0; form < 4; form++) {
+			char val[16], req[1024], want[64], *out;
+			struct sw_verdict v;
+			struct tu_dgram rq;
+			const char *u;
+			uint32_t ul, n, pos = 0, wl = 0;
+			struct sw_str tok;
+			bool bad;
+
+			if (c == '\r' || c == '\n')
+				continue;
+			snprintf(val, sizeof(val), form == 0 ? "x%cy" : form == 1 ? "%c" : form == 2 ? "xy%c" : "timer%c",
+				 (char)c);
+			snprintf(req, sizeof(req),
+				 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+				 "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKtok%u;rport\n"
+				 "Max-Forwards: 0\n"
+				 "Proxy-Require: %s\n"
+				 "Proxy-Require: timer\n"
+				 "From: <sip:alice@atlanta.example.com>;tag=tt1\n"
+				 "To: <sip:bob@biloxi.example.com>;tag=tt2\n"
+				 "Call-ID: tok.%u@example.com\n"
+				 "CSeq: 1 OPTIONS\n"
+				 "User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+				 "Content-Length: 0\n\n",
+				 c, val, c);
+			rq = tu_crlf(req);
+			sw_judge(pol, w, rq.p, rq.len, &v);
+			if (v.action != SW_ACT_REPLY || v.status != 483 || !w->msg.count[SIP_HDR_PROXY_REQUIRE]) {
+				tu_free(&rq);
+				continue; /* the byte broke the message (a NUL, a bare CR...) */
+			}
+			/* the tokenizer's list of the first value (the second, timer, is supported) */
+			struct sw_str pr = sip_msg_hdr(&w->msg, SIP_HDR_PROXY_REQUIRE)->value;
+
+			while (sip_token_list_next(pr, &pos, &tok, &bad)) {
+				if (bad || sw_policy_supports(pol, tok))
+					continue;
+				wl += (uint32_t)snprintf(want + wl, sizeof(want) - wl, "%s%.*s", wl ? ", " : "", (int)tok.len,
+							 tok.p);
+			}
+			v.status = 420;
+			v.reason = "Bad Extension";
+			out = malloc(rq.len);
+			assert_non_null(out);
+			n = sw_respond(pol, w, &v, &src, out, rq.len);
+			assert_true(n > 0);
+			u = tu_reply_header(out, n, "Unsupported", 0, &ul);
+			if (wl == 0 ? u != NULL : !u || ul != wl || memcmp(u, want, wl) != 0)
+				fail_msg("Proxy-Require byte 0x%02x form %u: want \"%s\", got \"%s\"", c, form, want,
+					 u ? tu_show(u, ul) : "(none)");
+			answered++;
+			free(out);
+			tu_free(&rq);
+		}
+	assert_true(answered > 600);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 static void test_unsupported_require(void **state)
 {
 	struct sw_policy *pol = tu_policy();
@@ -1283,6 +1358,7 @@ int main(void)
 		cmocka_unit_test(test_to_tag_from_tag),
 		cmocka_unit_test(test_to_tag_kept),
 		cmocka_unit_test(test_unsupported_require),
+		cmocka_unit_test(test_unsupported_one_token),
 		cmocka_unit_test(test_optional_headers),
 		cmocka_unit_test(test_amplification_drop),
 		cmocka_unit_test(test_amplification_caps),
