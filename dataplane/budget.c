@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -110,18 +111,66 @@ static void refill(struct bucket *bk, uint64_t hz, uint64_t pps, uint64_t burst,
 	bk->last = now;
 }
 
-static void make_key(const struct sw_policy *pol, const struct sw_peer *src, struct prefix_key *k)
-{
-	unsigned plen = src->family == 4 ? pol->budget_v4_prefix : pol->budget_v6_prefix;
-	unsigned alen = src->family == 4 ? 4 : 16;
-	unsigned full = plen / 8;
+/*
+ * The key as three little-endian words (bytes 0-7, 8-15, 16-19 of struct prefix_key: family, plen, two zero
+ * bytes, then the address), the address masked to plen bits: a prefix mask in network order is, loaded as a
+ * little-endian word, the byte-swapped host-order mask. Compared and stored as words, not built byte by byte
+ * (memset, memcpy of plen / 8 bytes, a partial byte) and compared with memcmp: the same bytes.
+ */
+struct key_words {
+	uint64_t w0, w1;
+	uint32_t w2;
+};
+_Static_assert(sizeof(struct prefix_key) == 20 && offsetof(struct prefix_key, addr) == 4, "prefix_key layout");
 
-	memset(k, 0, sizeof(*k));
-	k->family = src->family;
-	k->plen = (uint8_t)plen;
-	memcpy(k->addr, src->addr, full < alen ? full : alen);
-	if (full < alen && plen % 8)
-		k->addr[full] = src->addr[full] & (uint8_t)(0xff00u >> (plen % 8));
+/* The top n bits (0..64) of a 64-bit word, in network byte order as it lies in memory, loaded little-endian. */
+static inline uint64_t net_mask64(unsigned n)
+{
+	return n == 0 ? 0 : __builtin_bswap64(~0ull << (64 - n));
+}
+
+static void make_key(const struct sw_policy *pol, const struct sw_peer *src, struct key_words *k)
+{
+	if (src->family == 4) {
+		unsigned plen = pol->budget_v4_prefix < 32 ? pol->budget_v4_prefix : 32;
+		uint32_t a;
+
+		memcpy(&a, src->addr, 4);
+		a &= (uint32_t)net_mask64(plen);
+		k->w0 = 4u | (uint64_t)(uint8_t)pol->budget_v4_prefix << 8 | (uint64_t)a << 32;
+		k->w1 = 0;
+		k->w2 = 0;
+	} else {
+		unsigned plen = pol->budget_v6_prefix < 128 ? pol->budget_v6_prefix : 128;
+		uint64_t a0, a1;
+
+		/* the address is bytes 4-19 of the key: its first 4, next 8, last 4 */
+		memcpy(&a0, src->addr, 8);
+		memcpy(&a1, src->addr + 8, 8);
+		a0 &= net_mask64(plen < 64 ? plen : 64);
+		a1 &= net_mask64(plen > 64 ? plen - 64 : 0);
+		k->w0 = (uint64_t)src->family | (uint64_t)(uint8_t)pol->budget_v6_prefix << 8 | a0 << 32;
+		k->w1 = a0 >> 32 | a1 << 32;
+		k->w2 = (uint32_t)(a1 >> 32);
+	}
+}
+
+static inline void key_words_store(const struct key_words *w, struct prefix_key *k)
+{
+	memcpy((uint8_t *)k, &w->w0, 8);
+	memcpy((uint8_t *)k + 8, &w->w1, 8);
+	memcpy((uint8_t *)k + 16, &w->w2, 4);
+}
+
+static inline bool key_words_eq(const struct key_words *w, const struct prefix_key *k)
+{
+	uint64_t a, b;
+	uint32_t c;
+
+	memcpy(&a, (const uint8_t *)k, 8);
+	memcpy(&b, (const uint8_t *)k + 8, 8);
+	memcpy(&c, (const uint8_t *)k + 16, 4);
+	return ((a ^ w->w0) | (b ^ w->w1) | (c ^ w->w2)) == 0;
 }
 
 static void global_share(struct dp_budget *b, const struct sw_policy *pol, uint64_t *pps, uint64_t *burst)
@@ -141,6 +190,7 @@ enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_polic
 				      uint64_t now, struct dp_budget_ticket *t)
 {
 	struct prefix_key k;
+	struct key_words kw;
 	uint64_t gpps, gburst;
 	int32_t pos;
 
@@ -148,10 +198,11 @@ enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_polic
 	refill(&b->global, b->hz, gpps, gburst, now);
 	if (b->global.tokens < b->hz)
 		return DP_BUDGET_GLOBAL;
-	make_key(pol, src, &k);
-	if (b->last_pos >= 0 && memcmp(&k, &b->last_key, sizeof(k)) == 0) {
+	make_key(pol, src, &kw);
+	if (b->last_pos >= 0 && key_words_eq(&kw, &b->last_key)) {
 		pos = b->last_pos;
 	} else {
+		key_words_store(&kw, &k);
 		pos = rte_hash_lookup(b->h, &k);
 		if (pos < 0) {
 			pos = rte_hash_add_key(b->h, &k);

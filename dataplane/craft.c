@@ -22,14 +22,6 @@ static uint32_t new_l3_len(const struct dp_l2l4 *d)
 	return d->ip_ver == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 }
 
-uint32_t dp_craft_room(const struct rte_mbuf *m, const struct dp_l2l4 *d)
-{
-	uint32_t hdrs = d->l2_len + new_l3_len(d) + sizeof(struct rte_udp_hdr);
-	uint32_t avail = (uint32_t)m->buf_len - m->data_off;
-
-	return avail > hdrs ? avail - hdrs : 0;
-}
-
 static void swap_macs(uint8_t *frame)
 {
 	uint8_t tmp[RTE_ETHER_ADDR_LEN];

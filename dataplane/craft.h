@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "l2l4.h"
+#include <rte_mbuf.h>
 
-struct rte_mbuf;
+#include "l2l4.h"
 
 /* What the egress port computes itself (from its TX offload capabilities). */
 struct dp_craft_opts {
@@ -25,7 +25,14 @@ struct dp_craft_opts {
  * Room for a reply payload in m once it is crafted from the request decoded as d: the request's L2 header, a
  * plain IP header, a UDP header, then the payload, all in the first segment.
  */
-uint32_t dp_craft_room(const struct rte_mbuf *m, const struct dp_l2l4 *d);
+static inline uint32_t dp_craft_room(const struct rte_mbuf *m, const struct dp_l2l4 *d)
+{
+	/* a plain IPv4 header is 20 bytes, IPv6 40, UDP 8 (inline: the worker asks once per reply) */
+	uint32_t hdrs = d->l2_len + (d->ip_ver == 4 ? 20u : 40u) + 8u;
+	uint32_t avail = (uint32_t)m->buf_len - m->data_off;
+
+	return avail > hdrs ? avail - hdrs : 0;
+}
 
 /*
  * Rewrite m (decoded as d, DP_PKT_UDP) into a reply carrying payload[0..len) (which must not point into m).

@@ -322,53 +322,7 @@ bool dp_udp_cksum_ok_mbuf(const struct rte_mbuf *m, const struct dp_l2l4 *d)
 	return __rte_raw_cksum_reduce(sum) == 0xffff;
 }
 
-static void peer_at(const uint8_t *frame, const struct dp_l2l4 *d, bool src, struct sw_peer *p)
-{
-	const uint8_t *ip = frame + d->l2_len;
-
-	memset(p, 0, sizeof(*p));
-	p->family = d->ip_ver;
-	if (d->ip_ver == 4)
-		memcpy(p->addr, ip + (src ? 12 : 16), 4);
-	else
-		memcpy(p->addr, ip + (src ? 8 : 24), 16);
-	p->port = src ? d->sport : d->dport;
-}
-
-void dp_l2l4_src(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *src)
-{
-	peer_at(frame, d, true, src);
-}
-
 void dp_l2l4_dst(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *dst)
 {
-	peer_at(frame, d, false, dst);
-}
-
-static bool v4_unicast(const uint8_t *a)
-{
-	/* 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved and 255.255.255.255 */
-	return a[0] != 0 && a[0] != 127 && a[0] < 224;
-}
-
-static bool v6_unicast(const uint8_t *a)
-{
-	static const uint8_t zero[15];
-
-	if (a[0] == 0xff)
-		return false; /* multicast */
-	return memcmp(a, zero, 15) != 0 || a[15] > 1; /* not :: nor ::1 */
-}
-
-bool dp_l2l4_reply_allowed(const uint8_t *frame, const struct dp_l2l4 *d)
-{
-	const uint8_t *ip = frame + d->l2_len;
-
-	if (frame[6] & 1) /* group bit of the Ethernet source */
-		return false;
-	if (d->sport == 0)
-		return false;
-	if (d->ip_ver == 4)
-		return v4_unicast(ip + 12) && v4_unicast(ip + 16);
-	return v6_unicast(ip + 8) && v6_unicast(ip + 24);
+	dp_l2l4_peer_at(frame, d, false, dst);
 }

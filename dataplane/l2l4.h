@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sw_verdict.h"
 
@@ -74,14 +75,58 @@ bool dp_udp_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d);
 /* The same over an mbuf whose datagram may span segments (a reassembled datagram). */
 bool dp_udp_cksum_ok_mbuf(const struct rte_mbuf *m, const struct dp_l2l4 *d);
 
-/* The datagram's source (where a reply goes) and destination, from a DP_PKT_UDP frame. */
-void dp_l2l4_src(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *src);
+/* The datagram's source (where a reply goes) or destination, from a DP_PKT_UDP frame. */
+static inline void dp_l2l4_peer_at(const uint8_t *frame, const struct dp_l2l4 *d, bool src, struct sw_peer *p)
+{
+	const uint8_t *ip = frame + d->l2_len;
+
+	memset(p, 0, sizeof(*p));
+	p->family = d->ip_ver;
+	if (d->ip_ver == 4)
+		memcpy(p->addr, ip + (src ? 12 : 16), 4);
+	else
+		memcpy(p->addr, ip + (src ? 8 : 24), 16);
+	p->port = src ? d->sport : d->dport;
+}
+
+/* Inline (with dp_l2l4_reply_allowed()): the worker calls it once per reply, and a call cost more than its body. */
+static inline void dp_l2l4_src(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *src)
+{
+	dp_l2l4_peer_at(frame, d, true, src);
+}
+
 void dp_l2l4_dst(const uint8_t *frame, const struct dp_l2l4 *d, struct sw_peer *dst);
+
+static inline bool dp_l2l4_v4_unicast(const uint8_t *a)
+{
+	/* 0/8 "this network", 127/8 loopback, 224/4 multicast, 240/4 reserved and 255.255.255.255 */
+	return a[0] != 0 && a[0] != 127 && a[0] < 224;
+}
+
+static inline bool dp_l2l4_v6_unicast(const uint8_t *a)
+{
+	static const uint8_t zero[15];
+
+	if (a[0] == 0xff)
+		return false; /* multicast */
+	return memcmp(a, zero, 15) != 0 || a[15] > 1; /* not :: nor ::1 */
+}
 
 /*
  * A reply may be sent: the Ethernet source is unicast, and the IP source and destination are unicast addresses
  * that may appear as a source (not 0.0.0.0, broadcast, multicast, class E, ::, ::1 or ff00::/8), the port not 0.
  */
-bool dp_l2l4_reply_allowed(const uint8_t *frame, const struct dp_l2l4 *d);
+static inline bool dp_l2l4_reply_allowed(const uint8_t *frame, const struct dp_l2l4 *d)
+{
+	const uint8_t *ip = frame + d->l2_len;
+
+	if (frame[6] & 1) /* group bit of the Ethernet source */
+		return false;
+	if (d->sport == 0)
+		return false;
+	if (d->ip_ver == 4)
+		return dp_l2l4_v4_unicast(ip + 12) && dp_l2l4_v4_unicast(ip + 16);
+	return dp_l2l4_v6_unicast(ip + 8) && dp_l2l4_v6_unicast(ip + 24);
+}
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -162,6 +163,59 @@ static void test_last_prefix_swept(void **state)
 	dp_budget_free(b);
 }
 
+/* addr with bit i (0: the most significant of addr[0]) flipped */
+static struct sw_peer flip_bit(struct sw_peer p, unsigned i)
+{
+	p.addr[i / 8] ^= (uint8_t)(0x80u >> (i % 8));
+	return p;
+}
+
+/*
+ * Every prefix length, IPv4 and IPv6: a source whose bits past the prefix all differ shares the bucket (as
+ * remembered and as looked up in the table again), one that differs in the prefix's last bit does not. The key is
+ * built as words (budget.c make_key()): a mask off by a byte or a bit, or a word in the wrong place, fails this.
+ */
+static void test_every_prefix_len(void **state)
+{
+	uint64_t t0 = rte_rdtsc(), x = 0x9e3779b97f4a7c15ull;
+
+	(void)state;
+	for (unsigned fam = 4; fam <= 6; fam += 2) {
+		unsigned bits = fam == 4 ? 32 : 128;
+
+		for (unsigned plen = 0; plen <= bits; plen++) {
+			char name[32];
+			struct dp_budget *b;
+			struct sw_peer a = { .family = (uint8_t)fam, .port = 5060 }, far, near;
+
+			snprintf(name, sizeof(name), "t_plen%u_%u", fam, plen);
+			b = dp_budget_create(name, 64, 1, SOCKET_ID_ANY);
+			assert_non_null(b);
+			setup_policy();
+			pol.budget_prefix_burst = 1;
+			pol.budget_v4_prefix = fam == 4 ? plen : 24;
+			pol.budget_v6_prefix = fam == 6 ? plen : 64;
+			for (unsigned i = 0; i < bits / 8; i++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				a.addr[i] = (uint8_t)x;
+			}
+			far = a;
+			for (unsigned i = plen; i < bits; i++)
+				far = flip_bit(far, i);
+			assert_int_equal(take(b, a, t0), DP_BUDGET_OK);
+			assert_int_equal(take(b, far, t0), DP_BUDGET_PREFIX); /* the remembered prefix */
+			if (plen > 0) {
+				near = flip_bit(a, plen - 1);
+				assert_int_equal(take(b, near, t0), DP_BUDGET_OK);
+				assert_int_equal(take(b, far, t0), DP_BUDGET_PREFIX); /* found in the table */
+				/* the last bit: past the prefix (near's bucket) or, at full length, a's again */
+				assert_int_equal(take(b, flip_bit(near, bits - 1), t0), DP_BUDGET_PREFIX);
+			}
+			dp_budget_free(b);
+		}
+	}
+}
+
 /* The sweep's work is bounded: max slots per call, never more than one prefix removed per slot looked at. */
 static void test_sweep_bounded(void **state)
 {
@@ -189,6 +243,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_bucket),
 		cmocka_unit_test(test_v6_prefix),
+		cmocka_unit_test(test_every_prefix_len),
 		cmocka_unit_test(test_global_share),
 		cmocka_unit_test(test_full_and_sweep),
 		cmocka_unit_test(test_last_prefix_swept),

@@ -402,9 +402,23 @@ static void test_byte_flips(void **state)
 	}
 }
 
+#if defined(__AVX2__)
+/* The SSE2 steps, which a build with AVX2 does not pick: checked here as well. */
+static uint64_t sum_sse2(const uint8_t *p, uint32_t len, uint64_t sum)
+{
+	const uint8_t *unused = p;
+
+	if (len >= 32)
+		DP_CKSUM_BLOCKS_SSE2(p, unused, len, sum, false);
+	(void)unused;
+	return dp_cksum_tail(p, len, sum);
+}
+#endif
+
 /*
  * cksum.h against DPDK's reference sum: every length 0..700 at every alignment 0..3, over random bytes and over
- * 0xff bytes (the most carries); the copy must copy exactly len bytes and sum the same.
+ * 0xff bytes (the most carries); the copy must copy exactly len bytes, nothing past them, and sum the same. A build
+ * with AVX2 compares the SSE2 steps too. Lengths up to 700 take every mix of 256-, 64- and 32-byte steps and tail.
  */
 static void test_cksum_sum(void **state)
 {
@@ -426,10 +440,41 @@ static void test_cksum_sum(void **state)
 				if (__builtin_cpu_supports("avx2"))
 					assert_int_equal(dp_cksum_fold(dp_cksum_sum_avx2(src + off, len, 0x1234)), want);
 #endif
+#if defined(__AVX2__)
+				assert_int_equal(dp_cksum_fold(sum_sse2(src + off, len, 0x1234)), want);
+#endif
 				memset(dst, 0xa5, sizeof(dst));
 				assert_int_equal(dp_cksum_fold(dp_cksum_copy(dst + 1, src + off, len, 0x1234)), want);
 				assert_memory_equal(dst + 1, src + off, len);
 				assert_int_equal(dst[0], 0xa5);
+				for (size_t k = 1 + len; k < sizeof(dst); k++)
+					assert_int_equal(dst[k], 0xa5);
+			}
+	}
+}
+
+/* Whole datagrams up to 64 KB (a 413's 5,000 bytes), all 0xff and random: the steps' 32-bit lanes do not overflow. */
+static void test_cksum_sum_long(void **state)
+{
+	static uint8_t src[65536 + 4], dst[65536 + 8];
+	static const uint32_t lens[] = { 1000, 4999, 5000, 9001, 65000, 65535 };
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	for (int fill = 0; fill < 2; fill++) {
+		for (size_t i = 0; i < sizeof(src); i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			src[i] = fill ? 0xff : (uint8_t)x;
+		}
+		for (uint32_t off = 0; off < 4; off++)
+			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+				uint32_t len = lens[i];
+				uint16_t want = __rte_raw_cksum_reduce(__rte_raw_cksum(src + off, len, 0x1234));
+
+				assert_int_equal(dp_cksum_fold(dp_cksum_sum(src + off, len, 0x1234)), want);
+				memset(dst, 0xa5, sizeof(dst));
+				assert_int_equal(dp_cksum_fold(dp_cksum_copy(dst + 1, src + off, len, 0x1234)), want);
+				assert_memory_equal(dst + 1, src + off, len);
 				assert_int_equal(dst[1 + len], 0xa5);
 			}
 	}
@@ -448,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_cksum_sum),
+		cmocka_unit_test(test_cksum_sum_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
  * per secret, an existing tag kept), Unsupported, Retry-After, Server, and the anti-amplification cap.
  * Requests are constructed after the RFC 3261 section 24 / RFC 3665 call flows; each golden says what it shows.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +590,77 @@ static void test_received_rport_digits(void **state)
 }
 
 /*
+ * The source address's text is copied with fixed-size overlapping moves (put_local()): IPv6 sources whose text is
+ * every length from 2 ("::") to 39 bytes, and IPv4 ones of 7 to 15, must read as inet_ntop() writes them.
+ */
+static void test_received_lengths(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	uint64_t x = 0x853c49e6748fea9bull;
+	bool seen[48] = { false };
+
+	(void)state;
+	for (unsigned i = 0; i < 3000; i++) {
+		char addr[INET6_ADDRSTRLEN], want[200], req[1024];
+		uint8_t a[16];
+		struct sw_peer src;
+		struct reply r;
+		const char *via;
+		uint32_t vl;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (i % 3 == 0) {
+			snprintf(addr, sizeof(addr), "%u.%u.%u.%u", (unsigned)(x & 0xff) % (i % 2 ? 10 : 256),
+				 (unsigned)(x >> 8 & 0xff) % (i % 4 ? 100 : 256), (unsigned)(x >> 16 & 0xff),
+				 (unsigned)(x >> 24 & 0xff) % 10);
+			src = tu_peer4(addr, 5060);
+		} else {
+			/* groups of 0 to 4 hex digits, some zero runs: text of every length */
+			for (int g = 0; g < 8; g++) {
+				unsigned bits = i % 7 == 1 ? 12 + 4 * (unsigned)(x >> (4 * g) & 1) /* long texts */
+							   : (unsigned)(x >> (4 * g) & 0xf) % 5 * 4;
+				uint16_t v = (uint16_t)((x >> (16 + 5 * g)) & (bits ? (1u << bits) - 1 : 0));
+
+				if ((x >> (40 + g)) & (i % 2))
+					v = 0;
+				a[2 * g] = (uint8_t)(v >> 8);
+				a[2 * g + 1] = (uint8_t)v;
+			}
+			assert_non_null(inet_ntop(AF_INET6, a, addr, sizeof(addr)));
+			src = tu_peer6(addr, 5060);
+		}
+		seen[strlen(addr)] = true;
+		snprintf(req, sizeof(req),
+			 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+			 "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKlen%u;rport\n"
+			 "Max-Forwards: 0\n"
+			 "From: <sip:alice@atlanta.example.com>;tag=ll1\n"
+			 "To: <sip:bob@biloxi.example.com>;tag=ll2\n"
+			 "Call-ID: len.%u@example.com\n"
+			 "CSeq: 1 OPTIONS\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this,"
+			 " an IPv6 address included\n"
+			 "Content-Length: 0\n\n",
+			 i, i);
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		via = tu_reply_header(r.out, r.len, "Via", 0, &vl);
+		assert_non_null(via);
+		snprintf(want, sizeof(want), "SIP/2.0/UDP pc33.example.com;branch=z9hG4bKlen%u;received=%s;rport=5060", i,
+			 addr);
+		if (vl != strlen(want) || memcmp(via, want, vl) != 0)
+			fail_msg("want \"%s\", got \"%s\"", want, tu_show(via, vl));
+		reply_free(&r);
+	}
+	for (unsigned n = 2; n <= 39; n++)
+		if (!seen[n])
+			fail_msg("no address text of %u bytes", n);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
  * The top via-parm that the verdict's Via check found well formed is read by the reply from byte masks
  * (top_via_checked), the usual form only; everything else is parsed as before. Each of these Vias, inside and just
  * outside that form, must give a reply byte for byte the same as the parser's reading gives (respond() builds every
@@ -927,6 +999,81 @@ static void test_to_tag_kept(void **state)
 
 /* ---------------------------------------------------------------- Unsupported, Retry-After, Server */
 
+/*
+ * Unsupported lists what sip_token_list_next() reads of each Proxy-Require value; a value that is one token is
+ * taken whole without it (put_unsupported()'s one_token()). A 483 (Max-Forwards is checked before Proxy-Require,
+ * so the values are not validated, as for a rule's reply) answered as 420: for every byte in three positions, alone
+ * and beside a supported tag, the list must be the one the tokenizer gives.
+ */
+static void test_unsupported_one_token(void **state)
+{
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct sw_peer src = tu_peer4("192.0.2.70", 5060);
+	unsigned answered = 0;
+
+	(void)state;
+	for (unsigned c = 1; c < 256; c++)
+		for (unsigned form = 0; form < 4; form++) {
+			char val[16], req[1024], want[64], *out;
+			struct sw_verdict v;
+			struct tu_dgram rq;
+			const char *u;
+			uint32_t ul, n, pos = 0, wl = 0;
+			struct sw_str tok;
+			bool bad;
+
+			if (c == '\r' || c == '\n')
+				continue;
+			snprintf(val, sizeof(val), form == 0 ? "x%cy" : form == 1 ? "%c" : form == 2 ? "xy%c" : "timer%c",
+				 (char)c);
+			snprintf(req, sizeof(req),
+				 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+				 "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKtok%u;rport\n"
+				 "Max-Forwards: 0\n"
+				 "Proxy-Require: %s\n"
+				 "Proxy-Require: timer\n"
+				 "From: <sip:alice@atlanta.example.com>;tag=tt1\n"
+				 "To: <sip:bob@biloxi.example.com>;tag=tt2\n"
+				 "Call-ID: tok.%u@example.com\n"
+				 "CSeq: 1 OPTIONS\n"
+				 "User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+				 "Content-Length: 0\n\n",
+				 c, val, c);
+			rq = tu_crlf(req);
+			sw_judge(pol, w, rq.p, rq.len, &v);
+			if (v.action != SW_ACT_REPLY || v.status != 483 || !w->msg.count[SIP_HDR_PROXY_REQUIRE]) {
+				tu_free(&rq);
+				continue; /* the byte broke the message (a NUL, a bare CR...) */
+			}
+			/* the tokenizer's list of the first value (the second, timer, is supported) */
+			struct sw_str pr = sip_msg_hdr(&w->msg, SIP_HDR_PROXY_REQUIRE)->value;
+
+			while (sip_token_list_next(pr, &pos, &tok, &bad)) {
+				if (bad || sw_policy_supports(pol, tok))
+					continue;
+				wl += (uint32_t)snprintf(want + wl, sizeof(want) - wl, "%s%.*s", wl ? ", " : "", (int)tok.len,
+							 tok.p);
+			}
+			v.status = 420;
+			v.reason = "Bad Extension";
+			out = malloc(rq.len);
+			assert_non_null(out);
+			n = sw_respond(pol, w, &v, &src, out, rq.len);
+			assert_true(n > 0);
+			u = tu_reply_header(out, n, "Unsupported", 0, &ul);
+			if (wl == 0 ? u != NULL : !u || ul != wl || memcmp(u, want, wl) != 0)
+				fail_msg("Proxy-Require byte 0x%02x form %u: want \"%s\", got \"%s\"", c, form, want,
+					 u ? tu_show(u, ul) : "(none)");
+			answered++;
+			free(out);
+			tu_free(&rq);
+		}
+	assert_true(answered > 600);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
 static void test_unsupported_require(void **state)
 {
 	struct sw_policy *pol = tu_policy();
@@ -1203,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(test_received_rport),
 		cmocka_unit_test(test_received_multi_parm),
 		cmocka_unit_test(test_received_rport_digits),
+		cmocka_unit_test(test_received_lengths),
 		cmocka_unit_test(test_via_fast_and_parsed),
 		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_to_tag),
@@ -1210,6 +1358,7 @@ int main(void)
 		cmocka_unit_test(test_to_tag_from_tag),
 		cmocka_unit_test(test_to_tag_kept),
 		cmocka_unit_test(test_unsupported_require),
+		cmocka_unit_test(test_unsupported_one_token),
 		cmocka_unit_test(test_optional_headers),
 		cmocka_unit_test(test_amplification_drop),
 		cmocka_unit_test(test_amplification_caps),
