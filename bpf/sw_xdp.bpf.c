@@ -278,7 +278,11 @@ static __always_inline int blkx_hit6(const __u8 *saddr)
 		len = (__u32)blkf_word(SW_BLKX_W_LIST6 + i) & 0xff;
 		if (len > 128)
 			return -1;
-		r = blkx_probe(sw_blkx_k0_6(hi, len), sw_blkx_k1_6(lo, len), sw_blkx_meta(6, len));
+		/* one mask per probe: a length of 64 or more keeps the first half whole */
+		if (len >= 64)
+			r = blkx_probe(hi, lo & sw_blkf_mask64(len - 64), sw_blkx_meta(6, len));
+		else
+			r = blkx_probe(hi & sw_blkf_mask64(len), 0, sw_blkx_meta(6, len));
 		if (r)
 			return r;
 	}
