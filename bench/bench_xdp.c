@@ -322,8 +322,8 @@ static int inst_load(struct inst *in, enum instance which)
 		uint64_t tag;
 
 		memcpy(&a, src, 4);
-		tag = sw_rate_hash4(a, 32, in->skel->bss->sw_blkf.hdr[SW_BLKF_W_SEED]);
-		idx = sw_rate_set_of(tag);
+		tag = sw_rate_tag4(a, 32);
+		idx = sw_rate_set_of(tag, in->skel->bss->sw_blkf.hdr[SW_BLKF_W_SEED]);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		set.way[0].tag = tag;
 		set.way[0].tat_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + 3600ULL * 1000000000ULL;

@@ -319,22 +319,22 @@ static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
 	}
 }
 
-/* The tag of the source's prefix in sw_rate (xdp_abi.h): the source masked to the configured length, hashed. */
-static __always_inline __u64 rate_tag(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr)
+/* The tag of the source's prefix in sw_rate (xdp_abi.h): the source masked to the configured length. */
+static __always_inline __u64 rate_tag(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr, __u64 seed)
 {
-	__u64 seed = *(volatile __u64 *)&sw_blkf.hdr[SW_BLKF_W_SEED], hi, lo;
-	__u32 plen, a, lh;
+	__u64 hi, lo;
+	__u32 plen, lh;
 
 	if (family == 4) {
 		plen = cfg->rate_v4_prefix > 32 ? 32 : cfg->rate_v4_prefix;
-		a = pkt_load32(saddr);
-		return sw_rate_hash4(a & sw_blkf_mask32(plen), plen, seed);
+		/* the mask of plen bits in one shift: 64-bit, so that plen 0 (a shift by 32) is defined */
+		return sw_rate_tag4(pkt_load32(saddr) & sw_be32((__u32)(~0ULL << (32 - plen))), plen);
 	}
 	plen = cfg->rate_v6_prefix > 128 ? 128 : cfg->rate_v6_prefix;
 	lh = plen > 64 ? 64 : plen;
 	hi = pkt_load64(saddr);
 	lo = pkt_load64(saddr + 8);
-	return sw_rate_hash6(hi & sw_blkf_mask64(lh), lo & sw_blkf_mask64(plen - lh), plen, seed);
+	return sw_rate_tag6(hi & sw_blkf_mask64(lh), lo & sw_blkf_mask64(plen - lh), plen, seed);
 }
 
 /* Mark way k of a set most recently used; written only when it changes, so one busy source writes nothing. */
@@ -378,7 +378,7 @@ static __always_inline __u64 *rate_bucket(struct sw_rate_set *set, __u64 tag, __
  */
 static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr)
 {
-	__u64 now, interval, tau, tat, tag, *v;
+	__u64 now, interval, tau, tat, tag, seed, *v;
 	struct sw_rate_set *set;
 	struct sw_clock *c;
 	__u32 burst, idx;
@@ -394,8 +394,9 @@ static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 fam
 		burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_pps;
 		tau = (__u64)(burst - 1) * interval;
 	}
-	tag = rate_tag(cfg, family, saddr);
-	idx = sw_rate_set_of(tag);
+	seed = *(volatile __u64 *)&sw_blkf.hdr[SW_BLKF_W_SEED];
+	tag = rate_tag(cfg, family, saddr, seed);
+	idx = sw_rate_set_of(tag, seed);
 	set = bpf_map_lookup_elem(&sw_rate, &idx);
 	if (!set)
 		return false;

@@ -170,7 +170,7 @@ _Static_assert(sizeof(struct sw_block_val) == 64, "sw_block_val layout is ABI");
  * the program reads it with direct loads, not even an inlined map lookup. Layout of struct sw_blkf, in words:
  *   word 0 (STATE)        0 never built, SW_BLKF_READY once built (read by libswxdp only)
  *   word 5                libswxdp's writers' lock
- *   word 6 (SEED)         a random seed for the rate limiter's hash (sw_rate_hash4/6), written once by libswxdp
+ *   word 6 (SEED)         the rate limiter's hash seed (sw_rate_tag6, sw_rate_set_of), written once by libswxdp
  *   word 8 (N4)           0: not built, the program asks the trie; else 1 + the number of IPv4 lengths in use;
  *                         more than SW_BLKF_PROBES lengths also send every source to the trie
  *   words 9..16 (LIST4)   one per IPv4 length in use: sw_blkf_tmpl4(len), what the hash of a probe starts from
@@ -377,12 +377,12 @@ static inline __u64 sw_mix64(__u64 h)
 
 /*
  * The rate limiter's token buckets, sw_rate: ARRAY[SW_RATE_SETS] of struct sw_rate_set, two-way set associative.
- * A source prefix (the source masked to rate_v4_prefix / rate_v6_prefix bits) hashes with the seed
- * (SW_BLKF_W_SEED) to a 64-bit tag; its top SW_RATE_SET_BITS pick the set, and the bucket is the way holding the
- * tag. A prefix not in its set takes the way used less recently (the set remembers its most recently used way:
- * LRU within the set) and starts with a full bucket: a flood of new sources cannot fill the table, and a source
- * that keeps sending keeps its bucket unless two others of its set come between its packets. The seed keeps
- * senders from choosing prefixes that share a set.
+ * A source prefix (the source masked to rate_v4_prefix / rate_v6_prefix bits) has a 64-bit tag (IPv4: the prefix
+ * itself; IPv6: a hash under the seed, SW_BLKF_W_SEED); the tag hashed with the seed picks the set
+ * (sw_rate_set_of()), and the bucket is the way holding the tag. A prefix not in its set takes the way used less
+ * recently (the set remembers its most recently used way: LRU within the set) and starts with a full bucket: a
+ * flood of new sources cannot fill the table, and a source that keeps sending keeps its bucket unless two others of
+ * its set come between its packets. The seed keeps senders from choosing prefixes that share a set.
  * Why not a hash map keyed by the prefix: its lookup is a call into the kernel, some 25 ns on the development VM
  * (bench_xdp's reference rows); an array's lookup is inlined by the verifier.
  *
@@ -396,7 +396,7 @@ static inline __u64 sw_mix64(__u64 h)
 #define SW_RATE_WAYS 2
 
 struct sw_rate_way {
-	__u64 tag;    /* sw_rate_hash4/6() of the prefix; 0 = empty */
+	__u64 tag;    /* sw_rate_tag4/6() of the prefix; 0 = empty */
 	__u64 tat_ns; /* GCRA theoretical arrival time */
 };
 
@@ -408,24 +408,30 @@ struct sw_rate_set {
 _Static_assert(sizeof(struct sw_rate_set) == 48, "sw_rate_set layout is ABI");
 
 /*
- * The tag of an IPv4 prefix: a is the masked address as a 32-bit load of its network-order bytes. Never 0. A full
- * mixer after the seed (not one multiply): with a multiplicative hash, which prefixes share a set would not depend
- * on the seed.
+ * The tag of an IPv4 prefix: the prefix itself (a, the masked address as a 32-bit load of its network-order bytes,
+ * its length and the family), so a way matches its prefix exactly. Never 0.
  */
-static inline __u64 sw_rate_hash4(__u32 a, __u32 plen, __u64 seed)
+static inline __u64 sw_rate_tag4(__u32 a, __u32 plen)
 {
-	return sw_mix64(((__u64)a | (__u64)plen << 32 | 4ULL << 40) ^ seed) | 1;
+	return (__u64)a | (__u64)plen << 32 | 4ULL << 40;
 }
 
-/* The tag of an IPv6 prefix: hi and lo are 64-bit loads of the masked address's bytes 0..7 and 8..15. Never 0. */
-static inline __u64 sw_rate_hash6(__u64 hi, __u64 lo, __u32 plen, __u64 seed)
+/*
+ * The tag of an IPv6 prefix: hi and lo are 64-bit loads of the masked address's bytes 0..7 and 8..15, mixed under
+ * the seed into 64 bits (two prefixes share a tag with odds of 2^-64). Never 0.
+ */
+static inline __u64 sw_rate_tag6(__u64 hi, __u64 lo, __u32 plen, __u64 seed)
 {
 	return sw_mix64(sw_mix64(hi ^ seed) ^ lo ^ ((__u64)plen << 8 | 6)) | 1;
 }
 
-static inline __u32 sw_rate_set_of(__u64 tag)
+/*
+ * The set of a tag: multiply-shift hashing (Dietzfelbinger et al.) with the seed, made odd, as the multiplier: one
+ * multiply, and which prefixes share a set depends on the seed, which senders do not know.
+ */
+static inline __u32 sw_rate_set_of(__u64 tag, __u64 seed)
 {
-	return (__u32)(tag >> (64 - SW_RATE_SET_BITS));
+	return (__u32)((tag * (seed | 1)) >> (64 - SW_RATE_SET_BITS));
 }
 
 #endif

@@ -707,7 +707,7 @@ static void rate_host_in_set(uint32_t set, int skip, char *out, size_t len)
 		uint32_t a;
 
 		memcpy(&a, b, 4);
-		if (sw_rate_set_of(sw_rate_hash4(a, 32, seed)) == set && skip-- == 0) {
+		if (sw_rate_set_of(sw_rate_tag4(a, 32), seed) == set && skip-- == 0) {
 			snprintf(out, len, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
 			return;
 		}
@@ -732,7 +732,7 @@ static void test_rate_set_eviction(void **state)
 	assert_int_not_equal(seed, 0);
 	memcpy(&addr, (uint8_t[4]){ 203, 0, 113, 1 }, 4);
 	for (int k = 0; k < 3; k++)
-		rate_host_in_set(sw_rate_set_of(sw_rate_hash4(addr, 32, seed)), k, other[k], sizeof(other[k]));
+		rate_host_in_set(sw_rate_set_of(sw_rate_tag4(addr, 32), seed), k, other[k], sizeof(other[k]));
 	la = pkt_build(&a, fa, sizeof(fa));
 	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "first packet");
 	expect(fa, la, XDP_DROP, SW_XDP_C_DROP_RATE, "over 1/s");
