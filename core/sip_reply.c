@@ -31,30 +31,6 @@ struct out {
 	bool checked; /* false: the whole reply is known to fit (reply_bound()), no piece is checked */
 };
 
-/* n < 16 bytes with overlapping fixed-size moves: two of 8 or of 4, else up to three single bytes. */
-static inline __attribute__((always_inline)) void copy_small(char *d, const char *s, uint32_t n)
-{
-	if (n >= 8) {
-		uint64_t a, b;
-
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &b, 8);
-	} else if (n >= 4) {
-		uint32_t a, b;
-
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		memcpy(d, &a, 4);
-		memcpy(d + n - 4, &b, 4);
-	} else if (n) {
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 static inline __attribute__((always_inline)) void copy_bytes(char *d, const char *s, uint32_t n)
 {
 	if (n >= 16) {
@@ -66,7 +42,7 @@ static inline __attribute__((always_inline)) void copy_bytes(char *d, const char
 			memcpy(d + i, s + i, 16);
 		memcpy(d + n - 16, s + n - 16, 16); /* the tail, overlapping what the loop wrote */
 	} else {
-		copy_small(d, s, n);
+		sw_copy_short(d, s, n);
 	}
 }
 
@@ -107,7 +83,7 @@ static inline __attribute__((always_inline)) void put_local(struct out *restrict
 			memcpy(d + 16, s + 16, 16);
 		memcpy(d + n - 16, s + n - 16, 16);
 	} else {
-		copy_small(d, s, n);
+		sw_copy_short(d, s, n);
 	}
 	o->p += n;
 }

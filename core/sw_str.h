@@ -57,6 +57,43 @@ static inline bool sw_str_eq(struct sw_str a, struct sw_str b)
 }
 
 /*
+ * memcpy() of fewer than 32 bytes inline, with overlapping fixed-size moves: two of 16, 8 or 4, else up to three
+ * single bytes (a libc call costs more at this size). The reply writer and the dataplane's copy-and-sum use it.
+ */
+static inline __attribute__((always_inline)) void sw_copy_short(void *dst, const void *src, uint32_t n)
+{
+	char *d = dst;
+	const char *s = src;
+
+	if (n >= 16) {
+		uint64_t a[2], b[2];
+
+		memcpy(a, s, 16);
+		memcpy(b, s + n - 16, 16);
+		memcpy(d, a, 16);
+		memcpy(d + n - 16, b, 16);
+	} else if (n >= 8) {
+		uint64_t a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
+
+/*
  * A character class for sw_span(): a bit of a 256-entry class table, plus the same class as a 16-byte table for
  * the SIMD lookup by nibbles: nib[lo] has bit h set when byte h*16 + lo is in the class (h < 8; no byte >= 0x80
  * is in any class). Built once by sw_cset_init().

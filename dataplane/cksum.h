@@ -16,6 +16,8 @@
 
 #include <stdint.h>
 #include <string.h>
+
+#include "sw_str.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -219,37 +221,6 @@ __attribute__((target("avx2"))) static inline uint64_t dp_cksum_sum_avx2(const v
 }
 #endif
 
-/* memcpy() of fewer than 32 bytes inline, two overlapping moves (a libc call costs more at this size). */
-static inline __attribute__((always_inline)) void dp_copy_small(uint8_t *d, const uint8_t *s, uint32_t len)
-{
-	if (len >= 16) {
-		uint64_t a[2], b[2];
-
-		memcpy(a, s, 16);
-		memcpy(b, s + len - 16, 16);
-		memcpy(d, a, 16);
-		memcpy(d + len - 16, b, 16);
-	} else if (len >= 8) {
-		uint64_t a, b;
-
-		memcpy(&a, s, 8);
-		memcpy(&b, s + len - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + len - 8, &b, 8);
-	} else if (len >= 4) {
-		uint32_t a, b;
-
-		memcpy(&a, s, 4);
-		memcpy(&b, s + len - 4, 4);
-		memcpy(d, &a, 4);
-		memcpy(d + len - 4, &b, 4);
-	} else if (len) {
-		d[0] = s[0];
-		d[len / 2] = s[len / 2];
-		d[len - 1] = s[len - 1];
-	}
-}
-
 /*
  * memcpy(dst, src, len) that also returns dp_cksum_sum(src, len, sum): the reply payload is summed while it is
  * copied into the frame, in one pass over bytes that are already in cache. dst and src must not overlap.
@@ -264,7 +235,7 @@ static inline uint64_t dp_cksum_copy(void *dst, const void *src, uint32_t len, u
 	if (len >= 32) /* only without SIMD steps */
 		memcpy(d, s, len);
 	else
-		dp_copy_small(d, s, len);
+		sw_copy_short(d, s, len);
 	return dp_cksum_tail(s, len, sum);
 }
 
