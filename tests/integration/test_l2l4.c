@@ -415,6 +415,15 @@ static uint64_t sum_sse2(const uint8_t *p, uint32_t len, uint64_t sum)
 }
 #endif
 
+/* n bytes of xorshift64 output (state *x), or all 0xff (the most carries) when ff. */
+static void fill_bytes(uint8_t *p, size_t n, int ff, uint64_t *x)
+{
+	for (size_t i = 0; i < n; i++) {
+		*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+		p[i] = ff ? 0xff : (uint8_t)*x;
+	}
+}
+
 /*
  * cksum.h against DPDK's reference sum: every length 0..700 at every alignment 0..3, over random bytes and over
  * 0xff bytes (the most carries); the copy must copy exactly len bytes, nothing past them, and sum the same. A build
@@ -427,10 +436,7 @@ static void test_cksum_sum(void **state)
 
 	(void)state;
 	for (int fill = 0; fill < 2; fill++) {
-		for (size_t i = 0; i < sizeof(src); i++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			src[i] = fill ? 0xff : (uint8_t)x;
-		}
+		fill_bytes(src, sizeof(src), fill, &x);
 		for (uint32_t off = 0; off < 4; off++)
 			for (uint32_t len = 0; len <= 700; len++) {
 				uint16_t want = __rte_raw_cksum_reduce(__rte_raw_cksum(src + off, len, 0x1234));
@@ -462,10 +468,7 @@ static void test_cksum_sum_long(void **state)
 
 	(void)state;
 	for (int fill = 0; fill < 2; fill++) {
-		for (size_t i = 0; i < sizeof(src); i++) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			src[i] = fill ? 0xff : (uint8_t)x;
-		}
+		fill_bytes(src, sizeof(src), fill, &x);
 		for (uint32_t off = 0; off < 4; off++)
 			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 				uint32_t len = lens[i];
