@@ -994,36 +994,38 @@ static void blkx_list_change(struct blkf *f, uint8_t family, unsigned int len, i
 }
 
 /* An entry's key in the exact index, as the program builds it from a source address. */
-static void blkx_key(const struct sw_prefix *p, uint64_t *k0, uint64_t *k1, uint32_t *meta)
+struct blkx_k {
+	uint64_t k0, k1;
+	uint32_t meta;
+};
+
+static struct blkx_k blkx_key(const struct sw_prefix *p)
 {
+	struct blkx_k k = { .meta = sw_blkx_meta(p->family, p->len) };
 	uint64_t hi, lo;
 	uint32_t a;
 
-	*meta = sw_blkx_meta(p->family, p->len);
 	if (p->family == 4) {
 		memcpy(&a, p->addr, 4);
-		*k0 = ((uint64_t)a | 0xffffffff00000000ULL) & sw_blkf_tmpl4(p->len);
-		*k1 = 0;
-		return;
+		k.k0 = ((uint64_t)a | 0xffffffff00000000ULL) & sw_blkf_tmpl4(p->len);
+		return k;
 	}
 	memcpy(&hi, p->addr, 8);
 	memcpy(&lo, p->addr + 8, 8);
-	*k0 = sw_blkx_k0_6(hi, p->len);
-	*k1 = sw_blkx_k1_6(lo, p->len);
+	k.k0 = sw_blkx_k0_6(hi, p->len);
+	k.k1 = sw_blkx_k1_6(lo, p->len);
+	return k;
 }
 
-/* The entry's bucket, and its way there or -1. */
-static int blkx_find(const uint64_t *w, const struct sw_prefix *p, struct sw_blkx_bucket **bucket)
+/* The key's bucket (in w, the mapped filter), and its way there or -1. */
+static int blkx_find(const uint64_t *w, const struct blkx_k *k, struct sw_blkx_bucket **bucket)
 {
 	struct sw_blkf *bf = (struct sw_blkf *)(uintptr_t)w;
-	uint64_t k0, k1;
-	uint32_t meta;
+	struct sw_blkx_bucket *b = &bf->bkt[sw_blkx_bucket_of(k->k0, k->k1, k->meta)];
 
-	blkx_key(p, &k0, &k1, &meta);
-	*bucket = &bf->bkt[sw_blkx_bucket_of(k0, k1, meta)];
+	*bucket = b;
 	for (int i = 0; i < SW_BLKX_WAYS; i++)
-		if (__atomic_load_n(&(*bucket)->meta[i], __ATOMIC_ACQUIRE) == meta && (*bucket)->k0[i] == k0 &&
-		    (*bucket)->k1[i] == k1)
+		if (__atomic_load_n(&b->meta[i], __ATOMIC_ACQUIRE) == k->meta && b->k0[i] == k->k0 && b->k1[i] == k->k1)
 			return i;
 	return -1;
 }
@@ -1035,25 +1037,23 @@ static int blkx_find(const uint64_t *w, const struct sw_prefix *p, struct sw_blk
  */
 static void blkx_put(struct blkf *f, const struct sw_prefix *p, uint64_t expires_ns)
 {
+	struct blkx_k k = blkx_key(p);
 	struct sw_blkx_bucket *b;
-	int i = blkx_find(f->w, p, &b);
-	uint64_t k0, k1;
-	uint32_t meta;
+	int i = blkx_find(f->w, &k, &b);
 
 	if (i >= 0) {
 		__atomic_store_n(&b->expires_ns[i], expires_ns, __ATOMIC_RELEASE);
 		__atomic_store_n(&b->hits[i], 0, __ATOMIC_RELAXED);
 		return;
 	}
-	blkx_key(p, &k0, &k1, &meta);
 	for (i = 0; i < SW_BLKX_WAYS; i++) {
 		if (b->meta[i])
 			continue;
-		b->k0[i] = k0;
-		b->k1[i] = k1;
+		b->k0[i] = k.k0;
+		b->k1[i] = k.k1;
 		b->expires_ns[i] = expires_ns;
 		b->hits[i] = 0;
-		__atomic_store_n(&b->meta[i], meta, __ATOMIC_RELEASE);
+		__atomic_store_n(&b->meta[i], k.meta, __ATOMIC_RELEASE);
 		__atomic_fetch_or(&b->used, 1ULL << i, __ATOMIC_RELEASE);
 		return;
 	}
@@ -1063,8 +1063,9 @@ static void blkx_put(struct blkf *f, const struct sw_prefix *p, uint64_t expires
 /* Take an entry out: its bit and meta first, so the program stops matching the way before its key changes. */
 static void blkx_del(struct blkf *f, const struct sw_prefix *p)
 {
+	struct blkx_k k = blkx_key(p);
 	struct sw_blkx_bucket *b;
-	int i = blkx_find(f->w, p, &b);
+	int i = blkx_find(f->w, &k, &b);
 
 	if (i < 0)
 		return;
@@ -1077,8 +1078,9 @@ static void blkx_del(struct blkf *f, const struct sw_prefix *p)
 /* The hits the program counted in the exact index for an entry (w: the mapped filter, built). */
 static uint64_t blkx_hits(const uint64_t *w, const struct sw_prefix *p)
 {
+	struct blkx_k k = blkx_key(p);
 	struct sw_blkx_bucket *b;
-	int i = blkx_find(w, p, &b);
+	int i = blkx_find(w, &k, &b);
 
 	return i < 0 ? 0 : __atomic_load_n(&b->hits[i], __ATOMIC_RELAXED);
 }
