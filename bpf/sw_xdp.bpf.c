@@ -511,7 +511,7 @@ static __always_inline void judge(const struct sw_xdp_cfg *cfg, const struct sw_
 		return;
 	}
 	plen = ulen - sizeof(*udp);
-	keepalive = sip_is_keepalive(payload, end, plen);
+	keepalive = plen <= 4 && sip_is_keepalive(payload, end, plen); /* one compare for every other datagram */
 	if (!keepalive) {
 		if (plen < cfg->min_payload) {
 			f->counter = SW_XDP_C_DROP_SHORT;

@@ -63,12 +63,10 @@ struct sw_l3 {
 	__u16 l4off;   /* UDP header (PARSE_UDP) */
 	__u32 l4_len;  /* bytes after the IP header(s) according to the IP length fields */
 	__u32 frag_id; /* network order, as in the header */
-	__u8 family;   /* 4 or 6 */
 	__u8 frag;     /* enum pkt_frag */
 	__u8 frag_last; /* PKT_FRAG_LATER: more-fragments flag clear */
 	__u8 malformed; /* IP lengths disagree with each other or with the frame */
-	__u8 result;   /* enum parse_result */
-	__u8 reserved[3];
+	__u8 reserved[5];
 };
 
 /* Skip Ethernet and up to SW_VLAN_MAX tags. Returns 0 with *proto the network-order EtherType and *off the L3
@@ -99,12 +97,15 @@ static __always_inline int parse_eth(const void *data, const void *end, __u32 *o
 	return 0;
 }
 
-/* IPv4 at l3->l3off (a constant on each verifier path, at most SW_L3_OFF_MAX). Fills l3; returns l3->result. */
+/*
+ * IPv4 at l3->l3off (a constant on each verifier path, at most SW_L3_OFF_MAX). Fills the l3 fields that the caller
+ * did not zero: a whole datagram (nearly all SIP) writes three of them, a fragment its identification and flags too.
+ * When the total length is below the header length, l4_len wraps: malformed is set, and judge() reads it first.
+ */
 static __always_inline enum parse_result parse_ipv4(const void *data, const void *end, struct sw_l3 *l3)
 {
 	const struct iphdr *ip = data + l3->l3off;
-	__u32 hlen, tot;
-	__u16 fo;
+	__u32 hlen, tot, fo;
 
 	if ((const void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP)
 		return PARSE_OTHER;
@@ -112,20 +113,21 @@ static __always_inline enum parse_result parse_ipv4(const void *data, const void
 	if (hlen < sizeof(*ip))
 		return PARSE_OTHER; /* the UDP header cannot be located */
 	tot = bpf_ntohs(ip->tot_len);
-	l3->family = 4;
-	l3->frag_id = ip->id;
 	/* tot <= 65535, so the verifier accepts ip + tot as a packet pointer to compare. */
-	l3->malformed = tot < hlen || (const void *)ip + tot > end;
-	l3->l4_len = tot >= hlen ? tot - hlen : 0;
+	l3->malformed = (tot < hlen) | ((const void *)ip + tot > end);
+	l3->l4_len = tot - hlen;
 	l3->l4off = l3->l3off + hlen;
-	fo = bpf_ntohs(ip->frag_off);
+	fo = bpf_ntohs(ip->frag_off) & 0x3fff; /* IP_MF | IP_OFFSET */
+	if (__builtin_expect(!fo, 1))
+		return PARSE_UDP;
+	l3->frag_id = ip->id;
 	if (fo & 0x1fff) { /* IP_OFFSET */
 		l3->frag = PKT_FRAG_LATER;
 		l3->frag_last = !(fo & 0x2000); /* IP_MF */
-		return l3->result = PARSE_LATER_FRAG;
+		return PARSE_LATER_FRAG;
 	}
-	l3->frag = (fo & 0x2000) ? PKT_FRAG_FIRST : PKT_FRAG_NONE;
-	return l3->result = PARSE_UDP;
+	l3->frag = PKT_FRAG_FIRST;
+	return PARSE_UDP;
 }
 
 /*
@@ -141,11 +143,10 @@ static __always_inline enum parse_result parse_ipv6_udp(const void *data, const 
 	if ((const void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_UDP)
 		return PARSE_OTHER;
 	plen = bpf_ntohs(ip6->payload_len);
-	l3->family = 6;
-	l3->malformed = plen == 0 || (const void *)(ip6 + 1) + plen > end;
+	l3->malformed = (plen == 0) | ((const void *)(ip6 + 1) + plen > end);
 	l3->l4_len = plen;
 	l3->l4off = l3->l3off + sizeof(*ip6);
-	return l3->result = PARSE_UDP;
+	return PARSE_UDP;
 }
 
 static __always_inline bool ipv6_is_opt_hdr(__u8 nh)
@@ -154,7 +155,7 @@ static __always_inline bool ipv6_is_opt_hdr(__u8 nh)
 }
 
 /*
- * IPv6 at l3->l3off with up to SW_IPV6_EXT_MAX extension headers. Fills l3; returns l3->result. Works on an offset
+ * IPv6 at l3->l3off with up to SW_IPV6_EXT_MAX extension headers. Fills l3. Works on an offset
  * bounded by SW_L4_OFF_MAX rather than a pointer, so every iteration's state looks alike to the verifier.
  */
 static __always_inline enum parse_result parse_ipv6(const void *data, const void *end, struct sw_l3 *l3)
@@ -171,7 +172,6 @@ static __always_inline enum parse_result parse_ipv6(const void *data, const void
 	plen = bpf_ntohs(ip6->payload_len);
 	nh = ip6->nexthdr;
 	off += sizeof(*ip6);
-	l3->family = 6;
 	/* plen == 0 is a jumbogram (RFC 2675), which a UDP server never sees in XDP: malformed like any other lie. */
 	l3->malformed = plen == 0 || (const void *)(ip6 + 1) + plen > end;
 	for (int i = 0; i < SW_IPV6_EXT_MAX; i++) {
@@ -214,7 +214,7 @@ static __always_inline enum parse_result parse_ipv6(const void *data, const void
 		l3->malformed = 1;
 	l3->l4_len = plen >= ext ? plen - ext : 0;
 	l3->l4off = off;
-	return l3->result = (l3->frag == PKT_FRAG_LATER ? PARSE_LATER_FRAG : PARSE_UDP);
+	return l3->frag == PKT_FRAG_LATER ? PARSE_LATER_FRAG : PARSE_UDP;
 }
 
 /*
