@@ -82,17 +82,16 @@ static __always_inline bool port_is_sip(const struct sw_xdp_cfg *cfg, __u16 port
 	return (cfg->sip_ports[port >> 6] >> (port & 63)) & 1;
 }
 
-/* This CPU's clock cache, refreshed on a new tick (struct sw_clock). NULL cannot happen for index 0. */
-static __always_inline struct sw_clock *clock_get(void)
+/* The clock cache (struct sw_clock in sw_blkf's header), refreshed on a new tick: the times first, then the tick. */
+static __always_inline const struct sw_clock *clock_get(void)
 {
-	__u32 zero = 0;
-	struct sw_clock *c = bpf_map_lookup_elem(&sw_clock, &zero);
+	struct sw_clock *c = (struct sw_clock *)&sw_blkf.hdr[SW_BLKF_W_CLOCK];
 	__u64 j = bpf_jiffies64();
 
-	if (c && c->jiffies != j) {
-		c->jiffies = j;
-		c->mono_ns = bpf_ktime_get_ns();
-		c->boot_ns = bpf_ktime_get_boot_ns();
+	if (*(volatile __u64 *)&c->jiffies != j) {
+		*(volatile __u64 *)&c->mono_ns = bpf_ktime_get_ns();
+		*(volatile __u64 *)&c->boot_ns = bpf_ktime_get_boot_ns();
+		*(volatile __u64 *)&c->jiffies = j;
 	}
 	return c;
 }
@@ -100,12 +99,9 @@ static __always_inline struct sw_clock *clock_get(void)
 /* Is this entry in force? Reads the clock only for entries that can expire. */
 static __always_inline bool block_active(const struct sw_block_val *v)
 {
-	struct sw_clock *c;
-
 	if (!v->expires_ns)
 		return true;
-	c = clock_get();
-	return c && v->expires_ns > c->boot_ns;
+	return v->expires_ns > clock_get()->boot_ns;
 }
 
 /*
@@ -215,7 +211,6 @@ static __always_inline bool block_walk(void *trie, void *key)
 static __always_inline int blkx_probe(__u64 k0, __u64 k1, __u32 meta)
 {
 	struct sw_blkx_bucket *b = &sw_blkf.bkt[sw_blkx_bucket_of(k0, k1, meta) & (SW_BLKX_BUCKETS - 1)];
-	struct sw_clock *c;
 	__u64 exp;
 
 	__u64 used = *(volatile __u64 *)&b->used;
@@ -229,11 +224,8 @@ static __always_inline int blkx_probe(__u64 k0, __u64 k1, __u32 meta)
 		if (!(used & (1u << w)) || *(volatile __u32 *)&b->meta[w] != meta || b->k0[w] != k0 || b->k1[w] != k1)
 			continue;
 		exp = *(volatile __u64 *)&b->expires_ns[w];
-		if (exp) {
-			c = clock_get();
-			if (!c || exp <= c->boot_ns)
-				return 0;
-		}
+		if (exp && exp <= clock_get()->boot_ns)
+			return 0;
 		__sync_fetch_and_add(&b->hits[w], 1);
 		return 1;
 	}
@@ -319,16 +311,21 @@ static __always_inline bool block_hit(__u8 family, const __u8 *saddr)
 	}
 }
 
-/* The tag of the source's prefix in sw_rate (xdp_abi.h): the source masked to the configured length. */
-static __always_inline __u64 rate_tag(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr, __u64 seed)
+/*
+ * The tag of the source's prefix in sw_rate (xdp_abi.h): the source masked to the configured length. v4_mask is
+ * cfg->rate_v4_mask, or derived here when the writer left it to the program (derived).
+ */
+static __always_inline __u64 rate_tag(const struct sw_xdp_cfg *cfg, __u8 family, const __u8 *saddr, __u64 seed,
+				      bool derived)
 {
 	__u64 hi, lo;
-	__u32 plen, lh;
+	__u32 plen, lh, mask;
 
 	if (family == 4) {
 		plen = cfg->rate_v4_prefix > 32 ? 32 : cfg->rate_v4_prefix;
 		/* the mask of plen bits in one shift: 64-bit, so that plen 0 (a shift by 32) is defined */
-		return sw_rate_tag4(pkt_load32(saddr) & sw_be32((__u32)(~0ULL << (32 - plen))), plen);
+		mask = derived ? cfg->rate_v4_mask : sw_be32((__u32)(~0ULL << (32 - plen)));
+		return sw_rate_tag4(pkt_load32(saddr) & mask, plen);
 	}
 	plen = cfg->rate_v6_prefix > 128 ? 128 : cfg->rate_v6_prefix;
 	lh = plen > 64 ? 64 : plen;
@@ -380,22 +377,20 @@ static __always_inline bool rate_exceeded(const struct sw_xdp_cfg *cfg, __u8 fam
 {
 	__u64 now, interval, tau, tat, tag, seed, *v;
 	struct sw_rate_set *set;
-	struct sw_clock *c;
 	__u32 burst, idx;
+	bool derived;
 
-	c = clock_get();
-	if (!c)
-		return false;
-	now = c->mono_ns;
+	now = clock_get()->mono_ns;
 	interval = cfg->rate_interval_ns;
 	tau = cfg->rate_tau_ns;
-	if (!interval) { /* a writer that did not derive them (sw_xdp_cfg_write() does) */
+	derived = interval != 0;
+	if (!derived) { /* a writer that did not derive them (sw_xdp_cfg_write() does) */
 		interval = NSEC_PER_SEC / cfg->rate_pps;
 		burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_pps;
 		tau = (__u64)(burst - 1) * interval;
 	}
 	seed = *(volatile __u64 *)&sw_blkf.hdr[SW_BLKF_W_SEED];
-	tag = rate_tag(cfg, family, saddr, seed);
+	tag = rate_tag(cfg, family, saddr, seed, derived);
 	idx = sw_rate_set_of(tag, seed);
 	set = bpf_map_lookup_elem(&sw_rate, &idx);
 	if (!set)

@@ -353,9 +353,11 @@ int sw_xdp_cfg_write(int cfg_fd, struct sw_xdp_cfg *cfg)
 
 		cfg->rate_interval_ns = 1000000000ULL / cfg->rate_pps;
 		cfg->rate_tau_ns = (uint64_t)(burst - 1) * cfg->rate_interval_ns;
+		cfg->rate_v4_mask = htonl((uint32_t)(~0ULL << (32 - cfg->rate_v4_prefix)));
 	} else {
 		cfg->rate_interval_ns = 0;
 		cfg->rate_tau_ns = 0;
+		cfg->rate_v4_mask = 0;
 	}
 	err = sw_xdp_cfg_read(cfg_fd, old);
 	if (!err) {

@@ -79,20 +79,17 @@ struct {
 } sw_frag SEC(".maps");
 
 /*
- * A per-CPU clock cache, refreshed when jiffies move: bpf_ktime_get_ns() and _boot_ns() read the clocksource and
- * cost some 30-40 ns each in a VM, bpf_jiffies64() a load. Times read from here are up to one tick (1/HZ) old.
+ * The clock cache, refreshed when jiffies move (clock_get()): bpf_ktime_get_ns() and _boot_ns() read the
+ * clocksource and cost some 30-40 ns each in a VM, bpf_jiffies64() a load. Times read from it are up to one tick
+ * (1/HZ) old. It lives in sw_blkf's header (SW_BLKF_W_CLOCK, a cache line of its own), read with direct loads: a map
+ * lookup was some ten instructions more on every rate-limited packet. One for all CPUs: the first CPU to see a new
+ * tick writes it, once per tick; CPUs racing on a tick write nearly the same times, and a reader that mixes two
+ * writers' words is still within the tick, which is all the rate limiter and the blocklist's expiry ask.
  */
 struct sw_clock {
 	__u64 jiffies;
 	__u64 mono_ns; /* CLOCK_MONOTONIC at the last refresh: the rate limiter's clock */
 	__u64 boot_ns; /* CLOCK_BOOTTIME at the last refresh: the blocklist's clock */
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sw_clock);
-} sw_clock SEC(".maps");
 
 #endif

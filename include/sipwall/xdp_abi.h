@@ -87,9 +87,9 @@ struct sw_xdp_cfg {
 	__u8 rate_v4_prefix; /* source prefix length a bucket covers: 0..32 */
 	__u8 rate_v6_prefix; /* 0..128 */
 	__u16 nports;       /* ports set in sip_ports (informational, for the CLI) */
-	__u32 reserved;
-	/* Derived from rate_pps and rate_burst by sw_xdp_cfg_write(), so the program divides nothing per packet;
-	 * 0 makes the program derive them itself. */
+	/* Derived by sw_xdp_cfg_write() from the fields above, so that the program divides and shifts nothing per
+	 * packet; rate_interval_ns 0 makes the program derive all three itself. */
+	__u32 rate_v4_mask;     /* network order: the first rate_v4_prefix bits set */
 	__u64 rate_interval_ns; /* 1e9 / rate_pps: what one packet costs */
 	__u64 rate_tau_ns;      /* (burst - 1) * interval: how far ahead of now a bucket may run */
 	__u64 sip_ports[SW_XDP_PORT_WORDS]; /* bitmap by host-order UDP destination port: bit (p & 63) of word p >> 6 */
@@ -177,6 +177,8 @@ _Static_assert(sizeof(struct sw_block_val) == 64, "sw_block_val layout is ABI");
  *   word 24 (N6)          the same for IPv6
  *   words 25..32 (LIST6)  one per IPv6 length in use: sw_blkf_tmpl6(len)
  *   bytes 512..1159       __u32 entries per length, IPv4 /0../32 then IPv6 /0../128 (libswxdp's bookkeeping)
+ *   words 152..154 (CLOCK)  the program's clock cache (struct sw_clock, bpf/sw_xdp_maps.bpf.h), written by the
+ *                         program only, on a cache line of its own (words 152..159)
  *   word 160 (NX4)        the exact index's lists (below): 0 or 1 + the number of exact IPv4 lengths in use
  *   words 161..168 (LISTX4)  one per exact IPv4 length in use, longest first: sw_blkf_tmpl4(len)
  *   word 170 (NX6)        the same for IPv6
@@ -212,6 +214,7 @@ _Static_assert(sizeof(struct sw_block_val) == 64, "sw_block_val layout is ABI");
 #define SW_BLKF_W_N6 24
 #define SW_BLKF_W_LIST6 25
 #define SW_BLKF_LENCNT_OFF 512 /* bytes */
+#define SW_BLKF_W_CLOCK 152    /* 3 words: the program's clock cache; 152..159 are one cache line */
 #define SW_BLKF_PROBES 8       /* lengths probed per packet at most; more lengths in use: straight to the trie */
 #define SW_BLKF_READY 0x5357424c4b460004ULL /* "SWBLKF" + layout version 4 */
 #define SW_BLKF_GROUP4 24
@@ -229,6 +232,8 @@ _Static_assert(SW_BLKF_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKF_HDR_WORDS * 8, "sw
 #define SW_BLKX_BUCKETS (1u << SW_BLKX_BUCKET_BITS)
 #define SW_BLKX_WAYS 4
 _Static_assert(SW_BLKF_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKX_W_N4 * 8, "sw_blkf header layout");
+_Static_assert(SW_BLKF_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKF_W_CLOCK * 8 && SW_BLKF_W_CLOCK % 8 == 0 &&
+		       SW_BLKF_W_CLOCK + 8 <= SW_BLKX_W_N4, "sw_blkf header layout: the clock's cache line");
 _Static_assert(SW_BLKX_W_LIST4 + SW_BLKF_PROBES <= SW_BLKX_W_N6, "sw_blkf header layout");
 _Static_assert(SW_BLKX_W_LIST6 + SW_BLKF_PROBES <= SW_BLKX_LENCNT_OFF / 8, "sw_blkf header layout");
 _Static_assert(SW_BLKX_LENCNT_OFF + (33 + 129) * 4 <= SW_BLKF_HDR_WORDS * 8, "sw_blkf header layout");

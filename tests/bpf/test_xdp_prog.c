@@ -669,13 +669,19 @@ static void test_rate_limit_v6(void **state)
 	expect(fa2, la2, XDP_DROP, SW_XDP_C_DROP_RATE, "v6 same /64, keepalive counts too");
 }
 
-/* A writer that fills only rate_pps/rate_burst (not the derived fields): the program derives them itself. */
+/*
+ * A writer that fills only rate_pps/rate_burst/rate_v4_prefix (not the derived fields: interval, tau, the /24 mask):
+ * the program derives them itself, and the /24 is still one bucket.
+ */
 static void test_rate_limit_underived(void **state)
 {
 	struct pkt_spec a = { .family = 4, .src = "203.0.113.5", STR(SIP_INVITE) };
+	struct pkt_spec a2 = { .family = 4, .src = "203.0.113.77", STR(SIP_INVITE) };
+	struct pkt_spec b = { .family = 4, .src = "198.51.100.5", STR(SIP_INVITE) };
 	struct sw_xdp_cfg cfg;
-	uint8_t fa[512];
-	size_t la = pkt_build(&a, fa, sizeof(fa));
+	uint8_t fa[512], fa2[512], fb[512];
+	size_t la = pkt_build(&a, fa, sizeof(fa)), la2 = pkt_build(&a2, fa2, sizeof(fa2));
+	size_t lb = pkt_build(&b, fb, sizeof(fb));
 	uint32_t zero = 0;
 
 	(void)state;
@@ -684,10 +690,14 @@ static void test_rate_limit_underived(void **state)
 	cfg.generation = 7;
 	cfg.rate_pps = 1;
 	cfg.rate_burst = 2;
+	cfg.rate_v4_prefix = 24;
+	assert_int_equal(cfg.rate_interval_ns, 0);
+	assert_int_equal(cfg.rate_v4_mask, 0);
 	assert_int_equal(bpf_map_update_elem(maps.cfg, &zero, &cfg, BPF_ANY), 0);
 	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "underived 1/2");
-	expect(fa, la, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "underived 2/2");
+	expect(fa2, la2, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "underived 2/2, same /24");
 	expect(fa, la, XDP_DROP, SW_XDP_C_DROP_RATE, "underived over");
+	expect(fb, lb, XDP_PASS, SW_XDP_C_PASS_NO_SOCKET, "underived, other /24");
 }
 
 static void rate_1pps_burst1_host(struct sw_xdp_cfg *c)
