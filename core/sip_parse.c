@@ -500,13 +500,19 @@ static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 	__m512i x, y;
 	__mmask64 z, c, l;
 
-	/* i + 64 < end: the load at i + 1 ends inside the section too */
-	for (; end - i > 64; i += 64) {
-		x = _mm512_loadu_si512(buf + i);
-		y = _mm512_loadu_si512(buf + i + 1);
-		if (_kortestz_mask64_u8(_mm512_testn_epi8_mask(x, x),
-					_mm512_mask_cmpneq_epi8_mask(_mm512_cmpeq_epi8_mask(x, cr), y, lf)) == 0)
-			return false;
+	/* q + 64 < buf + end: the load at q + 1 ends inside the section too (pointer bounds: one compare a step) */
+	if (end - i > 64) {
+		const char *q = buf + i, *stop = buf + end - 64;
+
+		do {
+			x = _mm512_loadu_si512(q);
+			y = _mm512_loadu_si512(q + 1);
+			if (_kortestz_mask64_u8(_mm512_testn_epi8_mask(x, x),
+						_mm512_mask_cmpneq_epi8_mask(_mm512_cmpeq_epi8_mask(x, cr), y, lf)) == 0)
+				return false;
+			q += 64;
+		} while (q < stop);
+		i = (uint32_t)(q - buf);
 	}
 	/* the last 1..64 bytes, as the 64 bytes that end the section (its last byte, an LF, needs no next byte) */
 	n = end - i;
@@ -525,14 +531,38 @@ static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 	uint32_t i = off, n;
 	__m256i x, y;
 
-	/* i + 32 < end: the load at i + 1 ends inside the section too */
-	for (; end - i > 32; i += 32) {
-		x = _mm256_loadu_si256((const __m256i *)(buf + i));
-		y = _mm256_loadu_si256((const __m256i *)(buf + i + 1));
-		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
-							 _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
-									     _mm256_cmpeq_epi8(x, cr)))))
-			return false;
+	/*
+	 * q + 32 < buf + end: the load at q + 1 ends inside the section too. 64 bytes a step while they fit (one
+	 * movemask, one test and one pointer compare for both halves), then at most one step of 32.
+	 */
+	if (end - i > 32) {
+		const char *q = buf + i, *stop = buf + end - 32;
+
+		for (; stop - q > 32; q += 64) {
+			__m256i x2 = _mm256_loadu_si256((const __m256i *)(q + 32));
+			__m256i y2 = _mm256_loadu_si256((const __m256i *)(q + 33));
+
+			x = _mm256_loadu_si256((const __m256i *)q);
+			y = _mm256_loadu_si256((const __m256i *)(q + 1));
+			x = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
+							    _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
+										_mm256_cmpeq_epi8(x, cr))),
+					    _mm256_or_si256(_mm256_cmpeq_epi8(x2, zero),
+							    _mm256_andnot_si256(_mm256_cmpeq_epi8(y2, lf),
+										_mm256_cmpeq_epi8(x2, cr))));
+			if (_mm256_movemask_epi8(x))
+				return false;
+		}
+		if (q < stop) {
+			x = _mm256_loadu_si256((const __m256i *)q);
+			y = _mm256_loadu_si256((const __m256i *)(q + 1));
+			if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
+								 _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
+										     _mm256_cmpeq_epi8(x, cr)))))
+				return false;
+			q += 32;
+		}
+		i = (uint32_t)(q - buf);
 	}
 	/* the last 1..32 bytes, as the 32 bytes that end the section (its last byte, an LF, needs no next byte) */
 	n = end - i;

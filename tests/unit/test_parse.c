@@ -1257,6 +1257,41 @@ static void test_window_offsets_errors(void **state)
 }
 
 /*
+ * The NUL / bare CR pass over the whole header section (section_clean(): 64 bytes a step with AVX-512 and AVX2, a
+ * 32-byte step after, then the tail): a NUL or a bare CR put at each byte of a long value of a section of several
+ * hundred bytes is found at its offset, whichever step or half of a step holds it; the clean section parses.
+ */
+static void test_section_faults_every_offset(void **state)
+{
+	static const char text[] = "OPTIONS sip:bob@example.com SIP/2.0\n"
+				   "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK776asdhds\n"
+				   "Subject: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+				   "Call-ID: x\n"
+				   "\n";
+	struct tu_dgram d = tu_crlf(text);
+	struct sip_msg m;
+	const char *v = strstr(d.p, "Subject: ") + 9;
+	uint32_t vo = (uint32_t)(v - d.p), vlen = (uint32_t)(strstr(v, "\r\n") - v);
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+	for (uint32_t i = 1; i + 1 < vlen; i++)
+		for (int kind = 0; kind < 2; kind++) {
+			d.p[vo + i] = kind ? '\r' : '\0';
+			assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_BAD_HEADER);
+			assert_string_equal(m.err_reason, kind ? "Bare CR in header section" : "NUL byte in header section");
+			assert_int_equal(m.err_off, vo + i);
+			assert_int_equal(m.nhdrs, 1);
+			d.p[vo + i] = 'a';
+		}
+	assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+	tu_free(&d);
+}
+
+/*
  * Request-URI structure (sip_ruri_check): the one-load path for URIs of up to 32 bytes inside a datagram (the
  * masks of '@', ';' and '?') and the stop-by-stop path give the same answer. sip_ruri_check() on a tight copy
  * reads no byte past the URI, so it takes the general path; sip_ruri_check_in() with the datagram readable past it
@@ -1343,6 +1378,7 @@ int main(void)
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_window_offsets),
 		cmocka_unit_test(test_window_offsets_errors),
+		cmocka_unit_test(test_section_faults_every_offset),
 		cmocka_unit_test(test_ruri_paths),
 	};
 
