@@ -730,9 +730,10 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		 * The usual lines, one after the other: line_fast() saw the next byte (lf + 1 < len) was not SP/HTAB;
 		 * a CR there may be the empty line, which the checks above take.
 		 */
-		if (__builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
+		/* p >= 8: every name of the loop ends 8 bytes or more into buf (sip_hdr_lookup_end()) */
+		if (__builtin_expect(p >= 8, 1) && __builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
 			do {
-				id = (uint8_t)sip_hdr_lookup_in(buf + p, colon - p, len - p);
+				id = (uint8_t)sip_hdr_lookup_end(buf + p, colon - p);
 				if (__builtin_expect(id == SIP_HDR_OTHER, 0) &&
 				    skip_token(buf + p, buf + colon) != buf + colon)
 					return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + colon),

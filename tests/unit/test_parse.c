@@ -295,6 +295,46 @@ static void test_full_names(void **state)
 	assert_int_equal(sip_hdr_lookup("toolong", 2), SIP_HDR_TO);
 }
 
+/*
+ * sip_hdr_lookup_end() (the parser's line loop: the name's words read ending at the name) agrees with
+ * sip_hdr_lookup() on every name above, every prefix of each, every compact form and every one-letter name, in
+ * both cases, whatever bytes come before the name (letters, '-', or bytes whose |0x20 would match a letter).
+ */
+static void test_lookup_end_agrees(void **state)
+{
+	static const char *const before[] = { "\r\nxxxxxxxxx", "Via: x\r\n", "\x01\x02\x03\x04\x05\x06\x07\x08",
+					      "VIAVIAVIA", "--------", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8" };
+	char buf[96];
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(before) / sizeof(before[0]); b++) {
+		size_t bl = strlen(before[b]) ? strlen(before[b]) : 8;
+
+		memcpy(buf, before[b], bl);
+		for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]) + 256; i++) {
+			char name[40];
+			size_t n;
+
+			if (i < sizeof(full_names) / sizeof(full_names[0])) {
+				n = strlen(full_names[i].name);
+				memcpy(name, full_names[i].name, n);
+			} else {
+				name[0] = (char)(i - sizeof(full_names) / sizeof(full_names[0]));
+				n = 1;
+			}
+			for (size_t len = 1; len <= n; len++)
+				for (int up = 0; up < 2; up++) {
+					for (size_t k = 0; k < len; k++)
+						buf[bl + k] = up && name[k] >= 'a' && name[k] <= 'z' ? (char)(name[k] - 32)
+												      : name[k];
+					buf[bl + len] = ':';
+					assert_int_equal(sip_hdr_lookup_end(buf + bl, (uint32_t)len),
+							 sip_hdr_lookup(buf + bl, (uint32_t)len));
+				}
+		}
+	}
+}
+
 static const struct {
 	enum sip_hdr_id id;
 	const char *name;
@@ -1378,6 +1418,7 @@ int main(void)
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_window_offsets),
 		cmocka_unit_test(test_window_offsets_errors),
+		cmocka_unit_test(test_lookup_end_agrees),
 		cmocka_unit_test(test_section_faults_every_offset),
 		cmocka_unit_test(test_ruri_paths),
 	};
