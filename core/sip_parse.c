@@ -34,13 +34,26 @@ struct scan {
 	uint64_t colon;
 };
 
+/*
+ * The LF and ':' splats as 64 bytes in memory: a compare takes one of them as its memory operand, where a splat
+ * built in registers costs a move, a vmovd and a broadcast at every window load (GCC rebuilds it each time). Not
+ * const and not static, so that GCC cannot fold them back into that register splat; nothing writes them.
+ */
+#define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
+#define SPLAT64(c) SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c)
+extern char sip_splat_lf[64], sip_splat_colon[64];
+__attribute__((visibility("hidden"), aligned(64))) char sip_splat_lf[64] = { SPLAT64('\n') };
+__attribute__((visibility("hidden"), aligned(64))) char sip_splat_colon[64] = { SPLAT64(':') };
+#define splat_lf sip_splat_lf
+#define splat_colon sip_splat_colon
+
 #if defined(__AVX512BW__)
 static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m512i v = _mm512_loadu_si512(p);
 
-	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
-	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_load_si512(splat_lf));
+	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_load_si512(splat_colon));
 }
 
 /* Fewer than 64 bytes in all: a masked load reads only p[0..n) (the zeroed lanes are neither LF nor ':'). */
@@ -54,9 +67,9 @@ static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon
 }
 #else
 #if defined(__AVX2__)
-static inline uint64_t eq64(__m256i a, __m256i b, char c)
+static inline uint64_t eq64(__m256i a, __m256i b, const char *splat)
 {
-	__m256i x = _mm256_set1_epi8(c);
+	__m256i x = _mm256_load_si256((const __m256i *)splat);
 
 	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, x)) |
 	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, x)) << 32;
@@ -66,8 +79,8 @@ static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
 
-	*lf = eq64(a, b, '\n');
-	*colon = eq64(a, b, ':');
+	*lf = eq64(a, b, splat_lf);
+	*colon = eq64(a, b, splat_colon);
 }
 #else
 static inline uint64_t eq64(const __m128i v[4], char c)
