@@ -654,8 +654,7 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 			colon = next + tz64(s->colon);
 	}
 	/* colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line */
-	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || buf[lf + 1] == ' ' ||
-	    buf[lf + 1] == '\t' || (uint8_t)buf[colon - 1] <= ' ')
+	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || ws_at(buf, lf + 1) || (uint8_t)buf[colon - 1] <= ' ')
 		goto undo;
 	*lfo = lf;
 	*colono = colon;
