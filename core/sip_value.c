@@ -783,6 +783,30 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 #endif
 }
 
+/*
+ * The usual rest of a From (or To) after its '>': exactly ";tag=" (the name in any case) and a value of gen-value
+ * bytes (token or ':') running to the end of the value, with no LWS anywhere. The next_param() loop reads that as
+ * one parameter, the tag, whose value is the rest (no quoted string or [IPv6]: '"' and '[' are not among those
+ * bytes), and then ends at the end. True with the tag set and the cursor at the end; false, nothing changed, for
+ * anything else, which that loop reads.
+ */
+static ALWAYS_INLINE bool tag_only(struct cur *c, struct sw_str *tag)
+{
+	const char *p = c->p, *v = p + 5;
+
+	/* p[1..3] | 0x20: only 'T'/'t', 'A'/'a', 'G'/'g' give "tag"; p[4] compared as is */
+	if (c->end - p < 6 || *p != ';' || (ld4(p + 1) | 0x00202020u) != ld4("tag="))
+		return false;
+	c->p = v;
+	if (span(c, V_GENV) != c->end) {
+		c->p = p;
+		return false;
+	}
+	*tag = sw_str_make(v, (uint32_t)(c->end - v));
+	c->p = c->end;
+	return true;
+}
+
 /* One ( name-addr / addr-spec ) *( SEMI param ), ending at ',' or the end of the value. */
 static ALWAYS_INLINE bool take_addr(struct cur *c, struct sw_str *tag)
 {
@@ -793,6 +817,8 @@ static ALWAYS_INLINE bool take_addr(struct cur *c, struct sw_str *tag)
 	skip_lws(c);
 	if (name_addr_fast(c)) {
 		/* the cursor is past the '>' */
+		if (tag_only(c, tag))
+			return true;
 	} else if (is_name_addr(c->p, c->end)) {
 		if (!take_name_addr(c))
 			return false;

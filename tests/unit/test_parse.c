@@ -1131,6 +1131,68 @@ static void test_addr_parse(void **state)
 	}
 }
 
+/*
+ * The fast paths of the address parse (name_addr_fast(), then tag_only() for a rest that is exactly ";tag=" and a
+ * value) agree with the general path: sip_addr_parse_in() with the value inside a larger buffer (the 32-byte loads
+ * of the fast paths allowed) against sip_addr_parse() on a tight copy, and sip_contact_parse_in() against
+ * sip_contact_parse(), on every value above and on crafted rests around the tag.
+ */
+static void test_addr_fast_agrees(void **state)
+{
+	static const char *const rests[] = {
+		"", ";tag=1", ";tag=19283017", ";TAG=x", ";Tag=a-b.c!%*_+`'~", ";tag=a:b", ";tag=[::1]", ";tag=\"q\"",
+		";tag=", ";tag", ";tag=x y", ";tag=x ", ";tag =x", "; tag=x", ";tag= x", ";tagx=1", ";ta=1", ";tag=x;y",
+		";tag=x;tag=y", ";tag=x,", ";tag=x,<sip:b@c>", ";tag=x=y", ";tag=x\"", ";tag=x\x80", ";tag=x\x01",
+		";\x14" "ag=x", ";t\x01g=x", ";tag\x1d" "1", ";tAg=0123456789012345678901234567890123456789",
+		";x=1;tag=t", ",<sip:c@d>;tag=2", " ;tag=3", ">", "x",
+	};
+	static const char *const heads[] = {
+		"<sip:bob@example.com>", "Bob <sip:bob@biloxi.example>", "Alice <sip:alice@atlanta.example>",
+		"A very long display name here <sip:someone.with.a.long.user@long.host.example.com>",
+		"\"Quoted\" <sip:q@example.com>", "sip:bob@example.com",
+	};
+	char buf[512];
+
+	(void)state;
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]) + sizeof(addr_cases) / sizeof(addr_cases[0]); h++)
+		for (size_t r = 0; r < sizeof(rests) / sizeof(rests[0]); r++) {
+			const char *head;
+			uint32_t hl, n;
+
+			if (h < sizeof(heads) / sizeof(heads[0])) {
+				head = heads[h];
+				hl = (uint32_t)strlen(head);
+			} else {
+				size_t i = h - sizeof(heads) / sizeof(heads[0]);
+
+				if (r) /* the cases as they are, with no rest */
+					continue;
+				head = addr_cases[i].value;
+				hl = addr_cases[i].len ? addr_cases[i].len : (uint32_t)strlen(head);
+			}
+			n = hl + (uint32_t)strlen(rests[r]);
+			memset(buf, 'z', sizeof(buf));
+			memcpy(buf, head, hl);
+			memcpy(buf + hl, rests[r], n - hl);
+			for (uint32_t pad = 0; pad < 64; pad += 13) {
+				struct tu_dgram d = tu_dup(buf, n);
+				struct sw_str tag_slow = SW_STR_NULL, tag_fast = SW_STR_NULL;
+				bool slow = sip_addr_parse(sw_str_make(d.p, d.len), &tag_slow);
+				bool fast = sip_addr_parse_in(sw_str_make(buf, n), buf + n + pad, &tag_fast);
+
+				print_message("address: %.*s (pad %u)\n", (int)n, buf, pad);
+				assert_int_equal(fast, slow);
+				if (slow) {
+					assert_int_equal(tag_fast.len, tag_slow.len);
+					assert_int_equal(tag_fast.p - buf, tag_slow.p ? tag_slow.p - d.p : tag_fast.p - buf);
+				}
+				assert_int_equal(sip_contact_parse_in(sw_str_make(buf, n), buf + n + pad),
+						 sip_contact_parse(sw_str_make(d.p, d.len)));
+				tu_free(&d);
+			}
+		}
+}
+
 static const struct {
 	const char *value;
 	const char *tokens[5]; /* expected tokens; NULL ends */
@@ -1415,6 +1477,7 @@ int main(void)
 		cmocka_unit_test(test_via_parse),
 		cmocka_unit_test(test_cseq_parse),
 		cmocka_unit_test(test_addr_parse),
+		cmocka_unit_test(test_addr_fast_agrees),
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_window_offsets),
 		cmocka_unit_test(test_window_offsets_errors),
