@@ -717,9 +717,14 @@ static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip
 	return fail(m, st, at, why);
 }
 
-static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s,
+static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s0,
 									     uint32_t off)
 {
+	/*
+	 * The scan as a local of this frame: its fields are then addressed off the stack pointer, and no register
+	 * holds a pointer to the caller's copy through the line loop (nothing reads the scan after this returns).
+	 */
+	struct scan sc = *s0, *const s = &sc;
 	const char *buf = m->buf;
 	const uint32_t len = m->len;
 	uint32_t p = off, nh = 0;
