@@ -41,11 +41,13 @@ struct scan {
  */
 #define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
 #define SPLAT64(c) SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c)
-extern char sip_splat_lf[64], sip_splat_colon[64];
+extern char sip_splat_lf[64], sip_splat_colon[64], sip_splat_cr[64];
 __attribute__((visibility("hidden"), aligned(64))) char sip_splat_lf[64] = { SPLAT64('\n') };
 __attribute__((visibility("hidden"), aligned(64))) char sip_splat_colon[64] = { SPLAT64(':') };
+__attribute__((visibility("hidden"), aligned(64))) char sip_splat_cr[64] = { SPLAT64('\r') };
 #define splat_lf sip_splat_lf
 #define splat_colon sip_splat_colon
+#define splat_cr sip_splat_cr
 
 #if defined(__AVX512BW__)
 static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
@@ -508,7 +510,7 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
 static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 {
 #if defined(__AVX512BW__)
-	const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
+	const __m512i cr = _mm512_load_si512(splat_cr), lf = _mm512_load_si512(splat_lf);
 	uint32_t i = off, n;
 	__m512i x, y;
 	__mmask64 z, c, l;
@@ -540,7 +542,8 @@ static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 		return ((z & _bzhi_u64(~0ull, n)) | (c & ~(l >> 1))) == 0;
 	return ((z | (c & ~(l >> 1))) >> (64 - n)) == 0;
 #elif defined(__AVX2__)
-	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+	const __m256i cr = _mm256_load_si256((const __m256i *)splat_cr), lf = _mm256_load_si256((const __m256i *)splat_lf);
+	const __m256i zero = _mm256_setzero_si256();
 	uint32_t i = off, n;
 	__m256i x, y;
 
