@@ -91,6 +91,27 @@ static inline enum sip_hdr_id sip_hdr_lookup_in(const char *name, uint32_t len, 
 	return sip_hdr_find(name, len, w0, wl);
 }
 
+/*
+ * sip_hdr_lookup_in() for a name that ends at least 8 bytes into its buffer (name + len - 8 is readable: a header
+ * line's name, after the start line). The last-8 word is read ending at the name's end; a name of fewer than 8
+ * bytes is that word shifted down (its bytes are the word's top len bytes), so no test of what is readable past it.
+ */
+static inline enum sip_hdr_id sip_hdr_lookup_end(const char *name, uint32_t len)
+{
+	uint64_t w0, wl;
+
+	if (__builtin_expect(len > 24, 0))
+		return SIP_HDR_OTHER;
+	wl = sip_hdr_ld8(name + len - 8) | SIP_HDR_LC8;
+	if (len >= 8) {
+		w0 = sip_hdr_ld8(name) | SIP_HDR_LC8;
+	} else {
+		w0 = wl >> (64 - 8 * len);
+		wl = 0;
+	}
+	return sip_hdr_find(name, len, w0, wl);
+}
+
 /* sip_ruri_check() for a URI inside a buffer that may be read from lo (lo <= uri.p) to hi (>= the URI's end). */
 bool sip_ruri_check_in(struct sw_str uri, const char *lo, const char *hi);
 

@@ -34,13 +34,28 @@ struct scan {
 	uint64_t colon;
 };
 
+/*
+ * The LF and ':' splats as 64 bytes in memory: a compare takes one of them as its memory operand, where a splat
+ * built in registers costs a move, a vmovd and a broadcast at every window load (GCC rebuilds it each time). Not
+ * const and not static, so that GCC cannot fold them back into that register splat; nothing writes them.
+ */
+#define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
+#define SPLAT64(c) SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c)
+extern char sip_splat_lf[64], sip_splat_colon[64], sip_splat_cr[64];
+__attribute__((visibility("hidden"), aligned(64))) char sip_splat_lf[64] = { SPLAT64('\n') };
+__attribute__((visibility("hidden"), aligned(64))) char sip_splat_colon[64] = { SPLAT64(':') };
+__attribute__((visibility("hidden"), aligned(64))) char sip_splat_cr[64] = { SPLAT64('\r') };
+#define splat_lf sip_splat_lf
+#define splat_colon sip_splat_colon
+#define splat_cr sip_splat_cr
+
 #if defined(__AVX512BW__)
 static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m512i v = _mm512_loadu_si512(p);
 
-	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
-	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+	*lf = _mm512_cmpeq_epi8_mask(v, _mm512_load_si512(splat_lf));
+	*colon = _mm512_cmpeq_epi8_mask(v, _mm512_load_si512(splat_colon));
 }
 
 /* Fewer than 64 bytes in all: a masked load reads only p[0..n) (the zeroed lanes are neither LF nor ':'). */
@@ -54,9 +69,9 @@ static void masks_short(const char *p, uint32_t n, uint64_t *lf, uint64_t *colon
 }
 #else
 #if defined(__AVX2__)
-static inline uint64_t eq64(__m256i a, __m256i b, char c)
+static inline uint64_t eq64(__m256i a, __m256i b, const char *splat)
 {
-	__m256i x = _mm256_set1_epi8(c);
+	__m256i x = _mm256_load_si256((const __m256i *)splat);
 
 	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, x)) |
 	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, x)) << 32;
@@ -66,8 +81,8 @@ static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
 {
 	__m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
 
-	*lf = eq64(a, b, '\n');
-	*colon = eq64(a, b, ':');
+	*lf = eq64(a, b, splat_lf);
+	*colon = eq64(a, b, splat_colon);
 }
 #else
 static inline uint64_t eq64(const __m128i v[4], char c)
@@ -495,18 +510,24 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
 static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 {
 #if defined(__AVX512BW__)
-	const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
+	const __m512i cr = _mm512_load_si512(splat_cr), lf = _mm512_load_si512(splat_lf);
 	uint32_t i = off, n;
 	__m512i x, y;
 	__mmask64 z, c, l;
 
-	/* i + 64 < end: the load at i + 1 ends inside the section too */
-	for (; end - i > 64; i += 64) {
-		x = _mm512_loadu_si512(buf + i);
-		y = _mm512_loadu_si512(buf + i + 1);
-		if (_kortestz_mask64_u8(_mm512_testn_epi8_mask(x, x),
-					_mm512_mask_cmpneq_epi8_mask(_mm512_cmpeq_epi8_mask(x, cr), y, lf)) == 0)
-			return false;
+	/* q + 64 < buf + end: the load at q + 1 ends inside the section too (pointer bounds: one compare a step) */
+	if (end - i > 64) {
+		const char *q = buf + i, *stop = buf + end - 64;
+
+		do {
+			x = _mm512_loadu_si512(q);
+			y = _mm512_loadu_si512(q + 1);
+			if (_kortestz_mask64_u8(_mm512_testn_epi8_mask(x, x),
+						_mm512_mask_cmpneq_epi8_mask(_mm512_cmpeq_epi8_mask(x, cr), y, lf)) == 0)
+				return false;
+			q += 64;
+		} while (q < stop);
+		i = (uint32_t)(q - buf);
 	}
 	/* the last 1..64 bytes, as the 64 bytes that end the section (its last byte, an LF, needs no next byte) */
 	n = end - i;
@@ -521,18 +542,43 @@ static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 		return ((z & _bzhi_u64(~0ull, n)) | (c & ~(l >> 1))) == 0;
 	return ((z | (c & ~(l >> 1))) >> (64 - n)) == 0;
 #elif defined(__AVX2__)
-	const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+	const __m256i cr = _mm256_load_si256((const __m256i *)splat_cr), lf = _mm256_load_si256((const __m256i *)splat_lf);
+	const __m256i zero = _mm256_setzero_si256();
 	uint32_t i = off, n;
 	__m256i x, y;
 
-	/* i + 32 < end: the load at i + 1 ends inside the section too */
-	for (; end - i > 32; i += 32) {
-		x = _mm256_loadu_si256((const __m256i *)(buf + i));
-		y = _mm256_loadu_si256((const __m256i *)(buf + i + 1));
-		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
-							 _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
-									     _mm256_cmpeq_epi8(x, cr)))))
-			return false;
+	/*
+	 * q + 32 < buf + end: the load at q + 1 ends inside the section too. 64 bytes a step while they fit (one
+	 * movemask, one test and one pointer compare for both halves), then at most one step of 32.
+	 */
+	if (end - i > 32) {
+		const char *q = buf + i, *stop = buf + end - 32;
+
+		for (; stop - q > 32; q += 64) {
+			__m256i x2 = _mm256_loadu_si256((const __m256i *)(q + 32));
+			__m256i y2 = _mm256_loadu_si256((const __m256i *)(q + 33));
+
+			x = _mm256_loadu_si256((const __m256i *)q);
+			y = _mm256_loadu_si256((const __m256i *)(q + 1));
+			x = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
+							    _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
+										_mm256_cmpeq_epi8(x, cr))),
+					    _mm256_or_si256(_mm256_cmpeq_epi8(x2, zero),
+							    _mm256_andnot_si256(_mm256_cmpeq_epi8(y2, lf),
+										_mm256_cmpeq_epi8(x2, cr))));
+			if (_mm256_movemask_epi8(x))
+				return false;
+		}
+		if (q < stop) {
+			x = _mm256_loadu_si256((const __m256i *)q);
+			y = _mm256_loadu_si256((const __m256i *)(q + 1));
+			if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
+								 _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
+										     _mm256_cmpeq_epi8(x, cr)))))
+				return false;
+			q += 32;
+		}
+		i = (uint32_t)(q - buf);
 	}
 	/* the last 1..32 bytes, as the 32 bytes that end the section (its last byte, an LF, needs no next byte) */
 	n = end - i;
@@ -611,8 +657,7 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 			colon = next + tz64(s->colon);
 	}
 	/* colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line */
-	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || buf[lf + 1] == ' ' ||
-	    buf[lf + 1] == '\t' || (uint8_t)buf[colon - 1] <= ' ')
+	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || ws_at(buf, lf + 1) || (uint8_t)buf[colon - 1] <= ' ')
 		goto undo;
 	*lfo = lf;
 	*colono = colon;
@@ -675,9 +720,14 @@ static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip
 	return fail(m, st, at, why);
 }
 
-static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s,
+static __attribute__((noinline)) enum sip_parse_status parse_header_section(struct sip_msg *m, struct scan *s0,
 									     uint32_t off)
 {
+	/*
+	 * The scan as a local of this frame: its fields are then addressed off the stack pointer, and no register
+	 * holds a pointer to the caller's copy through the line loop (nothing reads the scan after this returns).
+	 */
+	struct scan sc = *s0, *const s = &sc;
 	const char *buf = m->buf;
 	const uint32_t len = m->len;
 	uint32_t p = off, nh = 0;
@@ -700,9 +750,10 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		 * The usual lines, one after the other: line_fast() saw the next byte (lf + 1 < len) was not SP/HTAB;
 		 * a CR there may be the empty line, which the checks above take.
 		 */
-		if (__builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
+		/* p >= 8: every name of the loop ends 8 bytes or more into buf (sip_hdr_lookup_end()) */
+		if (__builtin_expect(p >= 8, 1) && __builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
 			do {
-				id = (uint8_t)sip_hdr_lookup_in(buf + p, colon - p, len - p);
+				id = (uint8_t)sip_hdr_lookup_end(buf + p, colon - p);
 				if (__builtin_expect(id == SIP_HDR_OTHER, 0) &&
 				    skip_token(buf + p, buf + colon) != buf + colon)
 					return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + colon),

@@ -254,6 +254,26 @@ struct param {
 
 #if defined(__AVX2__)
 /*
+ * Splats of the bytes the fast paths compare against, as 32 bytes in memory each: a compare takes one as its
+ * memory operand, where a splat built in registers costs a move, a vmovd and a broadcast each time (GCC rebuilds
+ * them at every use). Not const and not static, so that GCC cannot fold them back; nothing writes them.
+ */
+enum { SPL_EQ, SPL_SEMI, SPL_LT, SPL_DQ, SPL_COLON, SPL_AT, SPL_QM, SPL__N };
+#define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
+#define SPLAT32(c) { SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c) }
+extern char sip_vsplat[SPL__N][32];
+__attribute__((visibility("hidden"), aligned(32))) char sip_vsplat[SPL__N][32] = {
+	[SPL_EQ] = SPLAT32('='), [SPL_SEMI] = SPLAT32(';'),  [SPL_LT] = SPLAT32('<'), [SPL_DQ] = SPLAT32('"'),
+	[SPL_COLON] = SPLAT32(':'), [SPL_AT] = SPLAT32('@'), [SPL_QM] = SPLAT32('?'),
+};
+
+/* Bit i set when byte i of x is the byte of splat k. */
+static ALWAYS_INLINE uint32_t eq32(__m256i x, unsigned k)
+{
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_load_si256((const __m256i *)sip_vsplat[k])));
+}
+
+/*
  * Up to 32 bytes of the value at p (avail = c->end - p of them), never reading past c->hi: a plain load when 32
  * bytes are readable, else (AVX-512) a masked load whose lanes past the end read nothing. *k has a bit per byte of
  * the value loaded. False when the bytes cannot be loaded safely (fewer than 32 readable and no masked load): the
@@ -339,7 +359,7 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 	pr->name = sw_str_make(p, n);
 	pr->has_value = false;
 	pr->value = SW_STR_NULL;
-	eq = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('=')));
+	eq = eq32(x, SPL_EQ);
 	if ((long)n == avail || !(eq >> n & 1)) {
 		if ((long)n < avail && is_lws(p[n]))
 			return false; /* LWS, then perhaps '=': the general path */
@@ -388,8 +408,8 @@ static ALWAYS_INLINE uint64_t params_masks(const struct cur *c, const char *p, l
 
 	*t = cls32_in(&cv, V_TOKEN) & k;
 	*g = cls32_in(&cv, V_GENV) & k; /* token bytes and ':' */
-	*e = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('='))) & k;
-	*s = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(';'))) & k;
+	*e = eq32(x, SPL_EQ) & k;
+	*s = eq32(x, SPL_SEMI) & k;
 	return k;
 }
 
@@ -711,10 +731,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 
 	if (!load32(c, p, c->end - p, &x, &k))
 		return false;
-	stop = ((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('<'))) |
-		(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('"'))) |
-		(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(';')))) &
-	       k;
+	stop = (eq32(x, SPL_LT) | eq32(x, SPL_DQ) | eq32(x, SPL_SEMI)) & k;
 	if (!stop)
 		return false;
 	lt = (uint32_t)__builtin_ctz(stop);
@@ -739,8 +756,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 		if (e < 32) {
 			if (run == 0 || (long)e >= c->end - p || p[e] != '>')
 				return false;
-			if (!(((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) >> (lt + 1)) &
-			      ((1u << run) - 1)))
+			if (!((eq32(x, SPL_COLON) >> (lt + 1)) & ((1u << run) - 1)))
 				return false;
 			c->p = p + e + 1;
 			return true;
@@ -757,7 +773,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 	run = (uint32_t)__builtin_ctz(~uric);
 	if (run == 0 || (long)run >= c->end - u || u[run] != '>')
 		return false;
-	if (!((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(':'))) & ((1u << run) - 1)))
+	if (!(eq32(x, SPL_COLON) & ((1u << run) - 1)))
 		return false;
 	c->p = u + run + 1;
 	return true;
@@ -765,6 +781,30 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 	(void)c;
 	return false;
 #endif
+}
+
+/*
+ * The usual rest of a From (or To) after its '>': exactly ";tag=" (the name in any case) and a value of gen-value
+ * bytes (token or ':') running to the end of the value, with no LWS anywhere. The next_param() loop reads that as
+ * one parameter, the tag, whose value is the rest (no quoted string or [IPv6]: '"' and '[' are not among those
+ * bytes), and then ends at the end. True with the tag set and the cursor at the end; false, nothing changed, for
+ * anything else, which that loop reads.
+ */
+static ALWAYS_INLINE bool tag_only(struct cur *c, struct sw_str *tag)
+{
+	const char *p = c->p, *v = p + 5;
+
+	/* p[1..3] | 0x20: only 'T'/'t', 'A'/'a', 'G'/'g' give "tag"; p[4] compared as is */
+	if (c->end - p < 6 || *p != ';' || (ld4(p + 1) | 0x00202020u) != ld4("tag="))
+		return false;
+	c->p = v;
+	if (span(c, V_GENV) != c->end) {
+		c->p = p;
+		return false;
+	}
+	*tag = sw_str_make(v, (uint32_t)(c->end - v));
+	c->p = c->end;
+	return true;
 }
 
 /* One ( name-addr / addr-spec ) *( SEMI param ), ending at ',' or the end of the value. */
@@ -777,6 +817,8 @@ static ALWAYS_INLINE bool take_addr(struct cur *c, struct sw_str *tag)
 	skip_lws(c);
 	if (name_addr_fast(c)) {
 		/* the cursor is past the '>' */
+		if (tag_only(c, tag))
+			return true;
 	} else if (is_name_addr(c->p, c->end)) {
 		if (!take_name_addr(c))
 			return false;
@@ -915,9 +957,9 @@ bool sip_ruri_check_in(struct sw_str uri, const char *lo, const char *hi)
 	if (uri.len <= 32 && hi - uri.p >= 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)uri.p);
 		uint32_t k = (uri.len == 32 ? ~0u : (1u << uri.len) - 1) & (~0u << start), h = start, e;
-		uint32_t at = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('@'))) & k;
-		uint32_t q = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8('?'))) & k;
-		uint32_t stop = ((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(';'))) & k) | q;
+		uint32_t at = eq32(x, SPL_AT) & k;
+		uint32_t q = eq32(x, SPL_QM) & k;
+		uint32_t stop = (eq32(x, SPL_SEMI) & k) | q;
 
 		if (at) {
 			h = (uint32_t)__builtin_ctz(at) + 1; /* hostport after the first '@' */

@@ -295,6 +295,46 @@ static void test_full_names(void **state)
 	assert_int_equal(sip_hdr_lookup("toolong", 2), SIP_HDR_TO);
 }
 
+/*
+ * sip_hdr_lookup_end() (the parser's line loop: the name's words read ending at the name) agrees with
+ * sip_hdr_lookup() on every name above, every prefix of each, every compact form and every one-letter name, in
+ * both cases, whatever bytes come before the name (letters, '-', or bytes whose |0x20 would match a letter).
+ */
+static void test_lookup_end_agrees(void **state)
+{
+	static const char *const before[] = { "\r\nxxxxxxxxx", "Via: x\r\n", "\x01\x02\x03\x04\x05\x06\x07\x08",
+					      "VIAVIAVIA", "--------", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8" };
+	char buf[96];
+
+	(void)state;
+	for (size_t b = 0; b < sizeof(before) / sizeof(before[0]); b++) {
+		size_t bl = strlen(before[b]) ? strlen(before[b]) : 8;
+
+		memcpy(buf, before[b], bl);
+		for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]) + 256; i++) {
+			char name[40];
+			size_t n;
+
+			if (i < sizeof(full_names) / sizeof(full_names[0])) {
+				n = strlen(full_names[i].name);
+				memcpy(name, full_names[i].name, n);
+			} else {
+				name[0] = (char)(i - sizeof(full_names) / sizeof(full_names[0]));
+				n = 1;
+			}
+			for (size_t len = 1; len <= n; len++)
+				for (int up = 0; up < 2; up++) {
+					for (size_t k = 0; k < len; k++)
+						buf[bl + k] = up && name[k] >= 'a' && name[k] <= 'z' ? (char)(name[k] - 32)
+												      : name[k];
+					buf[bl + len] = ':';
+					assert_int_equal(sip_hdr_lookup_end(buf + bl, (uint32_t)len),
+							 sip_hdr_lookup(buf + bl, (uint32_t)len));
+				}
+		}
+	}
+}
+
 static const struct {
 	enum sip_hdr_id id;
 	const char *name;
@@ -1091,6 +1131,68 @@ static void test_addr_parse(void **state)
 	}
 }
 
+/*
+ * The fast paths of the address parse (name_addr_fast(), then tag_only() for a rest that is exactly ";tag=" and a
+ * value) agree with the general path: sip_addr_parse_in() with the value inside a larger buffer (the 32-byte loads
+ * of the fast paths allowed) against sip_addr_parse() on a tight copy, and sip_contact_parse_in() against
+ * sip_contact_parse(), on every value above and on crafted rests around the tag.
+ */
+static void test_addr_fast_agrees(void **state)
+{
+	static const char *const rests[] = {
+		"", ";tag=1", ";tag=19283017", ";TAG=x", ";Tag=a-b.c!%*_+`'~", ";tag=a:b", ";tag=[::1]", ";tag=\"q\"",
+		";tag=", ";tag", ";tag=x y", ";tag=x ", ";tag =x", "; tag=x", ";tag= x", ";tagx=1", ";ta=1", ";tag=x;y",
+		";tag=x;tag=y", ";tag=x,", ";tag=x,<sip:b@c>", ";tag=x=y", ";tag=x\"", ";tag=x\x80", ";tag=x\x01",
+		";\x14" "ag=x", ";t\x01g=x", ";tag\x1d" "1", ";tAg=0123456789012345678901234567890123456789",
+		";x=1;tag=t", ",<sip:c@d>;tag=2", " ;tag=3", ">", "x",
+	};
+	static const char *const heads[] = {
+		"<sip:bob@example.com>", "Bob <sip:bob@biloxi.example>", "Alice <sip:alice@atlanta.example>",
+		"A very long display name here <sip:someone.with.a.long.user@long.host.example.com>",
+		"\"Quoted\" <sip:q@example.com>", "sip:bob@example.com",
+	};
+	char buf[512];
+
+	(void)state;
+	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]) + sizeof(addr_cases) / sizeof(addr_cases[0]); h++)
+		for (size_t r = 0; r < sizeof(rests) / sizeof(rests[0]); r++) {
+			const char *head;
+			uint32_t hl, n;
+
+			if (h < sizeof(heads) / sizeof(heads[0])) {
+				head = heads[h];
+				hl = (uint32_t)strlen(head);
+			} else {
+				size_t i = h - sizeof(heads) / sizeof(heads[0]);
+
+				if (r) /* the cases as they are, with no rest */
+					continue;
+				head = addr_cases[i].value;
+				hl = addr_cases[i].len ? addr_cases[i].len : (uint32_t)strlen(head);
+			}
+			n = hl + (uint32_t)strlen(rests[r]);
+			memset(buf, 'z', sizeof(buf));
+			memcpy(buf, head, hl);
+			memcpy(buf + hl, rests[r], n - hl);
+			for (uint32_t pad = 0; pad < 64; pad += 13) {
+				struct tu_dgram d = tu_dup(buf, n);
+				struct sw_str tag_slow = SW_STR_NULL, tag_fast = SW_STR_NULL;
+				bool slow = sip_addr_parse(sw_str_make(d.p, d.len), &tag_slow);
+				bool fast = sip_addr_parse_in(sw_str_make(buf, n), buf + n + pad, &tag_fast);
+
+				print_message("address: %.*s (pad %u)\n", (int)n, buf, pad);
+				assert_int_equal(fast, slow);
+				if (slow) {
+					assert_int_equal(tag_fast.len, tag_slow.len);
+					assert_int_equal(tag_fast.p - buf, tag_slow.p ? tag_slow.p - d.p : tag_fast.p - buf);
+				}
+				assert_int_equal(sip_contact_parse_in(sw_str_make(buf, n), buf + n + pad),
+						 sip_contact_parse(sw_str_make(d.p, d.len)));
+				tu_free(&d);
+			}
+		}
+}
+
 static const struct {
 	const char *value;
 	const char *tokens[5]; /* expected tokens; NULL ends */
@@ -1257,6 +1359,41 @@ static void test_window_offsets_errors(void **state)
 }
 
 /*
+ * The NUL / bare CR pass over the whole header section (section_clean(): 64 bytes a step with AVX-512 and AVX2, a
+ * 32-byte step after, then the tail): a NUL or a bare CR put at each byte of a long value of a section of several
+ * hundred bytes is found at its offset, whichever step or half of a step holds it; the clean section parses.
+ */
+static void test_section_faults_every_offset(void **state)
+{
+	static const char text[] = "OPTIONS sip:bob@example.com SIP/2.0\n"
+				   "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK776asdhds\n"
+				   "Subject: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+				   "Call-ID: x\n"
+				   "\n";
+	struct tu_dgram d = tu_crlf(text);
+	struct sip_msg m;
+	const char *v = strstr(d.p, "Subject: ") + 9;
+	uint32_t vo = (uint32_t)(v - d.p), vlen = (uint32_t)(strstr(v, "\r\n") - v);
+
+	(void)state;
+	assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+	for (uint32_t i = 1; i + 1 < vlen; i++)
+		for (int kind = 0; kind < 2; kind++) {
+			d.p[vo + i] = kind ? '\r' : '\0';
+			assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_BAD_HEADER);
+			assert_string_equal(m.err_reason, kind ? "Bare CR in header section" : "NUL byte in header section");
+			assert_int_equal(m.err_off, vo + i);
+			assert_int_equal(m.nhdrs, 1);
+			d.p[vo + i] = 'a';
+		}
+	assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+	tu_free(&d);
+}
+
+/*
  * Request-URI structure (sip_ruri_check): the one-load path for URIs of up to 32 bytes inside a datagram (the
  * masks of '@', ';' and '?') and the stop-by-stop path give the same answer. sip_ruri_check() on a tight copy
  * reads no byte past the URI, so it takes the general path; sip_ruri_check_in() with the datagram readable past it
@@ -1340,9 +1477,12 @@ int main(void)
 		cmocka_unit_test(test_via_parse),
 		cmocka_unit_test(test_cseq_parse),
 		cmocka_unit_test(test_addr_parse),
+		cmocka_unit_test(test_addr_fast_agrees),
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_window_offsets),
 		cmocka_unit_test(test_window_offsets_errors),
+		cmocka_unit_test(test_lookup_end_agrees),
+		cmocka_unit_test(test_section_faults_every_offset),
 		cmocka_unit_test(test_ruri_paths),
 	};
 
