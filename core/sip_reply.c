@@ -714,7 +714,8 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 }
 
 /* The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
- * room test at all. */
+ * room test at all. The unchecked copy, the usual one, is inlined into sw_respond() itself: a call with the writer
+ * copied in and out cost ~55 instructions per reply. */
 static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
 				  const struct sw_verdict *v, const struct sw_peer *src)
 {
@@ -763,9 +764,8 @@ static __attribute__((noinline)) void build_checked(struct out *o, const struct 
 	*o = l;
 }
 
-static __attribute__((noinline)) void build_unchecked(struct out *o, const struct sw_policy *pol,
-						     const struct reply_ctx *c, const struct sw_verdict *v,
-						     const struct sw_peer *src)
+static ALWAYS_INLINE void build_unchecked(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c,
+					  const struct sw_verdict *v, const struct sw_peer *src)
 {
 	struct out l = *o;
 
