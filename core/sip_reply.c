@@ -518,24 +518,25 @@ static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ct
 	const struct sip_msg *m = c->m;
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 
-	PUT_NAME(o, "Via: ", "v: ");
+	PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 	put_top_via(o, c->via, c->via_single, src, m->buf + m->len);
 	put(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
-	PUT_LIT(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
-		PUT_NAME(o, "Via: ", "v: ");
+		PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 		put_str(o, h->value);
-		PUT_LIT(o, "\r\n");
 	}
 }
 
-/* A copied header line: name (a literal), value as written, CRLF. Absent headers are left out. */
+/*
+ * A copied header line: the previous line's CRLF and the name (one literal), then the value as written. Absent
+ * headers are left out. Every line of build() is written so, its CRLF going out with the next line's first piece
+ * (the end of the header section with the last): a literal fewer per line.
+ */
 #define PUT_HEADER(o, h, lfull, lcompact)                                                                         \
 	do {                                                                                                      \
 		if (h) {                                                                                          \
-			PUT_NAME(o, lfull, lcompact);                                                             \
+			PUT_NAME(o, "\r\n" lfull, "\r\n" lcompact);                                               \
 			put_str(o, (h)->value);                                                                   \
-			PUT_LIT(o, "\r\n");                                                                       \
 		}                                                                                                 \
 	} while (0)
 
@@ -652,13 +653,12 @@ static inline __attribute__((always_inline)) void put_to(struct out *restrict o,
 {
 	if (!c->to)
 		return;
-	PUT_NAME(o, "To: ", "t: ");
+	PUT_NAME(o, "\r\nTo: ", "\r\nt: ");
 	put_str(o, c->to->value);
 	if (!c->to_has_tag) {
 		PUT_LIT(o, ";tag=");
 		put(o, c->tag, sizeof(c->tag));
 	}
-	PUT_LIT(o, "\r\n");
 }
 
 /*
@@ -690,7 +690,7 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 			if (one_token(h->value)) { /* the list is this one token, as sip_token_list_next() reads it */
 				if (!sw_policy_supports(pol, h->value)) {
 					if (first)
-						PUT_LIT(o, "Unsupported: ");
+						PUT_LIT(o, "\r\nUnsupported: ");
 					else
 						PUT_LIT(o, ", ");
 					put_str(o, h->value);
@@ -702,15 +702,13 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 				if (bad || sw_policy_supports(pol, tok))
 					continue;
 				if (first)
-					PUT_LIT(o, "Unsupported: ");
+					PUT_LIT(o, "\r\nUnsupported: ");
 				else
 					PUT_LIT(o, ", ");
 				put_str(o, tok);
 				first = false;
 			}
 		}
-	if (!first)
-		PUT_LIT(o, "\r\n");
 }
 
 /* The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
@@ -732,7 +730,6 @@ static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *
 		PUT_LIT(o, " ");
 	}
 	put(o, c->reason, c->reason_len);
-	PUT_LIT(o, "\r\n");
 	put_vias(o, c, src);
 	PUT_HEADER(o, c->from, "From: ", "f: ");
 	put_to(o, c);
@@ -741,16 +738,14 @@ static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *
 	if (v->status == 420)
 		put_unsupported(o, pol, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
-		PUT_LIT(o, "Retry-After: ");
+		PUT_LIT(o, "\r\nRetry-After: ");
 		put_u32(o, pol->retry_after_seconds);
-		PUT_LIT(o, "\r\n");
 	}
 	if (pol->server[0]) {
-		PUT_LIT(o, "Server: ");
+		PUT_LIT(o, "\r\nServer: ");
 		put_cstr(o, pol->server);
-		PUT_LIT(o, "\r\n");
 	}
-	PUT_NAME(o, "Content-Length: 0\r\n\r\n", "l: 0\r\n\r\n");
+	PUT_NAME(o, "\r\nContent-Length: 0\r\n\r\n", "\r\nl: 0\r\n\r\n");
 }
 
 static __attribute__((noinline)) void build_checked(struct out *o, const struct sw_policy *pol,
