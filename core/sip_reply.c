@@ -674,12 +674,28 @@ static inline bool one_token(struct sw_str v)
 	return v.len != 0;
 }
 
-/* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
+/*
+ * Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. When the
+ * verdict found one it does not support (v->unsupported_from, set by its extension check only, under the same
+ * policy) and those headers hold one tag in all (the usual 420: one line of one token), that tag is the one: it is
+ * written without asking the policy again.
+ */
 static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
-					  const struct sip_msg *m)
+					  const struct sw_verdict *v, const struct sip_msg *m)
 {
 	enum sip_hdr_id ids[2] = { SIP_HDR_PROXY_REQUIRE, SIP_HDR_REQUIRE };
+	uint32_t nreq = pol->check_require ? m->count[SIP_HDR_REQUIRE] : 0;
 	bool first = true;
+
+	if (v->unsupported_from && m->count[SIP_HDR_PROXY_REQUIRE] + nreq == 1) {
+		const struct sip_hdr *h = sip_msg_hdr(m, nreq ? SIP_HDR_REQUIRE : SIP_HDR_PROXY_REQUIRE);
+
+		if (one_token(h->value)) {
+			PUT_LIT(o, "\r\nUnsupported: ");
+			put_str(o, h->value);
+			return;
+		}
+	}
 
 	for (int i = 0; i < (pol->check_require ? 2 : 1); i++)
 		for (const struct sip_hdr *h = sip_msg_hdr(m, ids[i]); h; h = sip_msg_hdr_next(m, h)) {
@@ -736,7 +752,7 @@ static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *
 	PUT_HEADER(o, c->call_id, "Call-ID: ", "i: ");
 	PUT_HEADER(o, c->cseq, "CSeq: ", "CSeq: ");
 	if (v->status == 420)
-		put_unsupported(o, pol, c->m);
+		put_unsupported(o, pol, v, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
 		PUT_LIT(o, "\r\nRetry-After: ");
 		put_u32(o, pol->retry_after_seconds);

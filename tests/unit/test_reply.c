@@ -1347,6 +1347,81 @@ static void test_blank_continuation(void **state)
 }
 
 /*
+ * The 420 whose extension headers hold one tag in all takes it as the verdict's unsupported one (v->unsupported_from)
+ * without asking the policy again: the same bytes as the full walk (unsupported_from cleared), for a Proxy-Require
+ * tag, a Require tag (check_require), either with the other header absent or empty of tags, and compact names.
+ */
+static void test_unsupported_single_tag(void **state)
+{
+	static const char *const reqs[] = {
+		"INVITE sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKone1;rport\n"
+		"Max-Forwards: 70\n"
+		"Proxy-Require: foo\n"
+		"From: <sip:alice@atlanta.example.com>;tag=o1\n"
+		"To: <sip:bob@biloxi.example.com>\n"
+		"Call-ID: one.1@example.com\n"
+		"CSeq: 1 INVITE\n"
+		"User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+		"Content-Length: 0\n\n",
+		"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKone2\n"
+		"Max-Forwards: 70\n"
+		"Require: x-unknown-ext\n"
+		"f: <sip:alice@atlanta.example.com>;tag=o2\n"
+		"t: <sip:bob@biloxi.example.com>\n"
+		"i: one.2@example.com\n"
+		"CSeq: 2 OPTIONS\n"
+		"User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+		"Content-Length: 0\n\n",
+		"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKone3\n"
+		"Max-Forwards: 70\n"
+		"Require: x-unknown-ext\n"
+		"Proxy-Require: x-other, timer\n"
+		"From: <sip:alice@atlanta.example.com>;tag=o3\n"
+		"To: <sip:bob@biloxi.example.com>\n"
+		"Call-ID: one.3@example.com\n"
+		"CSeq: 3 OPTIONS\n"
+		"User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+		"Content-Length: 0\n\n",
+	};
+	struct sw_peer src = tu_peer4("192.0.2.71", 5060);
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+
+	(void)state;
+	pol->check_require = true;
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		for (uint32_t shrink = 0; shrink < 2; shrink++) {
+			struct tu_dgram rq = tu_crlf(reqs[i]);
+			uint32_t cap = rq.len - shrink * 60, n1, n2; /* 60 short: the compact form */
+			char *a = malloc(cap), *b = malloc(cap);
+			struct sw_verdict v1, v2;
+
+			assert_non_null(a);
+			assert_non_null(b);
+			sw_judge(pol, w, rq.p, rq.len, &v1);
+			assert_int_equal(v1.action, SW_ACT_REPLY);
+			assert_int_equal(v1.status, 420);
+			assert_non_null(v1.unsupported_from);
+			v2 = v1;
+			n1 = sw_respond(pol, w, &v1, &src, a, cap);
+			v2.unsupported_from = NULL; /* the walk over every tag, each asked of the policy */
+			n2 = sw_respond(pol, w, &v2, &src, b, cap);
+			tu_assert_bytes(a, n1, b, n2);
+			assert_int_equal(v1.action, v2.action);
+			if (n1)
+				assert_non_null(memmem(a, n1, "Unsupported: ", 13));
+			free(a);
+			free(b);
+			tu_free(&rq);
+		}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
  * The To tag's hash: sw_siphash24() (inline) gives crypto_shorthash()'s bytes for every length from 0 to 300 (each
  * tail length of 0 to 7 bytes many times over), at every alignment of the input, under random keys and contents.
  */
@@ -1390,6 +1465,7 @@ int main(void)
 		cmocka_unit_test(test_to_tag_kept),
 		cmocka_unit_test(test_unsupported_require),
 		cmocka_unit_test(test_unsupported_one_token),
+		cmocka_unit_test(test_unsupported_single_tag),
 		cmocka_unit_test(test_optional_headers),
 		cmocka_unit_test(test_amplification_drop),
 		cmocka_unit_test(test_amplification_caps),
