@@ -88,8 +88,17 @@ static void test_table(void **state)
 		assert_int_equal(d.ip_end, len);
 		assert_false(d.is_frag);
 		assert_int_equal(dp_udp_cksum_ok(buf, &d), c->cksum_ok);
-		if (d.ip_ver == 4)
+		if (d.ip_ver == 4) {
 			assert_true(dp_ipv4_hdr_cksum_ok(buf, &d));
+			/* any one bit flipped in the header is caught, by the 20-byte path and with options alike */
+			for (uint32_t k = 0; k < d.l3_len; k++)
+				for (int bit = 0; bit < 8; bit++) {
+					buf[d.l2_len + k] ^= (uint8_t)(1u << bit);
+					assert_false(dp_ipv4_hdr_cksum_ok(buf, &d));
+					buf[d.l2_len + k] ^= (uint8_t)(1u << bit);
+				}
+			assert_true(dp_ipv4_hdr_cksum_ok(buf, &d));
+		}
 	}
 }
 
