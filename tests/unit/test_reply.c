@@ -1422,6 +1422,49 @@ static void test_unsupported_single_tag(void **state)
 }
 
 /*
+ * The status line of every status a reply can carry: the three digits of 100..999 from the table, and the written
+ * number of the rest (0..99, 1000 and up: put_u32), each followed by SP and the reason.
+ */
+static void test_status_line_digits(void **state)
+{
+	static const char *const req = "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+				       "Via: SIP/2.0/UDP 192.0.2.91;branch=z9hG4bKst1\n"
+				       "Max-Forwards: 0\n"
+				       "From: <sip:alice@atlanta.example.com>;tag=st1\n"
+				       "To: <sip:bob@biloxi.example.com>\n"
+				       "Call-ID: st.1@example.com\n"
+				       "CSeq: 1 OPTIONS\n"
+				       "User-Agent: fixture padding so that the full reply fits in the request\n"
+				       "Content-Length: 0\n\n";
+	static const uint32_t others[] = { 0, 1, 9, 10, 99, 1000, 9999, 65535 };
+	struct sw_peer src = tu_peer4("192.0.2.91", 5060);
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct tu_dgram rq = tu_crlf(req);
+	char out[1024], want[32];
+	struct sw_verdict v0;
+
+	(void)state;
+	sw_judge(pol, w, rq.p, rq.len, &v0);
+	assert_int_equal(v0.action, SW_ACT_REPLY);
+	for (uint32_t k = 0; k < 900 + sizeof(others) / sizeof(others[0]); k++) {
+		uint32_t st = k < 900 ? 100 + k : others[k - 900], n;
+		struct sw_verdict v = v0;
+		int wl;
+
+		v.status = (uint16_t)st;
+		v.reason = "Test";
+		n = sw_respond(pol, w, &v, &src, out, sizeof(out));
+		wl = snprintf(want, sizeof(want), "SIP/2.0 %u Test\r\n", (unsigned)st);
+		assert_true(n >= (uint32_t)wl);
+		assert_memory_equal(out, want, (size_t)wl);
+	}
+	tu_free(&rq);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
  * The To tag's hash: sw_siphash24() (inline) gives crypto_shorthash()'s bytes for every length from 0 to 300 (each
  * tail length of 0 to 7 bytes many times over), at every alignment of the input, under random keys and contents.
  */
@@ -1473,6 +1516,7 @@ int main(void)
 		cmocka_unit_test(test_folded_via),
 		cmocka_unit_test(test_blank_continuation),
 		cmocka_unit_test(test_siphash_is_crypto_shorthash),
+		cmocka_unit_test(test_status_line_digits),
 	};
 
 	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
