@@ -145,12 +145,13 @@ static inline const char *find_byte(const char *p, const char *end, const char *
 
 /*
  * Decimal text of 0..255 followed by a '.', packed little-end first in a word (what one 4-byte store writes), and
- * its length less the dot; "00".."99" for two-digit ports. Filled at load time: inet_ntop goes through sprintf
- * (~2,000 instructions on the reply path), and digit arithmetic per byte was ~100.
+ * its length less the dot; "00".."99" for two-digit ports; a three-digit status and its SP. Filled at load time:
+ * inet_ntop goes through sprintf (~2,000 instructions on the reply path), and digit arithmetic per byte was ~100.
  */
 static uint32_t octet_text[256];
 static uint8_t octet_len[256];
 static char pair_text[100][2];
+static char status_text[1000][4]; /* "ddd " for a status of three digits (100..999), what the status line carries */
 
 __attribute__((constructor)) static void text_tables_init(void)
 {
@@ -170,6 +171,12 @@ __attribute__((constructor)) static void text_tables_init(void)
 	for (unsigned v = 0; v < 100; v++) {
 		pair_text[v][0] = (char)('0' + v / 10);
 		pair_text[v][1] = (char)('0' + v % 10);
+	}
+	for (unsigned v = 100; v < 1000; v++) {
+		status_text[v][0] = (char)('0' + v / 100);
+		status_text[v][1] = (char)('0' + v / 10 % 10);
+		status_text[v][2] = (char)('0' + v % 10);
+		status_text[v][3] = ' ';
 	}
 }
 
@@ -518,24 +525,25 @@ static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ct
 	const struct sip_msg *m = c->m;
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
 
-	PUT_NAME(o, "Via: ", "v: ");
+	PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 	put_top_via(o, c->via, c->via_single, src, m->buf + m->len);
 	put(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
-	PUT_LIT(o, "\r\n");
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
-		PUT_NAME(o, "Via: ", "v: ");
+		PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 		put_str(o, h->value);
-		PUT_LIT(o, "\r\n");
 	}
 }
 
-/* A copied header line: name (a literal), value as written, CRLF. Absent headers are left out. */
+/*
+ * A copied header line: the previous line's CRLF and the name (one literal), then the value as written. Absent
+ * headers are left out. Every line of build() is written so, its CRLF going out with the next line's first piece
+ * (the end of the header section with the last): a literal fewer per line.
+ */
 #define PUT_HEADER(o, h, lfull, lcompact)                                                                         \
 	do {                                                                                                      \
 		if (h) {                                                                                          \
-			PUT_NAME(o, lfull, lcompact);                                                             \
+			PUT_NAME(o, "\r\n" lfull, "\r\n" lcompact);                                               \
 			put_str(o, (h)->value);                                                                   \
-			PUT_LIT(o, "\r\n");                                                                       \
 		}                                                                                                 \
 	} while (0)
 
@@ -608,11 +616,14 @@ static inline bool branch_rfc3261(struct sw_str b)
  * the branch names the transaction; the CSeq method tells a CANCEL from the INVITE whose branch it shares), marked
  * by a leading 0xff byte, which no Call-ID starts with. Else, as RFC 2543 matched requests, the Call-ID, the From
  * tag, the branch (if any) and the CSeq. Fewer bytes for the usual request: SipHash costs ~30 instructions per 8.
+ * sw_siphash24() computes it inline (tests/unit/test_reply.c checks it against crypto_shorthash()).
  */
+_Static_assert(crypto_shorthash_BYTES == 8 && crypto_shorthash_KEYBYTES == 16, "sw_siphash24 is crypto_shorthash");
+
 static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct sw_judged *j, const uint8_t key[16])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char in[4 * 241 + sizeof(v->status)], h[crypto_shorthash_BYTES];
+	unsigned char in[4 * 241 + sizeof(v->status) + 8], h[crypto_shorthash_BYTES]; /* + 8: sw_siphash24 reads on */
 	struct sw_str from_tag = SW_STR_NULL;
 	uint32_t n = 0;
 
@@ -629,7 +640,7 @@ static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct
 	hash_part(in, &n, c->cseq ? c->cseq->value : SW_STR_NULL);
 	memcpy(in + n, &v->status, sizeof(v->status));
 	n += sizeof(v->status);
-	crypto_shorthash(h, in, n, key);
+	sw_siphash24(h, in, n, key); /* crypto_shorthash(h, in, n, key), inline */
 #if defined(__SSSE3__)
 	/* 8 bytes to 16 hex digits in one shuffle: nibbles interleaved high first, each looked up in digits */
 	__m128i x = _mm_loadl_epi64((const __m128i *)h), lo = _mm_and_si128(x, _mm_set1_epi8(15));
@@ -649,13 +660,12 @@ static inline __attribute__((always_inline)) void put_to(struct out *restrict o,
 {
 	if (!c->to)
 		return;
-	PUT_NAME(o, "To: ", "t: ");
+	PUT_NAME(o, "\r\nTo: ", "\r\nt: ");
 	put_str(o, c->to->value);
 	if (!c->to_has_tag) {
 		PUT_LIT(o, ";tag=");
 		put(o, c->tag, sizeof(c->tag));
 	}
-	PUT_LIT(o, "\r\n");
 }
 
 /*
@@ -671,12 +681,28 @@ static inline bool one_token(struct sw_str v)
 	return v.len != 0;
 }
 
-/* Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. */
+/*
+ * Unsupported: every tag of Proxy-Require (and Require, when checked) that the policy does not support. When the
+ * verdict found one it does not support (v->unsupported_from, set by its extension check only, under the same
+ * policy) and those headers hold one tag in all (the usual 420: one line of one token), that tag is the one: it is
+ * written without asking the policy again.
+ */
 static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct sw_policy *pol,
-					  const struct sip_msg *m)
+					  const struct sw_verdict *v, const struct sip_msg *m)
 {
 	enum sip_hdr_id ids[2] = { SIP_HDR_PROXY_REQUIRE, SIP_HDR_REQUIRE };
+	uint32_t nreq = pol->check_require ? m->count[SIP_HDR_REQUIRE] : 0;
 	bool first = true;
+
+	if (v->unsupported_from && m->count[SIP_HDR_PROXY_REQUIRE] + nreq == 1) {
+		const struct sip_hdr *h = sip_msg_hdr(m, nreq ? SIP_HDR_REQUIRE : SIP_HDR_PROXY_REQUIRE);
+
+		if (one_token(h->value)) {
+			PUT_LIT(o, "\r\nUnsupported: ");
+			put_str(o, h->value);
+			return;
+		}
+	}
 
 	for (int i = 0; i < (pol->check_require ? 2 : 1); i++)
 		for (const struct sip_hdr *h = sip_msg_hdr(m, ids[i]); h; h = sip_msg_hdr_next(m, h)) {
@@ -687,7 +713,7 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 			if (one_token(h->value)) { /* the list is this one token, as sip_token_list_next() reads it */
 				if (!sw_policy_supports(pol, h->value)) {
 					if (first)
-						PUT_LIT(o, "Unsupported: ");
+						PUT_LIT(o, "\r\nUnsupported: ");
 					else
 						PUT_LIT(o, ", ");
 					put_str(o, h->value);
@@ -699,54 +725,47 @@ static ALWAYS_INLINE void put_unsupported(struct out *restrict o, const struct s
 				if (bad || sw_policy_supports(pol, tok))
 					continue;
 				if (first)
-					PUT_LIT(o, "Unsupported: ");
+					PUT_LIT(o, "\r\nUnsupported: ");
 				else
 					PUT_LIT(o, ", ");
 				put_str(o, tok);
 				first = false;
 			}
 		}
-	if (!first)
-		PUT_LIT(o, "\r\n");
 }
 
 /* The reply. Inlined twice (build_checked, build_unchecked): with o->checked a constant, the unchecked copy has no
- * room test at all. */
+ * room test at all. The unchecked copy, the usual one, is inlined into sw_respond() itself: a call with the writer
+ * copied in and out cost ~55 instructions per reply. */
 static ALWAYS_INLINE void build(struct out *restrict o, const struct sw_policy *pol, const struct reply_ctx *c,
 				  const struct sw_verdict *v, const struct sw_peer *src)
 {
-	/* the digits of 0..999 by reciprocal multiplication: exact for st < 1000 (h) and t < 100 (d) */
-	uint32_t st = v->status < 1000 ? v->status : 0, h = (st * 41) >> 12, t = st - h * 100, d = (t * 103) >> 10;
-	char code[4] = { (char)('0' + h), (char)('0' + d), (char)('0' + t - d * 10), ' ' };
-
-	/* a final status is three digits (the verdict sends 400-699; the policy loader refuses anything else) */
+	/* a final status is three digits (the verdict sends 400-699; the policy loader refuses anything else): its
+	 * text and SP are one 4-byte piece of status_text */
 	PUT_LIT(o, "SIP/2.0 ");
 	if (v->status >= 100 && v->status <= 999)
-		put(o, code, sizeof(code));
+		put(o, status_text[v->status], 4);
 	else {
 		put_u32(o, v->status);
 		PUT_LIT(o, " ");
 	}
 	put(o, c->reason, c->reason_len);
-	PUT_LIT(o, "\r\n");
 	put_vias(o, c, src);
 	PUT_HEADER(o, c->from, "From: ", "f: ");
 	put_to(o, c);
 	PUT_HEADER(o, c->call_id, "Call-ID: ", "i: ");
 	PUT_HEADER(o, c->cseq, "CSeq: ", "CSeq: ");
 	if (v->status == 420)
-		put_unsupported(o, pol, c->m);
+		put_unsupported(o, pol, v, c->m);
 	if (v->status == 413 && pol->retry_after_seconds) {
-		PUT_LIT(o, "Retry-After: ");
+		PUT_LIT(o, "\r\nRetry-After: ");
 		put_u32(o, pol->retry_after_seconds);
-		PUT_LIT(o, "\r\n");
 	}
 	if (pol->server[0]) {
-		PUT_LIT(o, "Server: ");
+		PUT_LIT(o, "\r\nServer: ");
 		put_cstr(o, pol->server);
-		PUT_LIT(o, "\r\n");
 	}
-	PUT_NAME(o, "Content-Length: 0\r\n\r\n", "l: 0\r\n\r\n");
+	PUT_NAME(o, "\r\nContent-Length: 0\r\n\r\n", "\r\nl: 0\r\n\r\n");
 }
 
 static __attribute__((noinline)) void build_checked(struct out *o, const struct sw_policy *pol,
@@ -760,9 +779,8 @@ static __attribute__((noinline)) void build_checked(struct out *o, const struct 
 	*o = l;
 }
 
-static __attribute__((noinline)) void build_unchecked(struct out *o, const struct sw_policy *pol,
-						     const struct reply_ctx *c, const struct sw_verdict *v,
-						     const struct sw_peer *src)
+static ALWAYS_INLINE void build_unchecked(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c,
+					  const struct sw_verdict *v, const struct sw_peer *src)
 {
 	struct out l = *o;
 

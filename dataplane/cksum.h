@@ -22,14 +22,35 @@
 #include <immintrin.h>
 #endif
 
-/* Fold a 64-bit sum of 16-bit words to 16 bits (not complemented), end-around carries included. */
+/*
+ * Fold a 64-bit sum of 16-bit words to 16 bits (not complemented), end-around carries included: the two 32-bit
+ * halves added with the carry out of bit 31 added back (an add and an add-with-carry; 2^32 is 1 modulo 0xffff, and
+ * the carried sum cannot overflow again), then two 16-bit folds, which is all a 32-bit value needs (the first
+ * leaves at most 0x1ffff, the second at most 0xffff). Nonzero stays nonzero at every step, so the result is the
+ * one a fold in more steps gives: 0 only for 0, else the residue in 1..0xffff (tests/integration/test_l2l4.c).
+ */
 static inline uint16_t dp_cksum_fold(uint64_t s)
 {
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return (uint16_t)s;
+	uint32_t lo = (uint32_t)s, hi = (uint32_t)(s >> 32);
+
+	lo += hi;
+	lo += lo < hi;
+	lo = (lo & 0xffffu) + (lo >> 16);
+	lo = (lo & 0xffffu) + (lo >> 16);
+	return (uint16_t)lo;
+}
+
+/* dp_cksum_sum() of a 20-byte (IPv4, no options) header: two 8-byte loads and one of 4, no loop. */
+static inline uint64_t dp_cksum_sum20(const void *buf)
+{
+	const uint8_t *p = buf;
+	uint64_t a, b;
+	uint32_t c;
+
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 8);
+	memcpy(&c, p + 16, 4);
+	return (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + c;
 }
 
 /*

@@ -88,8 +88,17 @@ static void test_table(void **state)
 		assert_int_equal(d.ip_end, len);
 		assert_false(d.is_frag);
 		assert_int_equal(dp_udp_cksum_ok(buf, &d), c->cksum_ok);
-		if (d.ip_ver == 4)
+		if (d.ip_ver == 4) {
 			assert_true(dp_ipv4_hdr_cksum_ok(buf, &d));
+			/* any one bit flipped in the header is caught, by the 20-byte path and with options alike */
+			for (uint32_t k = 0; k < d.l3_len; k++)
+				for (int bit = 0; bit < 8; bit++) {
+					buf[d.l2_len + k] ^= (uint8_t)(1u << bit);
+					assert_false(dp_ipv4_hdr_cksum_ok(buf, &d));
+					buf[d.l2_len + k] ^= (uint8_t)(1u << bit);
+				}
+			assert_true(dp_ipv4_hdr_cksum_ok(buf, &d));
+		}
 	}
 }
 
@@ -424,6 +433,57 @@ static void fill_bytes(uint8_t *p, size_t n, int ff, uint64_t *x)
 	}
 }
 
+/* The fold as it was (a 32-bit fold then three 16-bit ones): dp_cksum_fold() in fewer steps must equal it. */
+static uint16_t fold_ref(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * dp_cksum_fold() against the reference fold: 0, the values around every power of two and around multiples of
+ * 0xffff (where 0 and 0xffff could be confused), the largest sums, and random 64-bit values; dp_cksum_sum20()
+ * against dp_cksum_sum() over 20 random bytes at every alignment, and over 0xff bytes.
+ */
+static void test_cksum_fold(void **state)
+{
+	static uint8_t buf[24 + 8];
+	uint64_t x = 0x243f6a8885a308d3ull;
+
+	(void)state;
+	for (int b = 0; b < 64; b++)
+		for (int64_t d = -3; d <= 3; d++) {
+			uint64_t v = (1ull << b) + (uint64_t)d;
+
+			assert_int_equal(dp_cksum_fold(v), fold_ref(v));
+			assert_int_equal(dp_cksum_fold(~v), fold_ref(~v));
+		}
+	for (uint64_t k = 0; k < 70000; k++)
+		for (int64_t d = -1; d <= 1; d++) {
+			uint64_t v = k * 0xffffu + (uint64_t)d, w = v * 0x10001u + (v << 32);
+
+			assert_int_equal(dp_cksum_fold(v), fold_ref(v));
+			assert_int_equal(dp_cksum_fold(w), fold_ref(w));
+		}
+	assert_int_equal(dp_cksum_fold(0), 0);
+	assert_int_equal(dp_cksum_fold(UINT64_MAX), fold_ref(UINT64_MAX));
+	for (int i = 0; i < 1000000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		assert_int_equal(dp_cksum_fold(x), fold_ref(x));
+		assert_int_equal(dp_cksum_fold(x >> (i & 63)), fold_ref(x >> (i & 63)));
+	}
+	for (int fill = 0; fill < 2; fill++)
+		for (int round = 0; round < 1000; round++) {
+			fill_bytes(buf, sizeof(buf), fill, &x);
+			for (uint32_t off = 0; off < 8; off++)
+				assert_int_equal(dp_cksum_fold(dp_cksum_sum20(buf + off)),
+						 dp_cksum_fold(dp_cksum_sum(buf + off, 20, 0)));
+		}
+}
+
 /*
  * cksum.h against DPDK's reference sum: every length 0..700 at every alignment 0..3, over random bytes and over
  * 0xff bytes (the most carries); the copy must copy exactly len bytes, nothing past them, and sum the same. A build
@@ -496,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_byte_flips),
 		cmocka_unit_test(test_cksum_sum),
+		cmocka_unit_test(test_cksum_fold),
 		cmocka_unit_test(test_cksum_sum_long),
 	};
 

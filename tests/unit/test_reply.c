@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "sw_str.h"
 #include "testutil.h"
 
 /* Fixture tables leave the fields a case does not use to zero. */
@@ -1343,6 +1346,152 @@ static void test_blank_continuation(void **state)
 	tu_policy_free(pol);
 }
 
+/*
+ * The 420 whose extension headers hold one tag in all takes it as the verdict's unsupported one (v->unsupported_from)
+ * without asking the policy again: the same bytes as the full walk (unsupported_from cleared), for a Proxy-Require
+ * tag, a Require tag (check_require), either with the other header absent or empty of tags, and compact names.
+ */
+static void test_unsupported_single_tag(void **state)
+{
+	static const char *const reqs[] = {
+		"INVITE sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKone1;rport\n"
+		"Max-Forwards: 70\n"
+		"Proxy-Require: foo\n"
+		"From: <sip:alice@atlanta.example.com>;tag=o1\n"
+		"To: <sip:bob@biloxi.example.com>\n"
+		"Call-ID: one.1@example.com\n"
+		"CSeq: 1 INVITE\n"
+		"User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+		"Content-Length: 0\n\n",
+		"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKone2\n"
+		"Max-Forwards: 70\n"
+		"Require: x-unknown-ext\n"
+		"f: <sip:alice@atlanta.example.com>;tag=o2\n"
+		"t: <sip:bob@biloxi.example.com>\n"
+		"i: one.2@example.com\n"
+		"CSeq: 2 OPTIONS\n"
+		"User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+		"Content-Length: 0\n\n",
+		"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+		"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bKone3\n"
+		"Max-Forwards: 70\n"
+		"Require: x-unknown-ext\n"
+		"Proxy-Require: x-other, timer\n"
+		"From: <sip:alice@atlanta.example.com>;tag=o3\n"
+		"To: <sip:bob@biloxi.example.com>\n"
+		"Call-ID: one.3@example.com\n"
+		"CSeq: 3 OPTIONS\n"
+		"User-Agent: fixture padding so that the reply fits in one no longer than this request\n"
+		"Content-Length: 0\n\n",
+	};
+	struct sw_peer src = tu_peer4("192.0.2.71", 5060);
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+
+	(void)state;
+	pol->check_require = true;
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		for (uint32_t shrink = 0; shrink < 2; shrink++) {
+			struct tu_dgram rq = tu_crlf(reqs[i]);
+			uint32_t cap = rq.len - shrink * 60, n1, n2; /* 60 short: the compact form */
+			char *a = malloc(cap), *b = malloc(cap);
+			struct sw_verdict v1, v2;
+
+			assert_non_null(a);
+			assert_non_null(b);
+			sw_judge(pol, w, rq.p, rq.len, &v1);
+			assert_int_equal(v1.action, SW_ACT_REPLY);
+			assert_int_equal(v1.status, 420);
+			assert_non_null(v1.unsupported_from);
+			v2 = v1;
+			n1 = sw_respond(pol, w, &v1, &src, a, cap);
+			v2.unsupported_from = NULL; /* the walk over every tag, each asked of the policy */
+			n2 = sw_respond(pol, w, &v2, &src, b, cap);
+			tu_assert_bytes(a, n1, b, n2);
+			assert_int_equal(v1.action, v2.action);
+			if (n1)
+				assert_non_null(memmem(a, n1, "Unsupported: ", 13));
+			free(a);
+			free(b);
+			tu_free(&rq);
+		}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
+ * The status line of every status a reply can carry: the three digits of 100..999 from the table, and the written
+ * number of the rest (0..99, 1000 and up: put_u32), each followed by SP and the reason.
+ */
+static void test_status_line_digits(void **state)
+{
+	static const char *const req = "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+				       "Via: SIP/2.0/UDP 192.0.2.91;branch=z9hG4bKst1\n"
+				       "Max-Forwards: 0\n"
+				       "From: <sip:alice@atlanta.example.com>;tag=st1\n"
+				       "To: <sip:bob@biloxi.example.com>\n"
+				       "Call-ID: st.1@example.com\n"
+				       "CSeq: 1 OPTIONS\n"
+				       "User-Agent: fixture padding so that the full reply fits in the request\n"
+				       "Content-Length: 0\n\n";
+	static const uint32_t others[] = { 0, 1, 9, 10, 99, 1000, 9999, 65535 };
+	struct sw_peer src = tu_peer4("192.0.2.91", 5060);
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+	struct tu_dgram rq = tu_crlf(req);
+	char out[1024], want[32];
+	struct sw_verdict v0;
+
+	(void)state;
+	sw_judge(pol, w, rq.p, rq.len, &v0);
+	assert_int_equal(v0.action, SW_ACT_REPLY);
+	for (uint32_t k = 0; k < 900 + sizeof(others) / sizeof(others[0]); k++) {
+		uint32_t st = k < 900 ? 100 + k : others[k - 900], n;
+		struct sw_verdict v = v0;
+		int wl;
+
+		v.status = (uint16_t)st;
+		v.reason = "Test";
+		n = sw_respond(pol, w, &v, &src, out, sizeof(out));
+		wl = snprintf(want, sizeof(want), "SIP/2.0 %u Test\r\n", (unsigned)st);
+		assert_true(n >= (uint32_t)wl);
+		assert_memory_equal(out, want, (size_t)wl);
+	}
+	tu_free(&rq);
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
+ * The To tag's hash: sw_siphash24() (inline) gives crypto_shorthash()'s bytes for every length from 0 to 300 (each
+ * tail length of 0 to 7 bytes many times over), at every alignment of the input, under random keys and contents.
+ */
+static void test_siphash_is_crypto_shorthash(void **state)
+{
+	uint8_t buf[8 + 300 + 8], key[16], want[crypto_shorthash_BYTES], got[8];
+
+	(void)state;
+	assert_int_equal(sodium_init() < 0, 0);
+	for (unsigned round = 0; round < 4; round++)
+		for (size_t n = 0; n <= 300; n++)
+			for (size_t off = 0; off < 8; off++) {
+				randombytes_buf(key, sizeof(key));
+				randombytes_buf(buf, sizeof(buf));
+				crypto_shorthash(want, buf + off, n, key);
+				sw_siphash24(got, buf + off, n, key);
+				assert_memory_equal(got, want, 8);
+			}
+	/* the published test vector (SipHash paper, appendix A): key 00..0f, message 00..0e */
+	for (unsigned i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (unsigned i = 0; i < 15; i++)
+		buf[i] = (uint8_t)i;
+	sw_siphash24(got, buf, 15, key);
+	assert_memory_equal(got, "\xe5\x45\xbe\x49\x61\xca\x29\xa1", 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1359,12 +1508,15 @@ int main(void)
 		cmocka_unit_test(test_to_tag_kept),
 		cmocka_unit_test(test_unsupported_require),
 		cmocka_unit_test(test_unsupported_one_token),
+		cmocka_unit_test(test_unsupported_single_tag),
 		cmocka_unit_test(test_optional_headers),
 		cmocka_unit_test(test_amplification_drop),
 		cmocka_unit_test(test_amplification_caps),
 		cmocka_unit_test(test_canonical_names),
 		cmocka_unit_test(test_folded_via),
 		cmocka_unit_test(test_blank_continuation),
+		cmocka_unit_test(test_siphash_is_crypto_shorthash),
+		cmocka_unit_test(test_status_line_digits),
 	};
 
 	return cmocka_run_group_tests_name("reply", tests, NULL, NULL);
