@@ -238,7 +238,14 @@ static void msg_reset(struct sip_msg *m, const char *buf, uint32_t len)
 	m->buf = buf;
 	m->len = len;
 	m->is_request = false;
-	m->method = m->ruri = m->version = m->reason_phrase = SW_STR_NULL;
+	/*
+	 * One store each: as a chained assignment, GCC stored the first and copied it to the others with a 16-byte load
+	 * of its two smaller stores, which cannot be forwarded (a stall of some ten cycles per datagram).
+	 */
+	m->method = SW_STR_NULL;
+	m->ruri = SW_STR_NULL;
+	m->version = SW_STR_NULL;
+	m->reason_phrase = SW_STR_NULL;
 	m->status = 0;
 	m->nhdrs = 0;
 	memset(m->first, 0xff, sizeof(m->first));
