@@ -329,6 +329,7 @@ static enum sip_parse_status parse_status_line(struct sip_msg *m, const char *cr
 static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *cr, uint32_t ruri_max)
 {
 	const char *p = m->buf, *t = sw_span(p, cr, p, &token_set), *u, *v;
+	struct sw_str ruri;
 
 	/* the usual line ends in " SIP/x.y" (2.0, or another version for a 505): check there before searching the line */
 	if (t == p || t >= cr || *t != ' ' ||
@@ -338,9 +339,14 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 	m->method = sw_str_make(p, (uint32_t)(t - p));
 	u = t + 1;
 	p = sw_span(u, cr, m->buf, &uric_set);
-	m->ruri = sw_str_make(u, (uint32_t)(p - u));
+	/*
+	 * The check takes the local, not m->ruri: read back, its length word would be one 8-byte load of the 4-byte
+	 * store just made and its padding, which the CPU cannot forward from the store (a stall per request).
+	 */
+	ruri = sw_str_make(u, (uint32_t)(p - u));
+	m->ruri = ruri;
 	if (p == u || p >= cr || *p != ' ' ||
-	    (m->ruri.len <= ruri_max && !sip_ruri_check_in(m->ruri, m->buf, m->buf + m->len)))
+	    (ruri.len <= ruri_max && !sip_ruri_check_in(ruri, m->buf, m->buf + m->len)))
 		return fail(m, SIP_PARSE_BAD_START, p < cr && *p == ' ' ? u : p, "Malformed Request-URI");
 	/* the URI ended at the " SIP/2.0" that ends the line: that is the version (what scan_version() would find) */
 	v = p == cr - 8 && memcmp(p, " SIP/2.0", 8) == 0 ? cr : scan_version(p + 1, cr);
