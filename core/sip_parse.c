@@ -34,20 +34,10 @@ struct scan {
 	uint64_t colon;
 };
 
-/*
- * The LF and ':' splats as 64 bytes in memory: a compare takes one of them as its memory operand, where a splat
- * built in registers costs a move, a vmovd and a broadcast at every window load (GCC rebuilds it each time). Not
- * const and not static, so that GCC cannot fold them back into that register splat; nothing writes them.
- */
-#define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
-#define SPLAT64(c) SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c)
-extern char sip_splat_lf[64], sip_splat_colon[64], sip_splat_cr[64];
-__attribute__((visibility("hidden"), aligned(64))) char sip_splat_lf[64] = { SPLAT64('\n') };
-__attribute__((visibility("hidden"), aligned(64))) char sip_splat_colon[64] = { SPLAT64(':') };
-__attribute__((visibility("hidden"), aligned(64))) char sip_splat_cr[64] = { SPLAT64('\r') };
-#define splat_lf sip_splat_lf
-#define splat_colon sip_splat_colon
-#define splat_cr sip_splat_cr
+/* The LF, ':' and CR splats, from memory (sw_splat, core/sw_str.h). */
+#define splat_lf sw_splat[SW_SPL_LF]
+#define splat_colon sw_splat[SW_SPL_COLON]
+#define splat_cr sw_splat[SW_SPL_CR]
 
 #if defined(__AVX512BW__)
 static inline void masks64(const char *p, uint64_t *lf, uint64_t *colon)
@@ -520,6 +510,17 @@ static __attribute__((noinline)) void scrub_index(struct sip_msg *m, uint32_t of
  * last byte is an LF, so every CR in it has its next byte in it. One pass of wide loads, none past end; the
  * faults themselves are rare and section_faults() finds them byte by byte.
  */
+#if !defined(__AVX512BW__) && defined(__AVX2__)
+/* The bytes of q[0..32) that are NUL, or a CR not followed by LF (q[32] is read), as 0xff lanes. */
+static inline __m256i dirty32(const char *q, __m256i cr, __m256i lf, __m256i zero)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)q), y = _mm256_loadu_si256((const __m256i *)(q + 1));
+
+	return _mm256_or_si256(_mm256_cmpeq_epi8(x, zero), _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
+										 _mm256_cmpeq_epi8(x, cr)));
+}
+#endif
+
 static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 {
 #if defined(__AVX512BW__)
@@ -558,7 +559,7 @@ static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 	const __m256i cr = _mm256_load_si256((const __m256i *)splat_cr), lf = _mm256_load_si256((const __m256i *)splat_lf);
 	const __m256i zero = _mm256_setzero_si256();
 	uint32_t i = off, n;
-	__m256i x, y;
+	__m256i x;
 
 	/*
 	 * q + 32 < buf + end: the load at q + 1 ends inside the section too. 64 bytes a step while they fit (one
@@ -567,27 +568,11 @@ static bool section_clean(const char *buf, uint32_t off, uint32_t end)
 	if (end - i > 32) {
 		const char *q = buf + i, *stop = buf + end - 32;
 
-		for (; stop - q > 32; q += 64) {
-			__m256i x2 = _mm256_loadu_si256((const __m256i *)(q + 32));
-			__m256i y2 = _mm256_loadu_si256((const __m256i *)(q + 33));
-
-			x = _mm256_loadu_si256((const __m256i *)q);
-			y = _mm256_loadu_si256((const __m256i *)(q + 1));
-			x = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
-							    _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
-										_mm256_cmpeq_epi8(x, cr))),
-					    _mm256_or_si256(_mm256_cmpeq_epi8(x2, zero),
-							    _mm256_andnot_si256(_mm256_cmpeq_epi8(y2, lf),
-										_mm256_cmpeq_epi8(x2, cr))));
-			if (_mm256_movemask_epi8(x))
+		for (; stop - q > 32; q += 64)
+			if (_mm256_movemask_epi8(_mm256_or_si256(dirty32(q, cr, lf, zero), dirty32(q + 32, cr, lf, zero))))
 				return false;
-		}
 		if (q < stop) {
-			x = _mm256_loadu_si256((const __m256i *)q);
-			y = _mm256_loadu_si256((const __m256i *)(q + 1));
-			if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x, zero),
-								 _mm256_andnot_si256(_mm256_cmpeq_epi8(y, lf),
-										     _mm256_cmpeq_epi8(x, cr)))))
+			if (_mm256_movemask_epi8(dirty32(q, cr, lf, zero)))
 				return false;
 			q += 32;
 		}

@@ -253,24 +253,10 @@ struct param {
 };
 
 #if defined(__AVX2__)
-/*
- * Splats of the bytes the fast paths compare against, as 32 bytes in memory each: a compare takes one as its
- * memory operand, where a splat built in registers costs a move, a vmovd and a broadcast each time (GCC rebuilds
- * them at every use). Not const and not static, so that GCC cannot fold them back; nothing writes them.
- */
-enum { SPL_EQ, SPL_SEMI, SPL_LT, SPL_DQ, SPL_COLON, SPL_AT, SPL_QM, SPL__N };
-#define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
-#define SPLAT32(c) { SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c) }
-extern char sip_vsplat[SPL__N][32];
-__attribute__((visibility("hidden"), aligned(32))) char sip_vsplat[SPL__N][32] = {
-	[SPL_EQ] = SPLAT32('='), [SPL_SEMI] = SPLAT32(';'),  [SPL_LT] = SPLAT32('<'), [SPL_DQ] = SPLAT32('"'),
-	[SPL_COLON] = SPLAT32(':'), [SPL_AT] = SPLAT32('@'), [SPL_QM] = SPLAT32('?'),
-};
-
-/* Bit i set when byte i of x is the byte of splat k. */
-static ALWAYS_INLINE uint32_t eq32(__m256i x, unsigned k)
+/* Bit i set when byte i of x is the byte of splat k (sw_splat, core/sw_str.h: a compare with a memory operand). */
+static ALWAYS_INLINE uint32_t eq32(__m256i x, enum sw_splat k)
 {
-	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_load_si256((const __m256i *)sip_vsplat[k])));
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_load_si256((const __m256i *)sw_splat[k])));
 }
 
 /*
@@ -359,7 +345,7 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 	pr->name = sw_str_make(p, n);
 	pr->has_value = false;
 	pr->value = SW_STR_NULL;
-	eq = eq32(x, SPL_EQ);
+	eq = eq32(x, SW_SPL_EQ);
 	if ((long)n == avail || !(eq >> n & 1)) {
 		if ((long)n < avail && is_lws(p[n]))
 			return false; /* LWS, then perhaps '=': the general path */
@@ -408,8 +394,8 @@ static ALWAYS_INLINE uint64_t params_masks(const struct cur *c, const char *p, l
 
 	*t = cls32_in(&cv, V_TOKEN) & k;
 	*g = cls32_in(&cv, V_GENV) & k; /* token bytes and ':' */
-	*e = eq32(x, SPL_EQ) & k;
-	*s = eq32(x, SPL_SEMI) & k;
+	*e = eq32(x, SW_SPL_EQ) & k;
+	*s = eq32(x, SW_SPL_SEMI) & k;
 	return k;
 }
 
@@ -731,7 +717,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 
 	if (!load32(c, p, c->end - p, &x, &k))
 		return false;
-	stop = (eq32(x, SPL_LT) | eq32(x, SPL_DQ) | eq32(x, SPL_SEMI)) & k;
+	stop = (eq32(x, SW_SPL_LT) | eq32(x, SW_SPL_DQ) | eq32(x, SW_SPL_SEMI)) & k;
 	if (!stop)
 		return false;
 	lt = (uint32_t)__builtin_ctz(stop);
@@ -756,7 +742,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 		if (e < 32) {
 			if (run == 0 || (long)e >= c->end - p || p[e] != '>')
 				return false;
-			if (!((eq32(x, SPL_COLON) >> (lt + 1)) & ((1u << run) - 1)))
+			if (!((eq32(x, SW_SPL_COLON) >> (lt + 1)) & ((1u << run) - 1)))
 				return false;
 			c->p = p + e + 1;
 			return true;
@@ -773,7 +759,7 @@ static ALWAYS_INLINE bool name_addr_fast(struct cur *c)
 	run = (uint32_t)__builtin_ctz(~uric);
 	if (run == 0 || (long)run >= c->end - u || u[run] != '>')
 		return false;
-	if (!(eq32(x, SPL_COLON) & ((1u << run) - 1)))
+	if (!(eq32(x, SW_SPL_COLON) & ((1u << run) - 1)))
 		return false;
 	c->p = u + run + 1;
 	return true;
@@ -957,9 +943,9 @@ bool sip_ruri_check_in(struct sw_str uri, const char *lo, const char *hi)
 	if (uri.len <= 32 && hi - uri.p >= 32) {
 		__m256i x = _mm256_loadu_si256((const __m256i *)uri.p);
 		uint32_t k = (uri.len == 32 ? ~0u : (1u << uri.len) - 1) & (~0u << start), h = start, e;
-		uint32_t at = eq32(x, SPL_AT) & k;
-		uint32_t q = eq32(x, SPL_QM) & k;
-		uint32_t stop = (eq32(x, SPL_SEMI) & k) | q;
+		uint32_t at = eq32(x, SW_SPL_AT) & k;
+		uint32_t q = eq32(x, SW_SPL_QM) & k;
+		uint32_t stop = (eq32(x, SW_SPL_SEMI) & k) | q;
 
 		if (at) {
 			h = (uint32_t)__builtin_ctz(at) + 1; /* hostport after the first '@' */

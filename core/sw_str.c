@@ -108,9 +108,13 @@ bool sw_str_to_u64(struct sw_str s, uint64_t max, uint64_t *out)
 	return sw_str_to_u64_inline(s, max, out);
 }
 
-__attribute__((aligned(32))) char sw_nib_f[32] = {
-	0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f,
-	0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f,
+#define SPLAT8(c) (c), (c), (c), (c), (c), (c), (c), (c)
+#define SPLAT64(c) { SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c), SPLAT8(c) }
+__attribute__((aligned(64))) char sw_splat[SW_SPL__COUNT][64] = {
+	[SW_SPL_LF] = SPLAT64('\n'), [SW_SPL_CR] = SPLAT64('\r'),	[SW_SPL_COLON] = SPLAT64(':'),
+	[SW_SPL_EQ] = SPLAT64('='),  [SW_SPL_SEMI] = SPLAT64(';'),	[SW_SPL_LT] = SPLAT64('<'),
+	[SW_SPL_DQ] = SPLAT64('"'),  [SW_SPL_AT] = SPLAT64('@'),	[SW_SPL_QM] = SPLAT64('?'),
+	[SW_SPL_NIB_F] = SPLAT64(0x0f),
 };
 __attribute__((aligned(32))) char sw_nib_rows[32] = {
 	1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0, 0, 0, 0, 0,

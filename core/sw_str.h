@@ -107,12 +107,26 @@ struct sw_cset {
 void sw_cset_init(struct sw_cset *set, const uint8_t tab[256], uint8_t bit);
 
 /*
- * The constants of the nibble lookup, in memory (sw_str.c): 0x0f in every byte, and the row bits (1 << h for bytes
- * 0..7 of each 16-byte lane, then 0). An operand in memory folds into the instruction that uses it, where GCC
- * otherwise rebuilds the 0x0f splat in registers (three instructions) at every lookup. Not const, so that GCC
- * cannot fold them back into that; nothing writes them.
+ * SIMD constants in memory (sw_str.c), for the parser's and the value parsers' compares and the nibble lookup: an
+ * operand in memory folds into the instruction that uses it, where GCC otherwise rebuilds a splat in registers (a
+ * move, a vmovd and a broadcast) at every use. Not const, so that GCC cannot fold them back into that; nothing writes
+ * them. sw_splat[k] is 64 copies of one byte (a 64-, 32- or 16-byte load of it is that byte's splat);
+ * sw_nib_rows is the row bits of the nibble lookup (1 << h for bytes 0..7 of each 16-byte lane, then 0).
  */
-extern char sw_nib_f[32] __attribute__((visibility("hidden")));
+enum sw_splat {
+	SW_SPL_LF,
+	SW_SPL_CR,
+	SW_SPL_COLON,
+	SW_SPL_EQ,
+	SW_SPL_SEMI,
+	SW_SPL_LT,
+	SW_SPL_DQ,
+	SW_SPL_AT,
+	SW_SPL_QM,
+	SW_SPL_NIB_F, /* 0x0f: the nibble mask */
+	SW_SPL__COUNT
+};
+extern char sw_splat[SW_SPL__COUNT][64] __attribute__((visibility("hidden")));
 extern char sw_nib_rows[32] __attribute__((visibility("hidden")));
 
 #if defined(__SSSE3__)
@@ -120,7 +134,7 @@ extern char sw_nib_rows[32] __attribute__((visibility("hidden")));
 static inline unsigned sw_cset_miss16(__m128i x, const struct sw_cset *set)
 {
 	const __m128i rows = _mm_load_si128((const __m128i *)sw_nib_rows);
-	const __m128i f = _mm_load_si128((const __m128i *)sw_nib_f);
+	const __m128i f = _mm_load_si128((const __m128i *)sw_splat[SW_SPL_NIB_F]);
 	__m128i lo = _mm_and_si128(x, f), hi = _mm_and_si128(_mm_srli_epi16(x, 4), f);
 	__m128i in = _mm_and_si128(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)set->nib), lo),
 				   _mm_shuffle_epi8(rows, hi));
@@ -134,7 +148,7 @@ static inline unsigned sw_cset_miss16(__m128i x, const struct sw_cset *set)
 static inline uint32_t sw_cset_miss32(__m256i x, const struct sw_cset *set)
 {
 	const __m256i rows = _mm256_load_si256((const __m256i *)sw_nib_rows);
-	const __m256i f = _mm256_load_si256((const __m256i *)sw_nib_f);
+	const __m256i f = _mm256_load_si256((const __m256i *)sw_splat[SW_SPL_NIB_F]);
 	__m256i lo = _mm256_and_si256(x, f), hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), f);
 	__m256i nib = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)set->nib));
 	__m256i in = _mm256_and_si256(_mm256_shuffle_epi8(nib, lo), _mm256_shuffle_epi8(rows, hi));
