@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import gen_mixed_pcap as G  # noqa: E402
 import pcaplib as P  # noqa: E402
+import daemon  # noqa: E402
 import run_pcap  # noqa: E402
 import telemetry  # noqa: E402
 from telemetry import Telemetry  # noqa: E402
@@ -125,8 +126,8 @@ def rss_bytes(pid):
 class Churn:
     """Alternates the two policies: over the control socket when the daemon has one, else by SIGHUP."""
 
-    def __init__(self, proc, ctl, sock, live, policies):
-        self.proc, self.ctl, self.sock, self.live, self.policies = proc, ctl, sock, live, policies
+    def __init__(self, dm, ctl, sock, live, policies):
+        self.dm, self.ctl, self.sock, self.live, self.policies = dm, ctl, sock, live, policies
         self.n = 0
         self.failures = []
         self.via = "socket" if sock and os.path.exists(sock) else "sighup"
@@ -140,7 +141,7 @@ class Churn:
                 self.failures.append(r.stderr.strip() or r.stdout.strip())
         else:
             shutil.copy(src, self.live)
-            self.proc.send_signal(signal.SIGHUP)
+            self.dm.send(signal.SIGHUP)
 
 
 def main():
@@ -176,30 +177,22 @@ def main():
     cmd = [sipwall] + eal + ["--"] + opts
     print(f"soak: {nframes} frames ({nfrag} fragments) looping, {args.seconds:.0f} s, policy churn every {args.churn_ms:.0f} ms",
           flush=True)
-    print("+", " ".join(cmd), flush=True)
-    log = open(os.path.join(d, "sipwall.log"), "w")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
-    rundir = run_pcap.eal_runtime_dir(prefix)
-    tsock = os.path.join(rundir, "dpdk_telemetry.v2")
     errors, samples = [], []
-    out = ""
-    try:
+    with open(os.path.join(d, "sipwall.log"), "w") as log, daemon.Daemon(cmd, prefix, stderr=log) as dm:
+        tsock = os.path.join(dm.runtime_dir, "dpdk_telemetry.v2")
         try:
-            wait_for(lambda: os.path.exists(tsock) or proc.poll() is not None, "the telemetry socket")
-            if proc.poll() is not None:
-                if proc.returncode == run_pcap.EXIT_EAL:
-                    print("SKIP: the EAL cannot start here")
-                    return run_pcap.SKIP
-                errors.append(f"sipwall exited {proc.returncode} at start (see {d}/sipwall.log)")
-                raise AssertionError(errors[-1])
-            tel = wait_for(lambda: Telemetry(tsock), "a telemetry connection")
-            wait_for(lambda: proc.poll() is not None or isinstance(tel("/sipwall/stats"), dict),
-                     "the /sipwall commands")
-            if proc.poll() is not None:
-                raise AssertionError(f"sipwall exited {proc.returncode} at start (see {d}/sipwall.log)")
+            try:
+                tel = dm.start(lambda: os.path.exists(tsock) and Telemetry(tsock), "a telemetry connection")
+            except RuntimeError as e:
+                raise AssertionError(f"{e} (see {d}/sipwall.log)")
+            if tel is None:
+                return run_pcap.SKIP
+            wait_for(lambda: not dm.alive() or isinstance(tel("/sipwall/stats"), dict), "the /sipwall commands")
+            if not dm.alive():
+                raise AssertionError(f"sipwall exited {dm.proc.returncode} at start (see {d}/sipwall.log)")
             if has_control:
                 wait_for(lambda: os.path.exists(ctl_sock), "the control socket")
-            churn = Churn(proc, ctl, ctl_sock if has_control else None, live, policies)
+            churn = Churn(dm, ctl, ctl_sock if has_control else None, live, policies)
             print(f"soak: policy churn via {churn.via}", flush=True)
             has_mempool = isinstance(safe(tel, "/sipwall/mempool"), dict)
             if not has_mempool:
@@ -210,13 +203,13 @@ def main():
             print(f"{'t_s':>6} {'rx_Mpps':>8} {'rx':>12} {'frag_reasm':>10} {'mbuf_used':>9} {'heap_MB':>8} "
                   f"{'rss_MB':>7} {'version':>7}", flush=True)
             while time.time() - start < args.seconds:
-                if proc.poll() is not None:
-                    raise AssertionError(f"sipwall exited {proc.returncode} during the soak")
+                if not dm.alive():
+                    raise AssertionError(f"sipwall exited {dm.proc.returncode} during the soak")
                 churn.step()
                 now = time.time()
                 if now >= next_sample:
                     next_sample += args.sample_s
-                    s = sample(tel, proc.pid, nworkers=1, has_mempool=has_mempool)
+                    s = sample(tel, dm.proc.pid, nworkers=1, has_mempool=has_mempool)
                     s["t"] = now - start
                     check_sample(s, prev, errors, held_max=nfrag)
                     samples.append(s)
@@ -232,22 +225,16 @@ def main():
             print(f"soak: {churn.n} policy replacements via {churn.via}", flush=True)
         except AssertionError as e:
             errors.append(str(e))
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        log.close()
-        shutil.rmtree(rundir, ignore_errors=True)
+        dm.stop()
+    out = dm.out
     c = run_pcap.parse_counters(out)
     if not c.get("rx") or c["rx"] != c["tx_pass"] + c["tx_reply"] + c["dropped"]:
         errors.append(f"final counters do not add up: {c}")
     else:
         print(f"soak: final rx {c['rx']} = tx_pass {c['tx_pass']} + tx_reply {c['tx_reply']} + "
               f"dropped {c['dropped']}")
-    if proc.returncode != 0:
-        errors.append(f"sipwall exit status {proc.returncode} after SIGTERM (see {d}/sipwall.log)")
+    if dm.returncode != 0:
+        errors.append(f"sipwall exit status {dm.returncode} after SIGTERM (see {d}/sipwall.log)")
     for e in errors:
         print("FAIL:", e)
     print(f"soak: {'FAILED' if errors else 'OK'} ({len(samples)} samples)")

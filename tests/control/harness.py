@@ -15,10 +15,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import gen_mixed_pcap as G  # noqa: E402
 import pcaplib as P  # noqa: E402
+import daemon  # noqa: E402
 import run_pcap  # noqa: E402
 
 SKIP = 77
-EXIT_EAL = 3
 
 
 def make_capture(d, scanner_ua="friendly-scanner"):
@@ -69,15 +69,13 @@ class Daemon:
         self.policy = os.path.join(self.d, "policy.yaml")
         self.workers = workers
         self.extra = list(extra)
-        self.proc = None
-        self.prefix = None
-        self.out = self.err = ""
+        self.dm = None
         with open(self.policy, "w") as f:
             f.write(policy_text)
 
     def start(self, timeout=30.0):
-        self.prefix = f"swctl{os.getpid()}_{int(time.time() * 1000) % 100000}"
-        eal = run_pcap.eal_args(self.prefix, self.d, infinite=True)
+        prefix = f"swctl{os.getpid()}_{int(time.time() * 1000) % 100000}"
+        eal = run_pcap.eal_args(prefix, self.d, infinite=True)
         if self.workers > 1:
             # one RX queue per worker: net_pcap makes a queue of every rx_pcap, each looping the capture on its own;
             # lcores mapped onto the CPUs there are (a 2-CPU host runs 1 + 2 lcores: the main one mostly sleeps)
@@ -90,39 +88,36 @@ class Daemon:
                     rx = [x for x in rest.split(",") if x.startswith("rx_pcap=")][0]
                     eal[k] = ",".join([name] + [rx] * self.workers + [x for x in rest.split(",") if x != rx])
         cmd = [self.sipwall] + eal + ["--", "--policy", self.policy, "--control", self.sock] + self.extra
-        print("+", " ".join(cmd), flush=True)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        end = time.time() + timeout
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                self.out, self.err = self.proc.communicate()
-                if self.proc.returncode == EXIT_EAL:
-                    print(f"SKIP: the EAL cannot start here:\n{self.err}")
-                    return False
-                raise RuntimeError(f"sipwall exited {self.proc.returncode}\n{self.out}\n{self.err}")
-            if os.path.exists(self.sock):
-                try:
-                    if request(self.sock, {"cmd": "hello"}, timeout=5).get("ok"):
-                        return True
-                except OSError:
-                    pass
-            time.sleep(0.1)
-        raise RuntimeError("the control socket did not answer")
+        self.dm = daemon.Daemon(cmd, prefix)
+        try:
+            return self.dm.start(lambda: os.path.exists(self.sock) and request(self.sock, {"cmd": "hello"},
+                                                                                  timeout=5).get("ok"),
+                                 "the control socket", timeout) is not None
+        except Exception:
+            self.dm.close()
+            raise
+
+    @property
+    def proc(self):
+        return self.dm.proc if self.dm else None
+
+    @property
+    def out(self):
+        return self.dm.out if self.dm else ""
+
+    @property
+    def err(self):
+        return self.dm.err if self.dm else ""
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
         """Stop it; returns the final counters (run_pcap.parse_counters) and keeps stdout/stderr."""
-        if self.proc is None:
+        if self.dm is None:
             return {}
         try:
-            if self.proc.poll() is None:
-                self.proc.send_signal(sig)
-            self.out, self.err = self.proc.communicate(timeout=timeout)
+            self.dm.stop(sig, timeout)
         finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.communicate()
-            shutil.rmtree(run_pcap.eal_runtime_dir(self.prefix), ignore_errors=True)
-        return run_pcap.parse_counters(self.out)
+            self.dm.close()
+        return run_pcap.parse_counters(self.dm.out)
 
     def __call__(self, obj, timeout=300.0):
         return request(self.sock, obj, timeout)

@@ -14,7 +14,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

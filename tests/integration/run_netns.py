@@ -17,11 +17,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemon  # noqa: E402
+from telemetry import Telemetry  # noqa: E402
 
 SKIP = 77
 SERVER_PY = r"""
@@ -90,7 +93,7 @@ def main():
     tag = str(os.getpid() % 100000)
     ns_c, ns_s = f"swc{tag}", f"sws{tag}"
     vo, vi = f"swo{tag}", f"swi{tag}"
-    proc = srv = None
+    dm = srv = None
     bpffs = None
     env = dict(os.environ)
     try:
@@ -131,13 +134,16 @@ def main():
             opts = ["--policy", policy, "--control", bpffs + "-ctl.sock"]
         cmd = [args.sipwall, "--no-huge", "-m", "512", "--file-prefix", prefix, "-l", "0,1", "--no-pci",
                "--vdev", vdev(args, 0, vo), "--vdev", vdev(args, 1, vi), "--"] + opts
-        print("+", " ".join(cmd), flush=True)
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(2)
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            print(out, err)
-            return SKIP if proc.returncode == 3 else 1
+        dm = daemon.Daemon(cmd, prefix, env=env)
+        tsock = os.path.join(dm.runtime_dir, "dpdk_telemetry.v2")
+        # ready once the workers run: the /sipwall telemetry commands are registered after the ports start
+        try:
+            if dm.start(lambda: os.path.exists(tsock) and isinstance(Telemetry(tsock)("/sipwall/stats"), dict),
+                        "the /sipwall telemetry commands") is None:
+                return SKIP
+        except RuntimeError as e:
+            print(f"FAIL: {e}")
+            return 1
         srv = subprocess.Popen(["ip", "netns", "exec", ns_s, sys.executable, "-c", SERVER_PY],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(0.5)
@@ -149,24 +155,24 @@ def main():
         fails = []
         if bpffs:
             fails += check_adopted(args, env, opts[3])
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-        print(out, end="")
+        dm.stop(timeout=30)
+        print(dm.out, end="")
         if cli.returncode != 0:
             fails.append("the client did not get its 483 replies")
         if "from ::ffff:10.77.0.1" not in srv_out or "from fd77::1" not in srv_out:
             fails.append("the valid OPTIONS did not reach the server (IPv4 and IPv6)")
-        if proc.returncode != 0:
-            fails.append(f"sipwall exited {proc.returncode}: {err}")
+        if dm.returncode != 0:
+            fails.append(f"sipwall exited {dm.returncode}: {dm.err}")
         for f in fails:
             print("FAIL:", f)
         print(f"run_netns: {len(fails)} errors")
         return 1 if fails else 0
     finally:
-        for p in (proc, srv):
-            if p and p.poll() is None:
-                p.kill()
-                p.communicate()
+        if dm:
+            dm.close()
+        if srv and srv.poll() is None:
+            srv.kill()
+            srv.communicate()
         for link in (vo, vi, f"swb{tag}"):
             sh("ip", "link", "del", link, check=False)
         for ns in (ns_c, ns_s):
@@ -177,7 +183,6 @@ def main():
             for f in (bpffs + "-policy.yaml", bpffs + "-ctl.sock"):
                 if os.path.exists(f):
                     os.unlink(f)
-        shutil.rmtree(f"/var/run/dpdk/swns{tag}", ignore_errors=True)
 
 
 def check_adopted(args, env, ctl_sock):

@@ -16,13 +16,13 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_mixed_pcap as G  # noqa: E402
 import pcaplib as P  # noqa: E402
+import daemon  # noqa: E402
 import run_pcap  # noqa: E402
 from telemetry import Telemetry, wait_for  # noqa: E402
 
@@ -44,7 +44,7 @@ def check(cond, msg, errors):
         print("FAIL:", msg, flush=True)
 
 
-def scenario(proc, tel, policy, errors):
+def scenario(dm, tel, policy, errors):
     # the socket exists from EAL start; the /sipwall commands once the ports and workers are up
     wait_for(lambda: isinstance(tel("/sipwall/stats"), dict), "the /sipwall commands")
     for cmd in ("/sipwall/stats", "/sipwall/drops", "/sipwall/verdicts", "/sipwall/replies", "/sipwall/worker,0",
@@ -63,7 +63,7 @@ def scenario(proc, tel, policy, errors):
         text = f.read()
     with open(policy, "w") as f:
         f.write(text[:text.index("rules:")] + "rules: []\n")
-    proc.send_signal(signal.SIGHUP)
+    dm.send(signal.SIGHUP)
     wait_for(lambda: tel("/sipwall/policy")["version"] == 2, "version 2 after SIGHUP")
     pol = tel("/sipwall/policy")
     check(pol["reloads"] == 1 and pol["rules"] == 0, f"after reload: {pol}", errors)
@@ -77,7 +77,7 @@ def scenario(proc, tel, policy, errors):
     # 3. a broken policy is refused and the running one stays
     with open(policy, "w") as f:
         f.write("limits:\n  max_message_bytes: nonsense\n")
-    proc.send_signal(signal.SIGHUP)
+    dm.send(signal.SIGHUP)
     wait_for(lambda: tel("/sipwall/policy")["reload_failures"] == 1, "the broken policy to be refused")
     pol = tel("/sipwall/policy")
     check(pol["version"] == 2 and pol["last_error"], f"after a refused reload: {pol}", errors)
@@ -97,35 +97,25 @@ def main():
     shutil.copy(args.policy, policy)
     prefix = f"swrl{os.getpid()}"
     cmd = [args.sipwall] + run_pcap.eal_args(prefix, d, infinite=True) + ["--", "--policy", policy]
-    print("+", " ".join(cmd), flush=True)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    rundir = run_pcap.eal_runtime_dir(prefix)
-    sock = os.path.join(rundir, "dpdk_telemetry.v2")
     errors = []
-    try:
+    with daemon.Daemon(cmd, prefix) as dm:
+        sock = os.path.join(dm.runtime_dir, "dpdk_telemetry.v2")
         try:
-            wait_for(lambda: os.path.exists(sock) or proc.poll() is not None, "the telemetry socket")
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                if proc.returncode == run_pcap.EXIT_EAL:
-                    print(f"SKIP: the EAL cannot start here:\n{err}")
-                    return run_pcap.SKIP
-                print(f"FAIL: sipwall exited {proc.returncode}\n{out}\n{err}")
-                return 1
-            tel = wait_for(lambda: _connect(sock), "a telemetry connection")
-            scenario(proc, tel, policy, errors)
+            tel = dm.start(lambda: os.path.exists(sock) and Telemetry(sock), "a telemetry connection")
+        except RuntimeError as e:
+            print(f"FAIL: {e}")
+            return 1
+        if tel is None:
+            return run_pcap.SKIP
+        try:
+            scenario(dm, tel, policy, errors)
         except AssertionError as e:
             errors.append(str(e))
             print("FAIL:", e)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-        shutil.rmtree(rundir, ignore_errors=True)
+        dm.stop(timeout=30)
+    out, err = dm.out, dm.err
     sys.stdout.write(out)
-    check(proc.returncode == 0, f"exit status {proc.returncode} after SIGTERM\n{err}", errors)
+    check(dm.returncode == 0, f"exit status {dm.returncode} after SIGTERM\n{err}", errors)
     check("final counters" in out, "final counters printed", errors)
     c = run_pcap.parse_counters(out)
     check(c.get("rx", 0) > 0 and c["rx"] == c["tx_pass"] + c["tx_reply"] + c["dropped"],
@@ -135,13 +125,6 @@ def main():
     if not errors:
         shutil.rmtree(d, ignore_errors=True)
     return 1 if errors else 0
-
-
-def _connect(path):
-    try:
-        return Telemetry(path)
-    except OSError:
-        return None
 
 
 if __name__ == "__main__":
