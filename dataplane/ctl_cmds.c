@@ -220,6 +220,17 @@ static struct sw_policy *load_rule(json_t *rule, char *err, size_t errlen)
 		snprintf(err, errlen, "rule add: expected one rule");
 		policy_free(one);
 		one = NULL;
+	} else {
+		/*
+		 * Its patterns compiled on their own, so that a bad one is reported by the rule's id: compiled in the new
+		 * policy, the message would cite the rule's line in the serialised running policy, a text the user never
+		 * saw (and that becomes the policy file only if the change is accepted).
+		 */
+		one->rules[0].line = 0;
+		if (rules_compile(one, 1, err, errlen) != 0) {
+			policy_free(one);
+			one = NULL;
+		}
 	}
 out:
 	free(doc);
