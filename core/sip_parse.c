@@ -312,23 +312,75 @@ static enum sip_parse_status parse_status_line(struct sip_msg *m, const char *cr
 }
 
 /*
+ * The Request-URI's extent: sw_span(p, end, lo, &uric_set), 64 bytes a step (the nibble lookup of sw_cset_miss16()
+ * on 64-byte vectors, or on two 32-byte halves with one test for both), then sw_span() for the last 1..63 bytes.
+ * The usual URI ends in the first step; a long one (a 414) costs a step per 64 bytes. No load outside [lo, end).
+ */
+static inline const char *uri_span(const char *p, const char *end, const char *lo)
+{
+#if defined(__AVX512BW__)
+	const __m512i f = _mm512_load_si512(sw_splat[SW_SPL_NIB_F]);
+	const __m512i rows = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)sw_nib_rows));
+	const __m512i nib = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)uric_set.nib));
+
+	for (; end - p >= 64; p += 64) {
+		__m512i x = _mm512_loadu_si512(p);
+		__mmask64 miss = _mm512_testn_epi8_mask(_mm512_shuffle_epi8(nib, _mm512_and_si512(x, f)),
+							_mm512_shuffle_epi8(rows, _mm512_and_si512(_mm512_srli_epi16(x, 4), f)));
+
+		if (miss)
+			return p + __builtin_ctzll(miss);
+	}
+#elif defined(__AVX2__)
+	const __m256i f = _mm256_load_si256((const __m256i *)sw_splat[SW_SPL_NIB_F]);
+	const __m256i rows = _mm256_load_si256((const __m256i *)sw_nib_rows);
+	const __m256i nib = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)uric_set.nib));
+	const __m256i zero = _mm256_setzero_si256();
+
+	for (; end - p >= 64; p += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)p), b = _mm256_loadu_si256((const __m256i *)(p + 32));
+		__m256i ia = _mm256_and_si256(_mm256_shuffle_epi8(nib, _mm256_and_si256(a, f)),
+					      _mm256_shuffle_epi8(rows, _mm256_and_si256(_mm256_srli_epi16(a, 4), f)));
+		__m256i ib = _mm256_and_si256(_mm256_shuffle_epi8(nib, _mm256_and_si256(b, f)),
+					      _mm256_shuffle_epi8(rows, _mm256_and_si256(_mm256_srli_epi16(b, 4), f)));
+
+		/* a byte in the class has a non-zero lane in ia/ib: one test for both halves, the masks only at the end */
+		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(ia, ib), zero))) {
+			uint64_t miss = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(ia, zero)) |
+					(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(ib, zero)) << 32;
+
+			return p + __builtin_ctzll(miss);
+		}
+	}
+	if (end - p >= 32) {
+		uint32_t miss = sw_cset_miss32(_mm256_loadu_si256((const __m256i *)p), &uric_set);
+
+		if (miss)
+			return p + __builtin_ctz(miss);
+		p += 32;
+	}
+#endif
+	return sw_span(p, end, lo, &uric_set);
+}
+
+/*
  * Request-Line = Method SP Request-URI SP SIP-Version CRLF, exactly one SP between elements, no LWS in the URI
  * (RFC 4475 3.1.2.6-3.1.2.9). The line counts as SIP once it has a method token, a space and "SIP/" somewhere after:
- * anything else (HTTP, garbage) is not our protocol and is not answered.
+ * anything else (HTTP, garbage) is not our protocol and is not answered. The method ends at t and the URI spans
+ * [u, p) (u NULL when no SP follows a method): parse_start_line() spanned them up to the datagram's end, which gives
+ * what spans up to cr would (the CR or LF at cr is in neither class).
  */
-static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *cr, uint32_t ruri_max)
+static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *cr, uint32_t ruri_max, const char *t,
+						const char *u, const char *p)
 {
-	const char *p = m->buf, *t = sw_span(p, cr, p, &token_set), *u, *v;
+	const char *v;
 	struct sw_str ruri;
 
 	/* the usual line ends in " SIP/x.y" (2.0, or another version for a 505): check there before searching the line */
-	if (t == p || t >= cr || *t != ' ' ||
-	    (!(cr - t >= 8 && memcmp(cr - 8, " SIP/", 5) == 0) && !memmem(t, (size_t)(cr - t), " SIP/", 5)))
-		return fail(m, SIP_PARSE_NOT_SIP, p, "Not a SIP message");
+	if (!u || (!(cr - t >= 8 && memcmp(cr - 8, " SIP/", 5) == 0) && !memmem(t, (size_t)(cr - t), " SIP/", 5)))
+		return fail(m, SIP_PARSE_NOT_SIP, m->buf, "Not a SIP message");
 	m->is_request = true;
-	m->method = sw_str_make(p, (uint32_t)(t - p));
-	u = t + 1;
-	p = sw_span(u, cr, m->buf, &uric_set);
+	m->method = sw_str_make(m->buf, (uint32_t)(t - m->buf));
 	/*
 	 * The check takes the local, not m->ruri: read back, its length word would be one 8-byte load of the 4-byte
 	 * store just made and its padding, which the CPU cannot forward from the store (a stall per request).
@@ -348,18 +400,81 @@ static enum sip_parse_status parse_request_line(struct sip_msg *m, const char *c
 	return SIP_PARSE_OK;
 }
 
-/* Returns the offset of the first header line, or 0 when the message is not SIP at all. */
+/* " SIP/2.0\r\n" at p (10 bytes readable): two loads, two compares. */
+static inline bool sip20_crlf_at(const char *p)
+{
+	uint64_t a;
+	uint16_t b;
+
+	memcpy(&a, p, 8);
+	memcpy(&b, p + 8, 2);
+	return ((a ^ 0x302e322f50495320ull) | (uint64_t)(b ^ 0x0a0du)) == 0;
+}
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "sip20_crlf_at() compares little-endian words");
+
+/*
+ * Returns the offset of the first header line, or 0 when the message is not SIP at all; leaves the scan's window
+ * at or before that line (parse_header_section() goes on from there).
+ *
+ * A request's method and Request-URI are spanned first, by their classes, up to the datagram's end. When SP and a
+ * SIP-Version ("SIP/2.0", or any other for a 505) and CRLF follow the URI (the usual line), that CRLF ends the line:
+ * none of the method, URI and version classes holds an LF, so it is the first LF of the datagram, the one the
+ * structural scan would find, and the fields are what parse_request_line() would make of the line. The scan then
+ * starts at the header section: a long Request-URI (a 414) is read once, by its class, and the scan never walks it.
+ * Any other start line takes the general path: the structural scan finds the first LF, and the spans are reused.
+ */
 static uint32_t parse_start_line(struct sip_msg *m, struct scan *s, uint32_t ruri_max)
 {
-	uint32_t colon, at = m->len ? scan_line(s, 0, &colon) : NONE;
-	const char *buf = m->buf, *lf = at == NONE ? NULL : buf + at;
-	const char *cr = lf ? lf : buf + m->len;
+	const char *buf = m->buf, *end = buf + m->len, *t = buf, *u = NULL, *p = NULL, *v, *lf, *cr;
+	bool status = m->len >= 4 && memcmp(buf, "SIP/", 4) == 0;
+	uint32_t colon, at;
 
+	if (!status) {
+		t = sw_span(buf, end, buf, &token_set);
+		if (t > buf && t < end && *t == ' ') {
+			u = t + 1;
+			p = uri_span(u, end, buf);
+			/* the version's end: " SIP/2.0" CRLF at once, else any other version (a 505) followed by CRLF */
+			if (p == u || end - p < 10)
+				v = NULL;
+			else if (sip20_crlf_at(p))
+				v = p + 8;
+			else if (*p != ' ' || !(v = scan_version(p + 1, end)) || end - v < 2 || v[0] != '\r' ||
+				 v[1] != '\n')
+				v = NULL;
+			if (v) {
+				struct sw_str ruri = sw_str_make(u, (uint32_t)(p - u));
+
+				m->is_request = true;
+				m->method = sw_str_make(buf, (uint32_t)(t - buf));
+				m->ruri = ruri;
+				/* as parse_request_line(): no version recorded for a malformed URI */
+				if (ruri.len <= ruri_max && !sip_ruri_check_in(ruri, buf, end))
+					fail(m, SIP_PARSE_BAD_START, u, "Malformed Request-URI");
+				else
+					m->version = sw_str_make(p + 1, (uint32_t)(v - (p + 1)));
+				at = (uint32_t)(v + 2 - buf);
+				s->buf = buf;
+				s->len = m->len;
+				if (at < m->len) {
+					scan_load(s, at);
+				} else {
+					s->base = at;
+					s->lf = s->colon = 0;
+				}
+				return at;
+			}
+		}
+	}
+	scan_init(s, buf, m->len);
+	at = m->len ? scan_line(s, 0, &colon) : NONE;
+	lf = at == NONE ? NULL : buf + at;
+	cr = lf ? lf : end;
 	if (lf && lf > buf && lf[-1] == '\r')
 		cr = lf - 1;
-	if (m->len >= 4 && memcmp(buf, "SIP/", 4) == 0)
+	if (status)
 		parse_status_line(m, cr);
-	else if (parse_request_line(m, cr, ruri_max) == SIP_PARSE_NOT_SIP)
+	else if (parse_request_line(m, cr, ruri_max, t, u, p) == SIP_PARSE_NOT_SIP)
 		return 0;
 	if (!lf) {
 		fail(m, SIP_PARSE_BAD_START, buf + m->len, "Missing CRLF after start line");
@@ -811,7 +926,6 @@ enum sip_parse_status sip_msg_parse_headers_ruri(struct sip_msg *m, const char *
 	uint32_t off;
 
 	msg_reset(m, buf, len);
-	scan_init(&s, buf, len);
 	off = parse_start_line(m, &s, ruri_max);
 	if (off == 0)
 		return m->status_code;

@@ -1449,6 +1449,165 @@ static void test_ruri_paths(void **state)
 	}
 }
 
+
+/*
+ * The Request-Line's fast path (parse_start_line(): the method and Request-URI spanned to the datagram's end, 64
+ * bytes a step, the line ended by SP SIP-Version CRLF after the URI, the structural scan started at the header
+ * section) against a reference written the plain way, the way the general path reads a line: the first LF of the
+ * datagram by memchr, then the method, URI and version between the start and that line end, byte by byte. Every URI
+ * length from 1 to 300 and around the 32- and 64-byte steps and limits, with a byte outside the URI's class at
+ * several places (before and after a step boundary and the limit), every way the line may end, the datagram ending
+ * right after the line or going on with a header section, and ruri_max below, at and above the length: the same
+ * status, error offset and reason, method, Request-URI and version; a line that parses has its header indexed.
+ */
+struct ref_line {
+	enum sip_parse_status st;
+	uint32_t err_off;
+	const char *why;
+	bool is_request;
+	struct sw_str method, ruri, version;
+};
+
+static void ref_fail(struct ref_line *r, enum sip_parse_status st, uint32_t off, const char *why)
+{
+	if (r->st == SIP_PARSE_OK) {
+		r->st = st;
+		r->err_off = off;
+		r->why = why;
+	}
+}
+
+static const char *ref_version(const char *p, const char *end)
+{
+	const char *d;
+
+	if (end - p < 7 || memcmp(p, "SIP/", 4) != 0)
+		return NULL;
+	for (d = p + 4; d < end && *d >= '0' && *d <= '9'; d++)
+		;
+	if (d == p + 4 || d >= end || *d != '.')
+		return NULL;
+	for (p = d + 1; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	return p == d + 1 ? NULL : p;
+}
+
+static void ref_request_line(const char *buf, uint32_t len, uint32_t ruri_max, struct ref_line *r)
+{
+	const char *lf = memchr(buf, '\n', len), *cr = lf ? lf : buf + len, *t = buf, *u, *p, *v;
+
+	memset(r, 0, sizeof(*r));
+	if (lf && lf > buf && lf[-1] == '\r')
+		cr = lf - 1;
+	while (t < cr && sw_is((uint8_t)*t, SW_C_TOKEN))
+		t++;
+	if (t == buf || t >= cr || *t != ' ' ||
+	    (!(cr - t >= 8 && memcmp(cr - 8, " SIP/", 5) == 0) && !memmem(t, (size_t)(cr - t), " SIP/", 5))) {
+		ref_fail(r, SIP_PARSE_NOT_SIP, 0, "Not a SIP message");
+		return;
+	}
+	r->is_request = true;
+	r->method = sw_str_make(buf, (uint32_t)(t - buf));
+	for (u = p = t + 1; p < cr && sw_is((uint8_t)*p, SW_C_URIC);)
+		p++;
+	r->ruri = sw_str_make(u, (uint32_t)(p - u));
+	if (p == u || p >= cr || *p != ' ' || (r->ruri.len <= ruri_max && !sip_ruri_check_in(r->ruri, buf, buf + len))) {
+		ref_fail(r, SIP_PARSE_BAD_START, (uint32_t)((p < cr && *p == ' ' ? u : p) - buf), "Malformed Request-URI");
+	} else if (!(v = ref_version(p + 1, cr))) {
+		ref_fail(r, SIP_PARSE_BAD_START, (uint32_t)(p + 1 - buf), "Malformed Request-Line");
+	} else {
+		r->version = sw_str_make(p + 1, (uint32_t)(v - (p + 1)));
+		if (v != cr)
+			ref_fail(r, SIP_PARSE_BAD_START, (uint32_t)(v - buf), "Malformed Request-Line");
+	}
+	if (!lf)
+		ref_fail(r, SIP_PARSE_BAD_START, len, "Missing CRLF after start line");
+	else if (cr == lf)
+		ref_fail(r, SIP_PARSE_BAD_START, (uint32_t)(lf - buf), "Bare LF line ending");
+}
+
+static bool same_view(struct sw_str a, struct sw_str b)
+{
+	return a.p == b.p && a.len == b.len;
+}
+
+static void check_request_line(const char *text, uint32_t len, uint32_t ruri_max, bool has_header)
+{
+	struct tu_dgram d = tu_dup(text, len);
+	const char *buf = d.p;
+	struct ref_line r;
+	enum sip_parse_status st;
+
+	ref_request_line(buf, len, ruri_max, &r);
+	st = sip_msg_parse_headers_ruri(&msg, buf, len, ruri_max);
+	/* the reference's views point into the same buffer */
+	if (msg.is_request != r.is_request || !same_view(msg.method, r.method) || !same_view(msg.ruri, r.ruri) ||
+	    !same_view(msg.version, r.version) ||
+	    (r.st != SIP_PARSE_OK && (st != r.st || msg.err_off != r.err_off || strcmp(msg.err_reason, r.why) != 0)) ||
+	    (r.st == SIP_PARSE_OK && has_header && (st != SIP_PARSE_OK || msg.nhdrs != 1)) ||
+	    (r.st == SIP_PARSE_OK && (st == SIP_PARSE_BAD_START || st == SIP_PARSE_NOT_SIP))) {
+		print_error("\"%s\" (%u bytes, ruri_max %u): got status %d off %u \"%s\" ruri %u version %u, want "
+			    "status %d off %u \"%s\" ruri %u version %u\n", tu_show(buf, len < 120 ? len : 120), len,
+			    ruri_max, (int)st, msg.err_off, msg.err_reason ? msg.err_reason : "", msg.ruri.len,
+			    msg.version.len, (int)r.st, r.err_off, r.why ? r.why : "", r.ruri.len, r.version.len);
+		fail();
+	}
+	tu_free(&d);
+}
+
+static void test_request_line_paths(void **state)
+{
+	static const char *const tails[] = {
+		" SIP/2.0\r\n", " SIP/3.0\r\n", " SIP/2.0\n", " SIP/2.0 \r\n", "  SIP/2.0\r\n", " SIP/2.0", " SIP/2.0\r",
+		" SIP/12.34\r\n", " SIP/2.\r\n", " SIP/2.0x\r\n", " HTTP/1.1\r\n", "", " ", " SIP/2.0\r\r\n",
+		" SIP/2.0\rx\n", " sip/2.0\r\n", " SIP/2.0\r\n\r\n",
+	};
+	static const char fill[] = "abcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()%;=+$,/:&ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	static const char bad[] = { ' ', '<', '>', '"', '\r', '\n', '\0', '\t', (char)0x80, (char)0xff, '@', '?' };
+	static const char hdr[] = "Via: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n\r\n";
+	static const char *const methods[] = { "INVITE", "X" };
+	static char text[2048];
+
+	(void)state;
+	for (uint32_t ulen = 1; ulen <= 1100; ulen += ulen < 160 ? 1 : (ulen % 64 == 62 ? 1 : 31)) {
+		for (size_t mi = 0; mi < 2; mi++) {
+			size_t ml = strlen(methods[mi]), off = ml + 1;
+			/* where a byte outside the class goes: nowhere, and a few places around the steps */
+			const uint32_t at[] = { UINT32_MAX, 0, ulen / 2, ulen - 1, 31, 32, 63, 64, 127 };
+
+			for (size_t ai = 0; ai < sizeof(at) / sizeof(at[0]); ai++) {
+				if (at[ai] != UINT32_MAX && at[ai] >= ulen)
+					continue;
+				for (size_t bi = 0; bi < (at[ai] == UINT32_MAX ? 1 : sizeof(bad)); bi++) {
+					for (size_t ti = 0; ti < sizeof(tails) / sizeof(tails[0]); ti++) {
+						size_t tl = strlen(tails[ti]), n;
+						const uint32_t maxes[] = { UINT32_MAX, ulen - 1, ulen, ulen + 1, 16 };
+
+						memcpy(text, methods[mi], ml);
+						text[ml] = ' ';
+						memcpy(text + off, "sip:", ulen < 4 ? ulen : 4);
+						for (uint32_t k = 4; k < ulen; k++)
+							text[off + k] = fill[(k * 7 + ulen) % (sizeof(fill) - 1)];
+						if (ulen > 8)
+							text[off + 7] = '@';
+						if (at[ai] != UINT32_MAX)
+							text[off + at[ai]] = bad[bi];
+						memcpy(text + off + ulen, tails[ti], tl);
+						n = off + ulen + tl;
+						for (size_t xi = 0; xi < sizeof(maxes) / sizeof(maxes[0]); xi++) {
+							check_request_line(text, (uint32_t)n, maxes[xi], false);
+							memcpy(text + n, hdr, sizeof(hdr) - 1);
+							check_request_line(text, (uint32_t)(n + sizeof(hdr) - 1), maxes[xi],
+									   tl >= 2 && !strcmp(tails[ti] + tl - 2, "\r\n") &&
+									   !(tl >= 4 && !strcmp(tails[ti] + tl - 4, "\r\n\r\n")));
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1484,6 +1643,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_end_agrees),
 		cmocka_unit_test(test_section_faults_every_offset),
 		cmocka_unit_test(test_ruri_paths),
+		cmocka_unit_test(test_request_line_paths),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
