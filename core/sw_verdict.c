@@ -98,15 +98,16 @@ static bool check_addr(struct sw_verdict *v, const struct sip_msg *m, enum sip_h
 	return false;
 }
 
-/* Visible ASCII (0x21-0x7e) as a class for sw_span(). */
+/* Visible ASCII (0x21-0x7e) as a class for sw_span(); and token (an option tag, RFC 3261 20.29). */
 static uint8_t vchar_tab[256];
-static struct sw_cset vchar_set;
+static struct sw_cset vchar_set, token_set;
 
 __attribute__((constructor)) static void vchar_init(void)
 {
 	for (unsigned c = 0x21; c < 0x7f; c++)
 		vchar_tab[c] = 1;
 	sw_cset_init(&vchar_set, vchar_tab, 1);
+	sw_cset_init(&token_set, sw_cclass, SW_C_TOKEN);
 }
 
 /*
@@ -295,7 +296,11 @@ bool sw_policy_supports(const struct sw_policy *pol, struct sw_str tag)
 	return false;
 }
 
-/* Any tag of this header that the policy does not support? A malformed list is a 400. */
+/*
+ * Any tag of this header that the policy does not support? A malformed list is a 400. The usual value is one tag:
+ * all token bytes (the value is trimmed), which is the one token sip_token_list_next() would return, so it is
+ * looked up at once; any other value (a list, LWS, a fault) is read tag by tag.
+ */
 static bool unknown_tags(struct sw_verdict *v, const struct sw_policy *pol, const struct sip_msg *m,
 			 enum sip_hdr_id id, bool *unknown)
 {
@@ -304,6 +309,14 @@ static bool unknown_tags(struct sw_verdict *v, const struct sw_policy *pol, cons
 		struct sw_str tok;
 		bool bad;
 
+		if (h->value.len && sw_span(h->value.p, h->value.p + h->value.len, m->buf, &token_set) ==
+					    h->value.p + h->value.len) {
+			if (!*unknown && !sw_policy_supports(pol, h->value)) {
+				*unknown = true;
+				v->unsupported_from = id == SIP_HDR_REQUIRE ? "Require" : "Proxy-Require";
+			}
+			continue;
+		}
 		while (sip_token_list_next(h->value, &pos, &tok, &bad)) {
 			if (bad)
 				return set_400(v, m, h->value.p, id == SIP_HDR_REQUIRE ? "Malformed Require header field"

@@ -313,6 +313,18 @@ static const struct vcase cases[] = {
 	  "Proxy-Require: 100rel\nProxy-Require: timer, foo\n" CL0 END, 0, SW_ACT_REPLY, SW_WHY_CHECK, 420 },
 	{ "unknown Require, check_require (RFC 3261 8.2.2.3)", OPT REST CSEQ("OPTIONS") "Require: foo\n" CL0 END,
 	  POL_CHECK_REQUIRE, SW_ACT_REPLY, SW_WHY_CHECK, 420 },
+	/* one tag a line (the usual value, looked up at once) and lists (read tag by tag) together */
+	{ "one known tag, any case", OPT REST CSEQ("OPTIONS") "Proxy-Require: 100REL\n" CL0 END, 0, PASS_VALID },
+	{ "one tag longer than any supported", OPT REST CSEQ("OPTIONS") "Proxy-Require: outbound-x\n" CL0 END, 0,
+	  SW_ACT_REPLY, SW_WHY_CHECK, 420 },
+	{ "a prefix of a supported tag", OPT REST CSEQ("OPTIONS") "Proxy-Require: time\n" CL0 END, 0, SW_ACT_REPLY,
+	  SW_WHY_CHECK, 420 },
+	{ "unknown tag, then a malformed list", OPT REST CSEQ("OPTIONS") "Proxy-Require: foo\nProxy-Require: a b\n"
+	  CL0 END, 0, SW_ACT_REPLY, SW_WHY_CHECK, 400 },
+	{ "known tags a line, then an unknown in a list", OPT REST CSEQ("OPTIONS")
+	  "Proxy-Require: timer\nProxy-Require: path ,  foo\n" CL0 END, 0, SW_ACT_REPLY, SW_WHY_CHECK, 420 },
+	{ "a tag with a byte outside token", OPT REST CSEQ("OPTIONS") "Proxy-Require: ti/mer\n" CL0 END, 0,
+	  SW_ACT_REPLY, SW_WHY_CHECK, 400 },
 
 	/* ---- the order of the checks ---- */
 	{ "order: 413 before 505", "OPTIONS sip:bob@example.com SIP/3.0\n" REST CSEQ("OPTIONS") CL0 END,
