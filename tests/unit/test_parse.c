@@ -1608,6 +1608,39 @@ static void test_request_line_paths(void **state)
 	}
 }
 
+
+/*
+ * The Via port of via_fast() (one 32-byte load: four digits weighed at once, other lengths digit by digit) against
+ * the general path (a tight copy, where no 32-byte load fits): every port of 1 to 4 digits, with leading zeros, and
+ * 5-digit ones around 65535, the same answer and the same port.
+ */
+static void test_via_port_paths(void **state)
+{
+	char wide[96], text[64];
+
+	(void)state;
+	static const uint32_t first[] = { 0, 0, 0, 0, 65500 }, last[] = { 9, 99, 999, 9999, 65600 };
+
+	for (uint32_t digits = 1; digits <= 5; digits++) {
+		for (uint32_t port = first[digits - 1]; port <= last[digits - 1]; port++) {
+			int n = snprintf(text, sizeof(text), "SIP/2.0/UDP 192.0.2.1:%0*u;branch=z9hG4bK1", (int)digits, port);
+			struct tu_dgram d = tu_dup(text, (uint32_t)n);
+			struct sip_via a, b;
+			bool oka, okb;
+
+			memset(wide, 'x', sizeof(wide));
+			memcpy(wide, text, (size_t)n);
+			oka = sip_via_parse_in(sw_str_make(wide, (uint32_t)n), wide + sizeof(wide), &a);
+			okb = sip_via_parse(sw_str_make(d.p, d.len), &b);
+			if (oka != okb || (oka && a.port != b.port) || oka != (port > 0 && port <= 65535)) {
+				print_error("%s: fast %d port %u, general %d port %u\n", text, oka, a.port, okb, b.port);
+				fail();
+			}
+			tu_free(&d);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1644,6 +1677,7 @@ int main(void)
 		cmocka_unit_test(test_section_faults_every_offset),
 		cmocka_unit_test(test_ruri_paths),
 		cmocka_unit_test(test_request_line_paths),
+		cmocka_unit_test(test_via_port_paths),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
