@@ -25,10 +25,10 @@ PARTS = ["sw_worker_burst", "sw_judge", "sw_respond", "dp_craft_reply", "dp_budg
 BURST = 32
 
 
-def per_call(path):
-    """{function: (calls, inclusive Ir)} summed over every call site in a callgrind profile."""
+def per_call(path, event="Ir"):
+    """{function: (calls, inclusive count of event)} summed over every call site in a callgrind profile."""
     names, calls, incl = {}, collections.Counter(), collections.Counter()
-    cfn, pending = None, None
+    cfn, pending, col = None, None, 0
 
     def name(s):
         m = re.match(r"\((\d+)\)(?:\s+(.*))?", s)
@@ -40,7 +40,9 @@ def per_call(path):
 
     with open(path) as f:
         for line in f:
-            if line.startswith("fn="):
+            if line.startswith("events:"):
+                col = 1 + line.split()[1:].index(event)
+            elif line.startswith("fn="):
                 name(line[3:].strip())
             elif line.startswith("cfn="):
                 cfn = name(line[4:].strip())
@@ -49,7 +51,7 @@ def per_call(path):
             elif pending is not None and line[:1] and (line[0].isdigit() or line[0] in "+-*"):
                 fields = line.split()
                 calls[cfn] += pending
-                incl[cfn] += int(fields[1]) if len(fields) > 1 else 0
+                incl[cfn] += int(fields[col]) if len(fields) > col else 0
                 pending = None
     return {fn: (calls[fn], incl[fn]) for fn in calls}
 
@@ -59,6 +61,9 @@ def main():
     ap.add_argument("build", help="meson build directory with bench/bench_dataplane")
     ap.add_argument("--classes", nargs="+", default=CLASSES, help="--only substrings, one run each")
     ap.add_argument("--keep", help="keep the callgrind profiles in this directory")
+    ap.add_argument("--cache-sim", action="store_true",
+                    help="also simulate the caches (valgrind's model, not the CPU's): L1 instruction-cache misses per "
+                         "packet and per part, for code that outgrows the L1i")
     a = ap.parse_args()
     exe = os.path.join(a.build, "bench", "bench_dataplane")
     if not os.access(exe, os.X_OK):
@@ -66,10 +71,12 @@ def main():
         return 1
     out_dir = a.keep or tempfile.mkdtemp(prefix="cg_dataplane.")
     os.makedirs(out_dir, exist_ok=True)
-    print(f"{'class':22} {'Ir/pkt':>7} {'judge':>6} {'respond':>7} {'craft':>6} {'budget':>6} {'udp ck':>6} {'rest':>6}")
+    head = f"{'class':22} {'Ir/pkt':>7} {'judge':>6} {'respond':>7} {'craft':>6} {'budget':>6} {'udp ck':>6} {'rest':>6}"
+    print(head + (f"  {'I1mr/pkt':>8} {'judge':>6} {'respond':>7} {'craft':>6}" if a.cache_sim else ""))
     for c in a.classes:
         prof = os.path.join(out_dir, "cg." + re.sub(r"[^A-Za-z0-9]+", "_", c))
-        cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prof}", exe, "--pps-ms", "0", "--rounds", "1",
+        cmd = ["valgrind", "--tool=callgrind", f"--cache-sim={'yes' if a.cache_sim else 'no'}",
+               f"--callgrind-out-file={prof}", exe, "--pps-ms", "0", "--rounds", "1",
                "--round-ms", "10", "--only", c, "--json", os.path.join(out_dir, "bench.json"), "--quiet"]
         r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:
@@ -80,8 +87,14 @@ def main():
         pkt = v["sw_worker_burst"] / BURST
         # the parts are per call; every packet of these single-class runs takes each part at most once
         rest = pkt - sum(v[p] for p in PARTS[1:])
-        print(f"{c:22} {pkt:7.0f} {v['sw_judge']:6.0f} {v['sw_respond']:7.0f} {v['dp_craft_reply']:6.0f} "
-              f"{v['dp_budget_check']:6.0f} {v['dp_udp_cksum_ok_mbuf']:6.0f} {rest:6.0f}")
+        line = (f"{c:22} {pkt:7.0f} {v['sw_judge']:6.0f} {v['sw_respond']:7.0f} {v['dp_craft_reply']:6.0f} "
+                f"{v['dp_budget_check']:6.0f} {v['dp_udp_cksum_ok_mbuf']:6.0f} {rest:6.0f}")
+        if a.cache_sim:
+            mc = per_call(prof, "I1mr")
+            m = {p: (mc[p][1] / mc[p][0] if p in mc and mc[p][0] else 0.0) for p in PARTS}
+            line += (f"  {m['sw_worker_burst'] / BURST:8.1f} {m['sw_judge']:6.1f} {m['sw_respond']:7.1f} "
+                     f"{m['dp_craft_reply']:6.1f}")
+        print(line)
         if not a.keep:
             os.unlink(prof)
     if not a.keep:
