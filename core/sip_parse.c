@@ -654,8 +654,13 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 		if (colon >= next) /* no colon after p in the old window: the first in the new one (or past it) */
 			colon = next + tz64(s->colon);
 	}
-	/* colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line */
-	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || ws_at(buf, lf + 1) || (uint8_t)buf[colon - 1] <= ' ')
+	/*
+	 * colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line. The byte
+	 * after the LF: a byte <= ' ' other than CR (which may start the empty line) sends the line to the general
+	 * path, which takes SP/HTAB as a continuation line (a compare, where ws_at() needs the class table's address).
+	 */
+	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || (uint8_t)buf[colon - 1] <= ' ' ||
+	    ((uint8_t)buf[lf + 1] <= ' ' && buf[lf + 1] != '\r'))
 		goto undo;
 	*lfo = lf;
 	*colono = colon;
@@ -675,12 +680,13 @@ static __attribute__((noinline, cold)) struct sw_str value_trim(const char *buf,
 /* The value of a line_fast() line: one SP after the colon skipped, else nothing to trim (or header_value()). */
 static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t cr)
 {
-	uint32_t v = colon + 1;
+	/* as pointers: with 32-bit offsets GCC zero-extends and copies each one it adds to buf */
+	const char *v = buf + colon + 1, *e = buf + cr;
 
-	v += buf[v] == ' ';
-	if (__builtin_expect((uint8_t)buf[v] <= ' ' || (uint8_t)buf[cr - 1] <= ' ', 0))
+	v += *v == ' ';
+	if (__builtin_expect((uint8_t)*v <= ' ' || (uint8_t)e[-1] <= ' ', 0))
 		return value_trim(buf, colon + 1, cr);
-	return sw_str_make(buf + v, cr - v);
+	return sw_str_make(v, (uint32_t)(e - v));
 }
 
 /*
