@@ -714,9 +714,11 @@ static inline void index_line(struct sip_hdr *h, struct sw_str name, struct sw_s
  */
 static inline void chain_index(struct sip_msg *m, uint32_t nh)
 {
-	for (uint32_t i = nh; i-- > 0;) {
-		struct sip_hdr *h = &m->hdrs[i];
-		unsigned id = h->id;
+	struct sip_hdr *h = &m->hdrs[nh];
+
+	/* i and h step down together; the loop ends on i's sign (one sub and a jns a line) */
+	for (int i = (int)nh - 1; i >= 0; i--) {
+		unsigned id = (--h)->id;
 
 		if (id != SIP_HDR_OTHER) {
 			h->next = m->first[id];
