@@ -335,6 +335,52 @@ static void test_lookup_end_agrees(void **state)
 	}
 }
 
+/*
+ * sip_hdr_lookup_end() has no length test of its own (a name over 24 bytes must still be SIP_HDR_OTHER), and a
+ * name under 8 bytes matches on its first word alone: names of every length up to 300 made of a known name
+ * repeated or extended (their first and last 8 bytes, and bytes 8..16, those of a known name), and short names
+ * that are a known short name with a byte added or dropped, agree with sip_hdr_lookup().
+ */
+static void test_lookup_end_lengths(void **state)
+{
+	static char buf[8 + 320];
+
+	(void)state;
+	memset(buf, '\n', 8);
+	for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]); i++) {
+		const char *nm = full_names[i].name;
+		size_t n = strlen(nm);
+
+		for (size_t len = 1; len <= 300; len++) {
+			/* the name repeated to len bytes, then the name ending at len (its last bytes those of nm) */
+			for (size_t k = 0; k < len; k++)
+				buf[8 + k] = nm[k % n];
+			buf[8 + len] = ':';
+			assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)len), sip_hdr_lookup(buf + 8, (uint32_t)len));
+			if (len >= n) {
+				memcpy(buf + 8 + len - n, nm, n);
+				assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)len),
+						 sip_hdr_lookup(buf + 8, (uint32_t)len));
+			}
+		}
+		/* a byte dropped from, or added to, the name (the short ones: a word one byte shorter or longer) */
+		for (size_t d = 0; d <= n; d++) {
+			size_t m = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (k != d)
+					buf[8 + m++] = nm[k];
+			if (m) {
+				assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)m), sip_hdr_lookup(buf + 8, (uint32_t)m));
+			}
+			memcpy(buf + 8, nm, d);
+			buf[8 + d] = 'x';
+			memcpy(buf + 8 + d + 1, nm + d, n - d);
+			assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)n + 1), sip_hdr_lookup(buf + 8, (uint32_t)n + 1));
+		}
+	}
+}
+
 static const struct {
 	enum sip_hdr_id id;
 	const char *name;
@@ -1456,6 +1502,7 @@ int main(void)
 		cmocka_unit_test(test_compact_lookup),
 		cmocka_unit_test(test_compact_in_message),
 		cmocka_unit_test(test_full_names),
+		cmocka_unit_test(test_lookup_end_lengths),
 		cmocka_unit_test(test_canonical_names),
 		cmocka_unit_test(test_colon_whitespace),
 		cmocka_unit_test(test_folding),
