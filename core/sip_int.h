@@ -100,14 +100,25 @@ static inline enum sip_hdr_id sip_hdr_lookup_end(const char *name, uint32_t len)
 {
 	uint64_t w0, wl;
 
-	if (__builtin_expect(len > 24, 0))
-		return SIP_HDR_OTHER;
+	/*
+	 * No test for len > 24 (the longest known name has 19 bytes): every read is inside the name (its first 8 and
+	 * last 8 bytes; bytes 8..16 only once a slot's length, at most 24, matched), and no slot matches such a
+	 * length (a slot's len is a byte: len ^ s->len is not 0 for any len over 255 either).
+	 */
 	wl = sip_hdr_ld8(name + len - 8) | SIP_HDR_LC8;
 	if (len >= 8) {
 		w0 = sip_hdr_ld8(name) | SIP_HDR_LC8;
 	} else {
+		/*
+		 * A name of fewer than 8 bytes is its w0 alone: every byte of a name is non-zero once OR-ed with 0x20,
+		 * so w0's zero top bytes give its length, and a slot matches when its w0 does (a longer name's w0 has
+		 * no zero byte; an empty slot's w0 is 0). One compare instead of three and the length.
+		 */
+		const struct sip_hdr_slot *sl;
+
 		w0 = wl >> (64 - 8 * len);
-		wl = 0;
+		sl = &sip_hdr_slots[sip_hdr_hash(w0, 0, len)];
+		return sl->w0 == w0 ? (enum sip_hdr_id)sl->id : SIP_HDR_OTHER;
 	}
 	return sip_hdr_find(name, len, w0, wl);
 }

@@ -769,8 +769,13 @@ static inline bool line_fast(struct scan *s, const char *buf, uint32_t len, uint
 		if (colon >= next) /* no colon after p in the old window: the first in the new one (or past it) */
 			colon = next + tz64(s->colon);
 	}
-	/* colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line */
-	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || ws_at(buf, lf + 1) || (uint8_t)buf[colon - 1] <= ' ')
+	/*
+	 * colon == p (no name) is among the bytes <= ' ' at colon - 1: buf[p - 1] is the LF before the line. The byte
+	 * after the LF: a byte <= ' ' other than CR (which may start the empty line) sends the line to the general
+	 * path, which takes SP/HTAB as a continuation line (a compare, where ws_at() needs the class table's address).
+	 */
+	if (colon >= lf || buf[lf - 1] != '\r' || lf + 1 >= len || (uint8_t)buf[colon - 1] <= ' ' ||
+	    ((uint8_t)buf[lf + 1] <= ' ' && buf[lf + 1] != '\r'))
 		goto undo;
 	*lfo = lf;
 	*colono = colon;
@@ -790,37 +795,51 @@ static __attribute__((noinline, cold)) struct sw_str value_trim(const char *buf,
 /* The value of a line_fast() line: one SP after the colon skipped, else nothing to trim (or header_value()). */
 static inline struct sw_str value_fast(const char *buf, uint32_t colon, uint32_t cr)
 {
-	uint32_t v = colon + 1;
+	/* as pointers: with 32-bit offsets GCC zero-extends and copies each one it adds to buf */
+	const char *v = buf + colon + 1, *e = buf + cr;
 
-	v += buf[v] == ' ';
-	if (__builtin_expect((uint8_t)buf[v] <= ' ' || (uint8_t)buf[cr - 1] <= ' ', 0))
+	v += *v == ' ';
+	if (__builtin_expect((uint8_t)*v <= ' ' || (uint8_t)e[-1] <= ' ', 0))
 		return value_trim(buf, colon + 1, cr);
-	return sw_str_make(buf + v, cr - v);
+	return sw_str_make(v, (uint32_t)(e - v));
 }
 
 /*
  * The header lines, from off to the empty line. Per line: the LF and the colon come off the scan's masks, the name
  * is looked up inline (a known name validates itself by matching; any other must be all token characters), and
- * the value is trimmed of the SP/HTAB around it. The usual line takes line_fast(); any other (folded, bare LF,
- * whitespace around the name or value, a fault) the general path below. The loop's rare exits (fail_hdr(),
+ * the value is trimmed of the SP/HTAB around it; the chains of the index (m->first, m->count, next) are linked
+ * once at the end (chain_index()). The usual line takes line_fast(); any other (folded, bare LF, whitespace
+ * around the name or value, a fault) the general path below. The loop's rare exits (fail_hdr(),
  * value_trim(), scan_back()) are out of line and cold, so that the loop keeps fewer values live across code it
  * does not run.
  */
-/*
- * Index entry nh (< SIP_MAX_HEADERS) at h (&m->hdrs[nh]): the name and value, and its place in its id's chain.
- * tail[id] is where the next line of that id writes its index: &m->first[id] while there is none, then the last
- * one's next (so a line stores its index once, with no test for the first of its id).
- */
-static inline void index_line(struct sip_msg *m, int16_t **tail, struct sip_hdr *h, uint32_t nh, struct sw_str name,
-			      struct sw_str value, uint8_t id, uint8_t flags)
+/* Index entry h: the name and value; id, flags and next = -1 (chain_index() links it to its id's chain). */
+static inline void index_line(struct sip_hdr *h, struct sw_str name, struct sw_str value, uint8_t id, uint8_t flags)
 {
 	h->name = name;
 	h->value = value;
 	hdr_set_tail(h, id, flags);
-	if (id != SIP_HDR_OTHER) {
-		m->count[id]++;
-		*tail[id] = (int16_t)nh;
-		tail[id] = &h->next;
+}
+
+/*
+ * m->first, m->count and each entry's next for the entries [0, nh), from their ids, once the line loop is done
+ * (or has failed): backwards, each line of a known id goes in front of its chain. The line loop then stores one
+ * word for id, flags and next, and keeps neither chain tails nor m->count live (m->first is all -1 and m->count
+ * all 0 from msg_reset()).
+ */
+static inline void chain_index(struct sip_msg *m, uint32_t nh)
+{
+	struct sip_hdr *h = &m->hdrs[nh];
+
+	/* i and h step down together; the loop ends on i's sign (one sub and a jns a line) */
+	for (int i = (int)nh - 1; i >= 0; i--) {
+		unsigned id = (--h)->id;
+
+		if (id != SIP_HDR_OTHER) {
+			h->next = m->first[id];
+			m->first[id] = (int16_t)i;
+			m->count[id]++;
+		}
 	}
 }
 
@@ -830,6 +849,7 @@ static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip
 								      const char *why)
 {
 	m->nhdrs = (uint16_t)nh;
+	chain_index(m, nh);
 	return fail(m, st, at, why);
 }
 
@@ -845,10 +865,6 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	const uint32_t len = m->len;
 	uint32_t p = off, nh = 0;
 	struct sip_hdr *h = m->hdrs; /* &m->hdrs[nh], stepped with it */
-	int16_t *last[SIP_HDR__COUNT];
-
-	for (unsigned i = 0; i < SIP_HDR__COUNT; i++)
-		last[i] = &m->first[i];
 
 	for (;;) {
 		uint32_t lf, colon, e;
@@ -874,8 +890,8 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 				if (nh == SIP_MAX_HEADERS)
 					return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p,
 							"Too many header fields");
-				index_line(m, last, h++, nh++, sw_str_make(buf + p, colon - p),
-					   value_fast(buf, colon, lf - 1), id, 0);
+				index_line(h++, sw_str_make(buf + p, colon - p), value_fast(buf, colon, lf - 1), id, 0);
+				nh++;
 				p = lf + 1;
 			} while (buf[p] != '\r' && line_fast(s, buf, len, p, &lf, &colon));
 			continue;
@@ -907,11 +923,13 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */
 		if (nh == SIP_MAX_HEADERS)
 			return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
-		index_line(m, last, h++, nh++, sw_str_make(buf + p, e - p), value, id, flags);
+		index_line(h++, sw_str_make(buf + p, e - p), value, id, flags);
+		nh++;
 		p = lf + 1;
 	}
 	m->nhdrs = (uint16_t)nh;
 	m->hdr_end = p + 2;
+	chain_index(m, nh);
 
 	/* A raw NUL is legal only inside a quoted string (and the body); every CR must start a CRLF. */
 	if (__builtin_expect(!section_clean(buf, off, m->hdr_end), 0))

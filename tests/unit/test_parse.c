@@ -335,6 +335,52 @@ static void test_lookup_end_agrees(void **state)
 	}
 }
 
+/*
+ * sip_hdr_lookup_end() has no length test of its own (a name over 24 bytes must still be SIP_HDR_OTHER), and a
+ * name under 8 bytes matches on its first word alone: names of every length up to 300 made of a known name
+ * repeated or extended (their first and last 8 bytes, and bytes 8..16, those of a known name), and short names
+ * that are a known short name with a byte added or dropped, agree with sip_hdr_lookup().
+ */
+static void test_lookup_end_lengths(void **state)
+{
+	static char buf[8 + 320];
+
+	(void)state;
+	memset(buf, '\n', 8);
+	for (size_t i = 0; i < sizeof(full_names) / sizeof(full_names[0]); i++) {
+		const char *nm = full_names[i].name;
+		size_t n = strlen(nm);
+
+		for (size_t len = 1; len <= 300; len++) {
+			/* the name repeated to len bytes, then the name ending at len (its last bytes those of nm) */
+			for (size_t k = 0; k < len; k++)
+				buf[8 + k] = nm[k % n];
+			buf[8 + len] = ':';
+			assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)len), sip_hdr_lookup(buf + 8, (uint32_t)len));
+			if (len >= n) {
+				memcpy(buf + 8 + len - n, nm, n);
+				assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)len),
+						 sip_hdr_lookup(buf + 8, (uint32_t)len));
+			}
+		}
+		/* a byte dropped from, or added to, the name (the short ones: a word one byte shorter or longer) */
+		for (size_t d = 0; d <= n; d++) {
+			size_t m = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (k != d)
+					buf[8 + m++] = nm[k];
+			if (m) {
+				assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)m), sip_hdr_lookup(buf + 8, (uint32_t)m));
+			}
+			memcpy(buf + 8, nm, d);
+			buf[8 + d] = 'x';
+			memcpy(buf + 8 + d + 1, nm + d, n - d);
+			assert_int_equal(sip_hdr_lookup_end(buf + 8, (uint32_t)n + 1), sip_hdr_lookup(buf + 8, (uint32_t)n + 1));
+		}
+	}
+}
+
 static const struct {
 	enum sip_hdr_id id;
 	const char *name;
@@ -453,6 +499,57 @@ static const struct {
 	/* RFC 4475 3.1.1.9 semiuri: folded list */
 	{ "Supported: 100rel,\n        timer", SIP_HDR_SUPPORTED, "100rel,\r\n        timer", "100rel, timer" },
 };
+
+/*
+ * The byte after a header line's LF decides whether the line loop's fast path takes the line: a byte <= ' ' other
+ * than CR (SP/HTAB: a continuation line; any other control byte) sends it to the general path. For every such
+ * byte, and for CR and LF, the line before is indexed the same and what follows is what the grammar says: a
+ * folded value, a bare LF, or a malformed name at that byte.
+ */
+static void test_byte_after_lf(void **state)
+{
+	static const char head[] = "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+				   "To: <sip:bob@example.com>\r\n";
+	char text[256];
+
+	(void)state;
+	for (unsigned b = 0; b <= ' '; b++) {
+		const uint32_t at = (uint32_t)sizeof(head) - 1; /* offset of the byte after the To line's LF */
+		struct tu_dgram d;
+		enum sip_parse_status st;
+		int n;
+
+		n = snprintf(text, sizeof(text), "%sXFrom: <sip:a@example.com>;tag=1\r\nCSeq: 1 OPTIONS\r\n\r\n", head);
+		assert_true(n > 0 && (size_t)n < sizeof(text));
+		text[at] = (char)b;
+		d = tu_dup(text, (uint32_t)n);
+		st = sip_msg_parse(&msg, d.p, d.len);
+		print_message("byte 0x%02x after the LF: status %d at %u\n", b, (int)st, msg.err_off);
+		assert_true(msg.nhdrs >= 2);
+		assert_view(msg.hdrs[0].value, "SIP/2.0/UDP h;branch=z9hG4bK1", "Via before");
+		if (b == ' ' || b == '\t') {
+			/* a continuation line: the To value runs on to the From line's end */
+			assert_int_equal(st, SIP_PARSE_OK);
+			assert_int_equal(msg.nhdrs, 3);
+			assert_int_equal(msg.hdrs[1].id, SIP_HDR_TO);
+			assert_true(msg.hdrs[1].flags & SIP_HF_FOLDED);
+			assert_int_equal(msg.hdrs[1].value.p + msg.hdrs[1].value.len - d.p,
+					 (long)(strstr(text, ";tag=1") + 6 - text));
+		} else {
+			/*
+			 * an LF there is an empty line with a bare LF; any other byte starts a line whose name it
+			 * makes malformed (not a token character)
+			 */
+			assert_int_equal(st, SIP_PARSE_BAD_HEADER);
+			assert_int_equal(msg.err_off, at);
+			assert_string_equal(msg.err_reason, b == '\n' ? "Bare LF line ending" : "Malformed header field name");
+			assert_int_equal(msg.nhdrs, 2);
+			assert_view(msg.hdrs[1].value, "<sip:bob@example.com>", "To before");
+			assert_int_equal(msg.hdrs[1].flags, 0);
+		}
+		tu_free(&d);
+	}
+}
 
 static void test_folding(void **state)
 {
@@ -1648,9 +1745,11 @@ int main(void)
 		cmocka_unit_test(test_compact_lookup),
 		cmocka_unit_test(test_compact_in_message),
 		cmocka_unit_test(test_full_names),
+		cmocka_unit_test(test_lookup_end_lengths),
 		cmocka_unit_test(test_canonical_names),
 		cmocka_unit_test(test_colon_whitespace),
 		cmocka_unit_test(test_folding),
+		cmocka_unit_test(test_byte_after_lf),
 		cmocka_unit_test(test_fold_empty_first_line),
 		cmocka_unit_test(test_fold_blank_continuation),
 		cmocka_unit_test(test_unfold_plain),
