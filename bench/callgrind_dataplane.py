@@ -25,10 +25,11 @@ PARTS = ["sw_worker_burst", "sw_judge", "sw_respond", "dp_craft_reply", "dp_budg
 BURST = 32
 
 
-def per_call(path):
-    """{function: (calls, inclusive Ir)} summed over every call site in a callgrind profile."""
+def per_call(path, skip_callers=()):
+    """{function: (calls, inclusive Ir)} summed over every call site in a callgrind profile (but those in a function
+    of skip_callers)."""
     names, calls, incl = {}, collections.Counter(), collections.Counter()
-    cfn, pending = None, None
+    fn, cfn, pending = None, None, None
 
     def name(s):
         m = re.match(r"\((\d+)\)(?:\s+(.*))?", s)
@@ -41,15 +42,16 @@ def per_call(path):
     with open(path) as f:
         for line in f:
             if line.startswith("fn="):
-                name(line[3:].strip())
+                fn = name(line[3:].strip())
             elif line.startswith("cfn="):
                 cfn = name(line[4:].strip())
             elif line.startswith("calls="):
                 pending = int(line[6:].split()[0])
             elif pending is not None and line[:1] and (line[0].isdigit() or line[0] in "+-*"):
                 fields = line.split()
-                calls[cfn] += pending
-                incl[cfn] += int(fields[1]) if len(fields) > 1 else 0
+                if fn not in skip_callers:
+                    calls[cfn] += pending
+                    incl[cfn] += int(fields[1]) if len(fields) > 1 else 0
                 pending = None
     return {fn: (calls[fn], incl[fn]) for fn in calls}
 
@@ -59,6 +61,10 @@ def main():
     ap.add_argument("build", help="meson build directory with bench/bench_dataplane")
     ap.add_argument("--classes", nargs="+", default=CLASSES, help="--only substrings, one run each")
     ap.add_argument("--keep", help="keep the callgrind profiles in this directory")
+    ap.add_argument("--burst-only", action="store_true",
+                    help="parts per call as the burst calls them: leave out bench_dataplane's core-only rows (op_core, "
+                         "sw_judge under the 1,000-rule policy only), whose calls otherwise weigh in the averages and "
+                         "move their difference into rest")
     a = ap.parse_args()
     exe = os.path.join(a.build, "bench", "bench_dataplane")
     if not os.access(exe, os.X_OK):
@@ -75,7 +81,7 @@ def main():
         if r.returncode != 0:
             print(f"callgrind_dataplane: {c}: bench_dataplane failed:\n{r.stderr[-2000:]}", file=sys.stderr)
             return 1
-        pc = per_call(prof)
+        pc = per_call(prof, ("op_core",) if a.burst_only else ())
         v = {p: (pc[p][1] / pc[p][0] if p in pc and pc[p][0] else 0.0) for p in PARTS}
         pkt = v["sw_worker_burst"] / BURST
         # the parts are per call; every packet of these single-class runs takes each part at most once

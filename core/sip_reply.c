@@ -576,7 +576,7 @@ static bool via_r_params_recorded(const struct sip_via *via, const char *hi)
 /* What a reply needs from the request, parsed once (the compact retry reuses it). */
 struct reply_ctx {
 	const struct sip_msg *m;
-	const struct sip_hdr *from, *to, *call_id, *cseq;
+	const struct sip_hdr *top, *from, *to, *call_id, *cseq; /* top: the first Via line (looked up once) */
 	const struct sip_via *via; /* top via-parm: the verdict's (w->judged) or sw_respond()'s own */
 	bool via_single;           /* via's rport_param and received_param are its only ones (top_via_checked) */
 	bool to_has_tag;
@@ -588,7 +588,7 @@ struct reply_ctx {
 static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
 {
 	const struct sip_msg *m = c->m;
-	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
+	const struct sip_hdr *h = c->top;
 
 	PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 	put_top_via(o, c->via, c->via_single, src, m->buf + m->len);
@@ -874,7 +874,7 @@ static uint64_t reply_bound(const struct sw_policy *pol, const struct reply_ctx 
 {
 	uint64_t n = 8 + 11 + (uint64_t)c->reason_len + 2 + (src->family == 6 ? 67 : 37) + 21;
 
-	for (const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(c->m, h))
+	for (const struct sip_hdr *h = c->top; h; h = sip_msg_hdr_next(c->m, h))
 		n += 7 + (uint64_t)h->value.len;
 	if (c->from)
 		n += 8 + (uint64_t)c->from->value.len;
@@ -921,6 +921,7 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
 	struct reply_ctx c = {
 		.m = m,
+		.top = top,
 		.from = sip_msg_hdr(m, SIP_HDR_FROM),
 		.to = sip_msg_hdr(m, SIP_HDR_TO),
 		.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID),
