@@ -452,7 +452,8 @@ static inline uint64_t bits_below(uint32_t n)
  * parses. The grammar the check applied is what makes the masks enough: a parameter runs from its ';' to the next
  * one, its name to its first '=', and the host from the LWS to the first ':' or ';'. Parameter names compare as
  * the parser's do (each byte |0x20 against a lower-case name): one 8-byte load each (72 bytes must be readable).
- * Every field is the parser's but the port, which the reply never reads. *single says whether the rport and
+ * Every field is the parser's but the port, which the reply never reads, and the host when there is an rport (the
+ * reply reads it only without one: then it is the parser's). *single says whether the rport and
  * received parameters recorded are the only ones (at most one of each): put_top_via() then cuts them out by their
  * spans instead of looking for every other one.
  */
@@ -483,12 +484,9 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 	s0 = semi ? (uint32_t)__builtin_ctzll(semi) : len;
 	if (sp <= 8 || s0 <= sp + 1)
 		return false;
-	colon = eq64(a, b, &k[VK_COLON]) & bits_below(s0) & ~bits_below(sp + 1);
 	eq = eq64(a, b, &k[VK_EQ]) & lim;
-	he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
 	via->value = sw_str_make(p, len);
 	via->transport = sw_str_make(p + 8, sp - 8);
-	via->host = sw_str_make(p + sp + 1, he - sp - 1);
 	via->port = 0; /* not read: the reply copies the sent-by as written (the check found its port in range) */
 	via->has_rport = via->rport_has_value = false;
 	via->branch = via->received = via->rport_param = via->received_param = SW_STR_NULL;
@@ -530,6 +528,14 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 		}
 	}
 	*single = nr <= 17 && (nr & 15) <= 1; /* at most one rport and one received */
+	/* the host, which the reply reads only without rport (sent_by_is_source()): to the first ':' or ';' */
+	if (via->has_rport) {
+		via->host = SW_STR_NULL;
+	} else {
+		colon = eq64(a, b, &k[VK_COLON]) & bits_below(s0) & ~bits_below(sp + 1);
+		he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
+		via->host = sw_str_make(p + sp + 1, he - sp - 1);
+	}
 	return true;
 #else
 	(void)v;
