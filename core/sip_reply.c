@@ -925,20 +925,20 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	const struct sip_msg *m = &w->msg;
 	const struct sw_judged *j = &w->judged;
 	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
-	struct reply_ctx c = {
-		.m = m,
-		.top = top,
-		.from = sip_msg_hdr(m, SIP_HDR_FROM),
-		.to = sip_msg_hdr(m, SIP_HDR_TO),
-		.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID),
-		.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ),
-	};
-	struct out o = { out, out + cap, false, false, true, false, m->buf + m->len };
+	struct reply_ctx c; /* every field set below before it is read, not zeroed whole first (tag: when needed) */
+	struct out o;
 	uint64_t bound;
-	struct sip_via via; /* outside c: the initialiser above would zero it first */
+	struct sip_via via;
 
 	if (v->action != SW_ACT_REPLY)
 		return 0;
+	c.m = m;
+	c.top = top;
+	c.from = sip_msg_hdr(m, SIP_HDR_FROM);
+	c.to = sip_msg_hdr(m, SIP_HDR_TO);
+	c.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID);
+	c.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ);
+	c.via_single = false;
 	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
 	if (j->have & SW_JUDGED_TOP_VIA) {
 		c.via = &j->top_via;
@@ -962,6 +962,7 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	c.reason_len = (uint32_t)strlen(c.reason);
 	/* a reply under its bound within cap (nearly always: cap is the request's length) needs no check per piece */
 	bound = reply_bound(pol, &c, v, src);
+	o = (struct out){ out, out + cap, false, false, true, false, m->buf + m->len };
 	if (bound + SLACK <= cap) {
 		build_unchecked(&o, pol, &c, v, src);
 		return (uint32_t)(o.p - out);
