@@ -37,8 +37,8 @@ struct out {
  * With slack (the usual reply: a few hundred bytes answering a request of six hundred or more), a piece of the
  * request of at most 64 bytes is copied whole 32-byte blocks at a time (one or two moves), when the datagram has 64
  * bytes from its start: what lands past the piece, less than SLACK bytes, is overwritten by the next piece, or lies
- * past the reply's end but within cap (the bound is above the reply's length). copy_bytes()'s size dispatch was ~15
- * instructions a piece, this ~8.
+ * past the reply's end but within cap (the bound is above the reply's length). This is about half of what
+ * copy_bytes()'s size dispatch took per piece.
  */
 #define SLACK 32u
 
