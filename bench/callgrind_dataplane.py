@@ -25,10 +25,12 @@ PARTS = ["sw_worker_burst", "sw_judge", "sw_respond", "dp_craft_reply", "dp_budg
 BURST = 32
 
 
-def per_call(path, event="Ir"):
-    """{function: (calls, inclusive count of event)} summed over every call site in a callgrind profile."""
+def per_call(path, event="Ir", skip_callers=("op_core",)):
+    """{function: (calls, inclusive count of event)} summed over every call site in a callgrind profile but those in
+    a function of skip_callers: by default bench_dataplane's core-only rows (op_core: sw_judge under the 1,000-rule
+    policy only), whose calls would otherwise weigh in the parts' averages and move their difference into rest."""
     names, calls, incl = {}, collections.Counter(), collections.Counter()
-    cfn, pending, col = None, None, 0
+    fn, cfn, pending, col = None, None, None, 0
 
     def name(s):
         m = re.match(r"\((\d+)\)(?:\s+(.*))?", s)
@@ -43,15 +45,16 @@ def per_call(path, event="Ir"):
             if line.startswith("events:"):
                 col = 1 + line.split()[1:].index(event)
             elif line.startswith("fn="):
-                name(line[3:].strip())
+                fn = name(line[3:].strip())
             elif line.startswith("cfn="):
                 cfn = name(line[4:].strip())
             elif line.startswith("calls="):
                 pending = int(line[6:].split()[0])
             elif pending is not None and line[:1] and (line[0].isdigit() or line[0] in "+-*"):
                 fields = line.split()
-                calls[cfn] += pending
-                incl[cfn] += int(fields[col]) if len(fields) > col else 0
+                if fn not in skip_callers:
+                    calls[cfn] += pending
+                    incl[cfn] += int(fields[col]) if len(fields) > col else 0
                 pending = None
     return {fn: (calls[fn], incl[fn]) for fn in calls}
 

@@ -29,7 +29,18 @@ struct out {
 	bool over;
 	bool compact; /* write compact header names (RFC 3261 7.3.3) */
 	bool checked; /* false: the whole reply is known to fit (reply_bound()), no piece is checked */
+	bool slack;   /* unchecked, and at least SLACK bytes of cap past the bound: pieces may be over-written */
+	const char *hi; /* the datagram's end: request bytes may be read up to it */
 };
+
+/*
+ * With slack (the usual reply: a few hundred bytes answering a request of six hundred or more), a piece of the
+ * request of at most 64 bytes is copied whole 32-byte blocks at a time (one or two moves), when the datagram has 64
+ * bytes from its start: what lands past the piece, less than SLACK bytes, is overwritten by the next piece, or lies
+ * past the reply's end but within cap (the bound is above the reply's length). This is about half of what
+ * copy_bytes()'s size dispatch took per piece.
+ */
+#define SLACK 32u
 
 static inline __attribute__((always_inline)) void copy_bytes(char *d, const char *s, uint32_t n)
 {
@@ -77,6 +88,15 @@ static inline __attribute__((always_inline)) void put_local(struct out *restrict
 
 	if (!room(o, n))
 		return;
+#if defined(__AVX2__)
+	if (o->slack) { /* s holds 64 bytes (peer_text()'s buffer): one or two moves, as put_req() */
+		_mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
+		if (n > 32)
+			_mm256_storeu_si256((__m256i *)(d + 32), _mm256_loadu_si256((const __m256i *)(s + 32)));
+		o->p += n;
+		return;
+	}
+#endif
 	if (n >= 16) {
 		memcpy(d, s, 16);
 		if (n > 32)
@@ -88,9 +108,24 @@ static inline __attribute__((always_inline)) void put_local(struct out *restrict
 	o->p += n;
 }
 
+/* A piece of the request (a header value, part of a Via): with slack, in whole 32-byte moves (see SLACK). */
+static inline __attribute__((always_inline)) void put_req(struct out *restrict o, const char *s, uint32_t n)
+{
+#if defined(__AVX2__)
+	if (o->slack && n <= 64 && o->hi - s >= 64) {
+		_mm256_storeu_si256((__m256i *)o->p, _mm256_loadu_si256((const __m256i *)s));
+		if (n > 32)
+			_mm256_storeu_si256((__m256i *)(o->p + 32), _mm256_loadu_si256((const __m256i *)(s + 32)));
+		o->p += n;
+		return;
+	}
+#endif
+	put(o, s, n);
+}
+
 static inline __attribute__((always_inline)) void put_str(struct out *restrict o, struct sw_str s)
 {
-	put(o, s.p, s.len);
+	put_req(o, s.p, s.len);
 }
 
 /* A string literal, its length known at compile time: the copy becomes a few moves. */
@@ -204,7 +239,7 @@ static uint32_t peer_text(const struct sw_peer *src, char *buf, size_t len)
 /* A port (any number below 1000000) in decimal: two digits per table load, the room checked once. */
 static inline __attribute__((always_inline)) void put_port(struct out *restrict o, uint32_t v)
 {
-	char t[6], *q = t + sizeof(t);
+	char t[16], *q = t + 6; /* digits end at t + 6; 8 bytes from q are readable (the slack store below) */
 	uint32_t n;
 
 	while (v >= 100) {
@@ -218,10 +253,13 @@ static inline __attribute__((always_inline)) void put_port(struct out *restrict 
 	} else {
 		*--q = (char)('0' + v);
 	}
-	n = (uint32_t)(t + sizeof(t) - q);
+	n = (uint32_t)(t + 6 - q);
 	if (!room(o, n))
 		return;
-	copy_bytes(o->p, q, n);
+	if (o->slack) /* at most 6 digits: one 8-byte move (see SLACK) */
+		memcpy(o->p, q, 8);
+	else
+		copy_bytes(o->p, q, n);
 	o->p += n;
 }
 
@@ -271,7 +309,7 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 				       const struct sw_peer *src, const char *hi)
 {
 	const char *p = via->value.p, *end = via->value.p + via->value.len, *from = p;
-	char addr[INET6_ADDRSTRLEN];
+	char addr[64]; /* INET6_ADDRSTRLEN (46) and more: 64 bytes readable for put_local() */
 	bool quoted = false;
 	uint32_t alen;
 
@@ -289,10 +327,10 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 			s1 = s2;
 			s2 = t;
 		}
-		put(o, from, (uint32_t)(s1.p - from));
+		put_req(o, from, (uint32_t)(s1.p - from));
 		from = s1.p + s1.len;
 		if (s2.p) {
-			put(o, from, (uint32_t)(s2.p - from));
+			put_req(o, from, (uint32_t)(s2.p - from));
 			from = s2.p + s2.len;
 		}
 		p = end;
@@ -320,7 +358,7 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 			continue;
 		if (!param_is(name, end, "received", 8) && !param_is(name, end, "rport", 5))
 			continue;
-		put(o, from, (uint32_t)(p - from));
+		put_req(o, from, (uint32_t)(p - from));
 		for (q = name; q < end && *q != ';'; q++) {
 			if (*q != '"')
 				continue;
@@ -334,7 +372,7 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 		p = q - 1; /* the loop's p++ lands on the next ';' */
 		from = q;
 	}
-	put(o, from, (uint32_t)(end - from));
+	put_req(o, from, (uint32_t)(end - from));
 	alen = peer_text(src, addr, sizeof(addr));
 	if (via->has_rport || !sent_by_is_source(via, src, addr, alen)) {
 		PUT_LIT(o, ";received=");
@@ -347,22 +385,47 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 }
 
 #if defined(__AVX2__)
-/* Bits i of the 64 bytes at p where p[i] == c (two 32-byte compares). */
-static inline uint64_t eq64(__m256i a, __m256i b, char c)
-{
-	const __m256i n = _mm256_set1_epi8(c);
+/*
+ * The bytes the masks below compare with, 32 of each, read through a pointer GCC cannot see through (via_k()):
+ * every compare then takes its constant as a memory operand. With _mm256_set1_epi8() GCC built each one in a
+ * register (3 instructions) at every use, ~30 instructions per reply.
+ */
+enum { VK_COMMA, VK_QUOTE, VK_LBRACKET, VK_SEMI, VK_COLON, VK_EQ, VK_SP, VK__COUNT };
+#define VK_ROW(c) { c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c }
+static const uint8_t via_k_rows[VK__COUNT][32] __attribute__((aligned(32))) = {
+	VK_ROW(','), VK_ROW('"'), VK_ROW('['), VK_ROW(';'), VK_ROW(':'), VK_ROW('='), VK_ROW(0x20),
+};
+#undef VK_ROW
 
-	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, n)) |
-	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, n)) << 32;
+static inline const __m256i *via_k(void)
+{
+	const __m256i *k = (const __m256i *)via_k_rows;
+
+	__asm__("" : "+r"(k));
+	return k;
+}
+
+/* Bits i of the 64 bytes a:b where the byte equals n's (two 32-byte compares). */
+static inline uint64_t eq64(__m256i a, __m256i b, const __m256i *n)
+{
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, *n)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, *n)) << 32;
+}
+
+/* The same for either of two bytes: one mask pair for both. */
+static inline uint64_t eq64_2(__m256i a, __m256i b, const __m256i *n1, const __m256i *n2)
+{
+	return (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(a, *n1), _mm256_cmpeq_epi8(a, *n2))) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(
+		       _mm256_or_si256(_mm256_cmpeq_epi8(b, *n1), _mm256_cmpeq_epi8(b, *n2)))
+		       << 32;
 }
 
 /* Bytes 0x00-0x20: the LWS bytes (SP, HTAB, CR, LF); no other control byte is in a well-formed via-parm. */
-static inline uint64_t ctl64(__m256i a, __m256i b)
+static inline uint64_t ctl64(__m256i a, __m256i b, const __m256i *k)
 {
-	const __m256i sp = _mm256_set1_epi8(0x20);
-
-	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(a, sp), a)) |
-	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, sp), b)) << 32;
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(a, k[VK_SP]), a)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, k[VK_SP]), b)) << 32;
 }
 #endif
 
@@ -389,7 +452,8 @@ static inline uint64_t bits_below(uint32_t n)
  * parses. The grammar the check applied is what makes the masks enough: a parameter runs from its ';' to the next
  * one, its name to its first '=', and the host from the LWS to the first ':' or ';'. Parameter names compare as
  * the parser's do (each byte |0x20 against a lower-case name): one 8-byte load each (72 bytes must be readable).
- * Every field is the parser's but the port, which the reply never reads. *single says whether the rport and
+ * Every field is the parser's but the port, which the reply never reads, and the host when there is an rport (the
+ * reply reads it only without one: then it is the parser's). *single says whether the rport and
  * received parameters recorded are the only ones (at most one of each): put_top_via() then cuts them out by their
  * spans instead of looking for every other one.
  */
@@ -399,32 +463,30 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 	const char *p = v.p;
 	uint64_t semi, colon, eq, lws, lim, comma, bad;
 	uint32_t len, sp, s0, he, nr = 0;
+	const __m256i *k = via_k();
 	__m256i a, b;
 
 	if (hi - p < 72 || v.len < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
 		return false;
 	a = _mm256_loadu_si256((const __m256i *)p);
 	b = _mm256_loadu_si256((const __m256i *)(p + 32));
-	comma = eq64(a, b, ',') & bits_below(v.len);
+	comma = eq64(a, b, &k[VK_COMMA]) & bits_below(v.len);
 	if (!comma && v.len > 64)
 		return false;
 	len = comma ? (uint32_t)__builtin_ctzll(comma) : v.len;
 	lim = bits_below(len);
-	bad = (eq64(a, b, '"') | eq64(a, b, '[')) & lim;
-	lws = ctl64(a, b) & lim;
+	bad = eq64_2(a, b, &k[VK_QUOTE], &k[VK_LBRACKET]) & lim;
+	lws = ctl64(a, b, k) & lim;
 	if (bad || !lws || (lws & (lws - 1)))
 		return false; /* LWS anywhere but between transport and sent-by: the parser reads it */
 	sp = (uint32_t)__builtin_ctzll(lws);
-	semi = eq64(a, b, ';') & lim;
+	semi = eq64(a, b, &k[VK_SEMI]) & lim;
 	s0 = semi ? (uint32_t)__builtin_ctzll(semi) : len;
 	if (sp <= 8 || s0 <= sp + 1)
 		return false;
-	colon = eq64(a, b, ':') & bits_below(s0) & ~bits_below(sp + 1);
-	eq = eq64(a, b, '=') & lim;
-	he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
+	eq = eq64(a, b, &k[VK_EQ]) & lim;
 	via->value = sw_str_make(p, len);
 	via->transport = sw_str_make(p + 8, sp - 8);
-	via->host = sw_str_make(p + sp + 1, he - sp - 1);
 	via->port = 0; /* not read: the reply copies the sent-by as written (the check found its port in range) */
 	via->has_rport = via->rport_has_value = false;
 	via->branch = via->received = via->rport_param = via->received_param = SW_STR_NULL;
@@ -466,6 +528,14 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 		}
 	}
 	*single = nr <= 17 && (nr & 15) <= 1; /* at most one rport and one received */
+	/* the host, which the reply reads only without rport (sent_by_is_source()): to the first ':' or ';' */
+	if (via->has_rport) {
+		via->host = SW_STR_NULL;
+	} else {
+		colon = eq64(a, b, &k[VK_COLON]) & bits_below(s0) & ~bits_below(sp + 1);
+		he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
+		via->host = sw_str_make(p + sp + 1, he - sp - 1);
+	}
 	return true;
 #else
 	(void)v;
@@ -489,14 +559,15 @@ static bool via_r_params_recorded(const struct sip_via *via, const char *hi)
 	const char *p = via->value.p;
 	uint64_t lim = bits_below(via->value.len), semi;
 	uint32_t r = 0;
+	const __m256i *k = via_k();
 	__m256i a, b;
 
 	if (via->value.len > 64 || hi - p < 65)
 		return false;
 	a = _mm256_loadu_si256((const __m256i *)p);
 	b = _mm256_loadu_si256((const __m256i *)(p + 32));
-	semi = eq64(a, b, ';') & lim;
-	if (!semi || (eq64(a, b, '"') & lim) || (ctl64(a, b) & lim & ~bits_below((uint32_t)__builtin_ctzll(semi))))
+	semi = eq64(a, b, &k[VK_SEMI]) & lim;
+	if (!semi || (eq64(a, b, &k[VK_QUOTE]) & lim) || (ctl64(a, b, k) & lim & ~bits_below((uint32_t)__builtin_ctzll(semi))))
 		return false;
 	for (; semi; semi &= semi - 1)
 		r += (p[__builtin_ctzll(semi) + 1] | 0x20) == 'r'; /* p[64] is readable: hi - p >= 65 */
@@ -511,7 +582,7 @@ static bool via_r_params_recorded(const struct sip_via *via, const char *hi)
 /* What a reply needs from the request, parsed once (the compact retry reuses it). */
 struct reply_ctx {
 	const struct sip_msg *m;
-	const struct sip_hdr *from, *to, *call_id, *cseq;
+	const struct sip_hdr *top, *from, *to, *call_id, *cseq; /* top: the first Via line (looked up once) */
 	const struct sip_via *via; /* top via-parm: the verdict's (w->judged) or sw_respond()'s own */
 	bool via_single;           /* via's rport_param and received_param are its only ones (top_via_checked) */
 	bool to_has_tag;
@@ -523,11 +594,11 @@ struct reply_ctx {
 static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ctx *c, const struct sw_peer *src)
 {
 	const struct sip_msg *m = c->m;
-	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_VIA);
+	const struct sip_hdr *h = c->top;
 
 	PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 	put_top_via(o, c->via, c->via_single, src, m->buf + m->len);
-	put(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
+	put_req(o, c->via->end, (uint32_t)(h->value.p + h->value.len - c->via->end));
 	for (h = sip_msg_hdr_next(m, h); h; h = sip_msg_hdr_next(m, h)) {
 		PUT_NAME(o, "\r\nVia: ", "\r\nv: ");
 		put_str(o, h->value);
@@ -775,16 +846,22 @@ static __attribute__((noinline)) void build_checked(struct out *o, const struct 
 	struct out l = *o; /* a local whose address goes nowhere: its fields live in registers */
 
 	l.checked = true;
+	l.slack = false;
 	build(&l, pol, c, v, src);
 	*o = l;
 }
 
+/*
+ * The usual reply, under its bound with SLACK bytes of cap to spare past it (nearly always: a request answered is
+ * longer than its reply): no room check, request pieces copied with slack. Anything tighter is built checked.
+ */
 static ALWAYS_INLINE void build_unchecked(struct out *o, const struct sw_policy *pol, const struct reply_ctx *c,
 					  const struct sw_verdict *v, const struct sw_peer *src)
 {
 	struct out l = *o;
 
 	l.checked = false;
+	l.slack = true;
 	build(&l, pol, c, v, src);
 	*o = l;
 }
@@ -803,7 +880,7 @@ static uint64_t reply_bound(const struct sw_policy *pol, const struct reply_ctx 
 {
 	uint64_t n = 8 + 11 + (uint64_t)c->reason_len + 2 + (src->family == 6 ? 67 : 37) + 21;
 
-	for (const struct sip_hdr *h = sip_msg_hdr(c->m, SIP_HDR_VIA); h; h = sip_msg_hdr_next(c->m, h))
+	for (const struct sip_hdr *h = c->top; h; h = sip_msg_hdr_next(c->m, h))
 		n += 7 + (uint64_t)h->value.len;
 	if (c->from)
 		n += 8 + (uint64_t)c->from->value.len;
@@ -848,18 +925,20 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	const struct sip_msg *m = &w->msg;
 	const struct sw_judged *j = &w->judged;
 	const struct sip_hdr *top = sip_msg_hdr(m, SIP_HDR_VIA);
-	struct reply_ctx c = {
-		.m = m,
-		.from = sip_msg_hdr(m, SIP_HDR_FROM),
-		.to = sip_msg_hdr(m, SIP_HDR_TO),
-		.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID),
-		.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ),
-	};
-	struct out o = { out, out + cap, false, false, true };
-	struct sip_via via; /* outside c: the initialiser above would zero it first */
+	struct reply_ctx c; /* every field set below before it is read, not zeroed whole first (tag: when needed) */
+	struct out o;
+	uint64_t bound;
+	struct sip_via via;
 
 	if (v->action != SW_ACT_REPLY)
 		return 0;
+	c.m = m;
+	c.top = top;
+	c.from = sip_msg_hdr(m, SIP_HDR_FROM);
+	c.to = sip_msg_hdr(m, SIP_HDR_TO);
+	c.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID);
+	c.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ);
+	c.via_single = false;
 	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
 	if (j->have & SW_JUDGED_TOP_VIA) {
 		c.via = &j->top_via;
@@ -882,14 +961,16 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	c.reason = v->reason ? v->reason : "Rejected";
 	c.reason_len = (uint32_t)strlen(c.reason);
 	/* a reply under its bound within cap (nearly always: cap is the request's length) needs no check per piece */
-	if (reply_bound(pol, &c, v, src) <= cap) {
+	bound = reply_bound(pol, &c, v, src);
+	o = (struct out){ out, out + cap, false, false, true, false, m->buf + m->len };
+	if (bound + SLACK <= cap) {
 		build_unchecked(&o, pol, &c, v, src);
 		return (uint32_t)(o.p - out);
 	}
 	build_checked(&o, pol, &c, v, src);
 	if (o.over) {
 		/* RFC 3261 7.3.3: compact names exist for transports where size matters; try them before dropping */
-		o = (struct out){ out, out + cap, false, true, true };
+		o = (struct out){ out, out + cap, false, true, true, false, m->buf + m->len };
 		build_checked(&o, pol, &c, v, src);
 	}
 	if (o.over) {

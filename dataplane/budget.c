@@ -218,14 +218,10 @@ enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_polic
 	refill(&b->buckets[pos], b->hz, pol->budget_prefix_pps, pol->budget_prefix_burst, now);
 	if (b->buckets[pos].tokens < b->hz)
 		return DP_BUDGET_PREFIX;
-	t->slot = pos;
+	t->prefix_tokens = &b->buckets[pos].tokens;
+	t->global_tokens = &b->global.tokens;
+	t->token = b->hz;
 	return DP_BUDGET_OK;
-}
-
-void dp_budget_commit(struct dp_budget *b, const struct dp_budget_ticket *t)
-{
-	b->buckets[t->slot].tokens -= b->hz;
-	b->global.tokens -= b->hz;
 }
 
 /*

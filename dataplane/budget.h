@@ -22,9 +22,11 @@ enum dp_budget_result {
 	DP_BUDGET_FULL,   /* no room for a new prefix in the table (fail closed: no reply) */
 };
 
-/* A checked reply, to be committed when it is sent. */
+/* A checked reply, to be committed when it is sent: the two buckets' token counts and what one token is. */
 struct dp_budget_ticket {
-	int32_t slot;
+	uint64_t *prefix_tokens;
+	uint64_t *global_tokens;
+	uint64_t token;
 };
 
 /*
@@ -43,8 +45,13 @@ void dp_budget_free(struct dp_budget *b);
 enum dp_budget_result dp_budget_check(struct dp_budget *b, const struct sw_policy *pol, const struct sw_peer *src,
 				      uint64_t now, struct dp_budget_ticket *t);
 
-/* Take one token from the prefix of t and from the global share. */
-void dp_budget_commit(struct dp_budget *b, const struct dp_budget_ticket *t);
+/* Take one token from the prefix of t and from the global share. Inline: a call cost more than the two subtractions. */
+static inline void dp_budget_commit(struct dp_budget *b, const struct dp_budget_ticket *t)
+{
+	(void)b;
+	*t->prefix_tokens -= t->token;
+	*t->global_tokens -= t->token;
+}
 
 /*
  * Look at the next max slots of the table (resuming where the last call stopped, wrapping around) and forget the

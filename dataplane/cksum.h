@@ -80,9 +80,25 @@ static const uint8_t dp_cksum_tail_mask[64] = {
 #endif
 
 #if defined(__x86_64__)
+/*
+ * The AVX2 steps' two constants (0x8000 and 1 in every 16-bit word), loaded from memory through a pointer GCC
+ * cannot see through: each use is then a memory operand of its vpxor or vpmaddwd. As _mm256_set1_epi16() (or loads
+ * GCC could read) they were built in registers again, 3 instructions each, before every kind of step.
+ */
+static const uint16_t dp_cksum_k16[2][16] __attribute__((aligned(32))) = {
+	{ 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000,
+	  0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000, 0x8000 },
+	{ 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+};
+
 #define DP_CKSUM_BLOCKS_AVX2(s, d, len, sum, copy)                                                                  \
 	do {                                                                                                      \
-		const __m256i flip_ = _mm256_set1_epi16((short)0x8000), one_ = _mm256_set1_epi16(1);              \
+		const __m256i *k_ = (const __m256i *)dp_cksum_k16;                                                \
+		__m256i flip_, one_;                                                                              \
+                                                                                                                  \
+		__asm__("" : "+r"(k_)); /* opaque: GCC would see the values through the loads and rebuild them */ \
+		flip_ = _mm256_load_si256(k_);                                                                    \
+		one_ = _mm256_load_si256(k_ + 1);                                                                 \
 		__m256i acc_ = _mm256_setzero_si256();                                                            \
 		uint64_t n0_ = (len);                                                                             \
 		__m256i l_;                                                                                       \

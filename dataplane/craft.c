@@ -22,13 +22,22 @@ static uint32_t new_l3_len(const struct dp_l2l4 *d)
 	return d->ip_ver == 4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
 }
 
-static void swap_macs(uint8_t *frame)
+/*
+ * Destination and source MAC swapped with one 8-byte and one 4-byte load and store each: bytes 0-5 take 6-11 (the
+ * top two bytes of the first word and the 4-byte word at 8), bytes 6-11 take 0-5. Three 6-byte memcpy()s through a
+ * temporary were ~15 instructions and as many memory moves.
+ */
+static inline void swap_macs(uint8_t *frame)
 {
-	uint8_t tmp[RTE_ETHER_ADDR_LEN];
+	uint64_t a;
+	uint32_t b, hi;
 
-	memcpy(tmp, frame, RTE_ETHER_ADDR_LEN);
-	memcpy(frame, frame + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
-	memcpy(frame + RTE_ETHER_ADDR_LEN, tmp, RTE_ETHER_ADDR_LEN);
+	memcpy(&a, frame, 8);
+	memcpy(&b, frame + 8, 4);
+	hi = (uint32_t)(a >> 16);
+	a = a >> 48 | (uint64_t)b << 16 | a << 48;
+	memcpy(frame, &a, 8);
+	memcpy(frame + 8, &hi, 4);
 }
 
 /* Make the frame exactly len bytes in one segment (room already checked). */
@@ -42,25 +51,6 @@ static void resize(struct rte_mbuf *m, uint32_t len)
 	}
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
-}
-
-static void write_ipv4(uint8_t *ip, uint16_t ip_id, uint16_t total)
-{
-	struct rte_ipv4_hdr h;
-	const struct rte_ipv4_hdr *req = (const struct rte_ipv4_hdr *)ip;
-
-	memcpy(&h, req, sizeof(h)); /* for the addresses and the TOS; may be unaligned */
-	h.version_ihl = RTE_IPV4_VHL_DEF;
-	h.type_of_service &= (uint8_t)~ECN_MASK;
-	h.total_length = rte_cpu_to_be_16(total);
-	h.packet_id = rte_cpu_to_be_16(ip_id);
-	h.fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	h.time_to_live = DP_REPLY_TTL;
-	h.next_proto_id = IPPROTO_UDP;
-	h.hdr_checksum = 0;
-	h.src_addr = req->dst_addr;
-	h.dst_addr = req->src_addr;
-	memcpy(ip, &h, sizeof(h));
 }
 
 static void write_ipv6(uint8_t *ip, uint16_t payload_len)
@@ -82,54 +72,126 @@ static void write_ipv6(uint8_t *ip, uint16_t payload_len)
 }
 
 /*
- * The UDP checksum in software: the payload's sum (taken while it was copied in) plus the UDP header (checksum
- * field still 0) and the pseudo-header (addresses, protocol, UDP length; RFC 768, RFC 8200 8.1). The same value
- * as rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum(), without a second pass over the payload.
+ * The IPv4 reply header as it goes out: version 4 and IHL 5, the request's TOS with ECN cleared, total, ip_id, DF,
+ * TTL 64, UDP, checksum (0 when the port computes it), the addresses swapped. Built in three words, in the byte
+ * order of the wire (little-endian loads and stores), summed from the same words: no copy of the request's header
+ * to patch field by field, no second read of what was written.
  */
-static uint16_t udp_cksum_sw(const struct dp_l2l4 *d, const uint8_t *ip, const struct rte_udp_hdr *udp,
-			     uint64_t payload_sum)
+static inline uint64_t write_ipv4(uint8_t *ip, uint16_t ip_id, uint16_t total, bool cksum)
 {
-	uint64_t s, w;
+	uint32_t src, dst;
+	uint64_t w0, w1;
+
+	memcpy(&src, ip + 12, 4);
+	memcpy(&dst, ip + 16, 4);
+	w0 = (uint64_t)RTE_IPV4_VHL_DEF | (uint64_t)(ip[1] & (uint8_t)~ECN_MASK) << 8 |
+	     (uint64_t)rte_cpu_to_be_16(total) << 16 | (uint64_t)rte_cpu_to_be_16(ip_id) << 32 |
+	     (uint64_t)rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) << 48;
+	w1 = (uint64_t)DP_REPLY_TTL | (uint64_t)IPPROTO_UDP << 8 | (uint64_t)dst << 32;
+	if (cksum) /* rte_ipv4_cksum() of these 20 bytes: the sum of their 32-bit words folds to the same value */
+		w1 |= (uint64_t)(uint16_t)~dp_cksum_fold((w0 & 0xffffffffu) + (w0 >> 32) + (w1 & 0xffffffffu) +
+							(w1 >> 32) + src) << 16;
+	memcpy(ip, &w0, 8);
+	memcpy(ip + 8, &w1, 8);
+	memcpy(ip + 16, &src, 4);
+	return (uint64_t)src + dst; /* the pseudo-header's addresses */
+}
+
+/*
+ * The mbuf's TX metadata: ol_flags rewritten whole (the RX flags of the request mean nothing on the way out), the
+ * offload flags when the port computes a checksum, and the lengths in one store (rte_mbuf_tx_offload(): no TSO, no
+ * outer header, as a reply has neither), not three read-modify-writes of bit-fields.
+ */
+static inline void tx_meta(struct rte_mbuf *m, const struct dp_l2l4 *d, uint32_t l3, bool ip_off, bool udp_off)
+{
+	uint64_t f = 0;
+
+	if (ip_off || udp_off)
+		f |= d->ip_ver == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
+	if (ip_off)
+		f |= RTE_MBUF_F_TX_IP_CKSUM;
+	if (udp_off)
+		f |= RTE_MBUF_F_TX_UDP_CKSUM;
+	m->ol_flags = f;
+	m->tx_offload = rte_mbuf_tx_offload(d->l2_len, l3, sizeof(struct rte_udp_hdr), 0, 0, 0, 0);
+}
+
+/*
+ * The UDP checksum: in software, from the payload's sum (taken while it was copied in), the UDP header as one word
+ * (checksum field still 0), the pseudo-header's addresses and its length and protocol words (RFC 768, RFC 8200 8.1):
+ * the value rte_ipv4_udptcp_cksum() / rte_ipv6_udptcp_cksum() give, without a second pass over the payload. With
+ * the offload, the pseudo-header sum the NIC expects, from DPDK's helpers.
+ */
+static inline uint16_t udp_cksum(struct rte_mbuf *m, const struct dp_l2l4 *d, uint8_t *ip, uint64_t uhdr,
+				 uint64_t addrs, uint64_t payload_sum, bool udp_off)
+{
+	uint64_t s;
 	uint16_t c;
 
-	memcpy(&w, udp, sizeof(w)); /* the 8-byte header as one word, its two halves summed */
-	s = payload_sum + (w & 0xffffffffu) + (w >> 32);
-	s = dp_cksum_addrs(ip, d->ip_ver, s);
-	s += (uint64_t)udp->dgram_len + rte_cpu_to_be_16(IPPROTO_UDP);
+	if (udp_off)
+		return d->ip_ver == 4 ? rte_ipv4_phdr_cksum((struct rte_ipv4_hdr *)ip, m->ol_flags)
+				      : rte_ipv6_phdr_cksum((struct rte_ipv6_hdr *)ip, m->ol_flags);
+	s = payload_sum + (uhdr & 0xffffffffu) + (uhdr >> 32) + addrs + (uint64_t)(uint16_t)(uhdr >> 32) +
+	    rte_cpu_to_be_16(IPPROTO_UDP);
 	c = (uint16_t)~dp_cksum_fold(s);
 	return c ? c : 0xffff; /* 0 means "no checksum" on the wire */
 }
 
 /*
- * Checksums in software, or the TX offload flags and lengths for the port to compute them. ol_flags is rewritten
- * whole: the RX flags of the request mean nothing on the way out.
+ * dp_cksum_copy() for a reply payload (a few hundred bytes): 64 bytes a step with no 256-byte stage to enter and
+ * leave, the lanes summed in 32 bits (exact: a lane pair is within +-2^16 after the bias, so below 1 KB the total
+ * stays far inside 2^31), the bias counted in blocks: on a 300-byte reply the general macro spent more on entering and
+ * leaving its stages and on its 64-bit reduction than on the bytes (craft 302 -> 295 instructions per reply). The
+ * same sum modulo 0xffff, so the same checksum: test_craft checks every length to 1100 bytes at four alignments.
+ * Longer payloads, and builds without AVX2, take dp_cksum_copy().
  */
-static void checksums(struct rte_mbuf *m, const struct dp_l2l4 *d, uint8_t *ip, struct rte_udp_hdr *udp,
-		      const struct dp_craft_opts *o, uint64_t payload_sum)
+static inline uint64_t payload_copy(uint8_t *d, const uint8_t *s, uint32_t len)
 {
-	bool ip_off = o && o->ipv4_cksum_offload && d->ip_ver == 4;
-	bool udp_off = o && o->udp_cksum_offload;
+#if defined(__AVX2__)
+	if (len >= 32 && len < 1024) {
+		const __m256i *k = (const __m256i *)dp_cksum_k16;
+		__m256i flip, one, acc = _mm256_setzero_si256(), x, y;
+		uint32_t i = 0, e = len & ~1u, blocks = 0;
+		uint64_t sum = 0;
+		__m128i h;
 
-	m->ol_flags = 0;
-	m->l2_len = d->l2_len;
-	m->l3_len = new_l3_len(d);
-	m->l4_len = sizeof(*udp);
-	if (ip_off || udp_off)
-		m->ol_flags |= d->ip_ver == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
-	if (ip_off)
-		m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-	if (udp_off)
-		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
-	udp->dgram_cksum = 0;
-	if (d->ip_ver == 4 && !ip_off) /* rte_ipv4_cksum() of the 20 bytes written, in three loads (cksum.h) */
-		((struct rte_ipv4_hdr *)ip)->hdr_checksum =
-			(uint16_t)~dp_cksum_fold(dp_cksum_sum20(ip));
-	if (!udp_off)
-		udp->dgram_cksum = udp_cksum_sw(d, ip, udp, payload_sum);
-	else if (d->ip_ver == 4) /* the pseudo-header sum the NIC expects */
-		udp->dgram_cksum = rte_ipv4_phdr_cksum((struct rte_ipv4_hdr *)ip, m->ol_flags);
-	else
-		udp->dgram_cksum = rte_ipv6_phdr_cksum((struct rte_ipv6_hdr *)ip, m->ol_flags);
+		__asm__("" : "+r"(k)); /* the constants as memory operands (see dp_cksum_k16) */
+		flip = _mm256_load_si256(k);
+		one = _mm256_load_si256(k + 1);
+		for (; i + 64 <= len; i += 64, blocks += 2) {
+			x = _mm256_loadu_si256((const __m256i *)(s + i));
+			y = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+			_mm256_storeu_si256((__m256i *)(d + i), x);
+			_mm256_storeu_si256((__m256i *)(d + i + 32), y);
+			acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(_mm256_xor_si256(x, flip), one),
+								     _mm256_madd_epi16(_mm256_xor_si256(y, flip), one)));
+		}
+		if (i + 32 <= len) {
+			x = _mm256_loadu_si256((const __m256i *)(s + i));
+			_mm256_storeu_si256((__m256i *)(d + i), x);
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_xor_si256(x, flip), one));
+			i += 32;
+			blocks++;
+		}
+		if (len & 1) { /* the odd last byte, the low byte of its word */
+			d[len - 1] = s[len - 1];
+			sum = s[len - 1];
+		}
+		if (e > i) { /* the even rest: the 32 bytes ending there (stored whole again), those before it masked off */
+			x = _mm256_loadu_si256((const __m256i *)(s + e - 32));
+			_mm256_storeu_si256((__m256i *)(d + e - 32), x);
+			x = _mm256_and_si256(x, _mm256_loadu_si256((const __m256i *)(dp_cksum_tail_mask + (e - i))));
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_xor_si256(x, flip), one));
+			blocks++;
+		}
+		h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+		h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+		h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+		/* 16 words a block, each taken as u - 0x8000: the 0x8000s back */
+		return sum + (uint64_t)((int64_t)_mm_cvtsi128_si32(h) + (int64_t)blocks * 16 * 0x8000);
+	}
+#endif
+	return dp_cksum_copy(d, s, len, 0);
 }
 
 int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payload, uint32_t len,
@@ -139,23 +201,30 @@ int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payl
 	uint8_t *ip = frame + d->l2_len;
 	uint32_t l3 = new_l3_len(d);
 	uint16_t udp_len = (uint16_t)(sizeof(struct rte_udp_hdr) + len);
-	struct rte_udp_hdr *udp;
-	uint16_t sport = d->sport, dport = d->dport;
-	uint64_t psum;
+	bool ip_off = opts && opts->ipv4_cksum_offload && d->ip_ver == 4;
+	bool udp_off = opts && opts->udp_cksum_offload;
+	uint64_t psum, addrs, uhdr;
+	uint8_t *udp;
+	uint16_t c;
 
 	if (len > dp_craft_room(m, d) || len > UINT16_MAX - sizeof(struct rte_udp_hdr) - l3)
 		return -ENOSPC;
 	swap_macs(frame);
-	if (d->ip_ver == 4)
-		write_ipv4(ip, ip_id, (uint16_t)(l3 + udp_len));
-	else
+	if (d->ip_ver == 4) {
+		addrs = write_ipv4(ip, ip_id, (uint16_t)(l3 + udp_len), !ip_off);
+	} else {
 		write_ipv6(ip, udp_len);
-	udp = (struct rte_udp_hdr *)(ip + l3);
-	udp->src_port = rte_cpu_to_be_16(dport);
-	udp->dst_port = rte_cpu_to_be_16(sport);
-	udp->dgram_len = rte_cpu_to_be_16(udp_len);
-	psum = dp_cksum_copy(udp + 1, payload, len, 0);
+		addrs = dp_cksum_addrs(ip, 6, 0);
+	}
+	udp = ip + l3;
+	/* source port, destination port, length, checksum 0: as they lie on the wire, in one word */
+	uhdr = (uint64_t)rte_cpu_to_be_16(d->dport) | (uint64_t)rte_cpu_to_be_16(d->sport) << 16 |
+	       (uint64_t)rte_cpu_to_be_16(udp_len) << 32;
+	memcpy(udp, &uhdr, 8);
+	psum = payload_copy(udp + 8, (const uint8_t *)payload, len);
 	resize(m, d->l2_len + l3 + udp_len);
-	checksums(m, d, ip, udp, opts, psum);
+	tx_meta(m, d, l3, ip_off, udp_off);
+	c = udp_cksum(m, d, ip, uhdr, addrs, psum, udp_off);
+	memcpy(udp + 6, &c, 2);
 	return 0;
 }

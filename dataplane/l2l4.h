@@ -60,6 +60,44 @@ struct dp_l2l4 {
  */
 enum dp_l2l4_class dp_l2l4_decode(const uint8_t *frame, uint32_t seg_len, uint32_t pkt_len, struct dp_l2l4 *d);
 
+/*
+ * dp_l2l4_decode() inline for the usual frame, Ethernet II + IPv4 without options + a whole UDP datagram, and the
+ * call for anything else: the same class and the same fields (tests/integration/test_l2l4.c compares them frame by
+ * frame). The worker decodes every frame it judges; the call, its memset of d and its walk through the general
+ * cases (VLAN tags, options, fragments, IPv6) were ~85 instructions a frame under callgrind. Written by hand because
+ * DPDK has no decoder that checks every length field against the frame (rte_net_get_ptype() trusts them).
+ */
+static inline __attribute__((always_inline)) enum dp_l2l4_class
+dp_l2l4_decode_fast(const uint8_t *frame, uint32_t seg_len, uint32_t pkt_len, struct dp_l2l4 *d)
+{
+	const uint8_t *ip = frame + 14, *u = frame + 34;
+	uint32_t total, ulen;
+
+	/* EtherType 0x0800, version 4 and IHL 5, no MF and no offset, UDP; 42 bytes in the first segment */
+	if ((seg_len < pkt_len ? seg_len : pkt_len) < 42 || frame[12] != 0x08 || frame[13] != 0x00 || ip[0] != 0x45 ||
+	    ((ip[6] & 0x3f) | ip[7]) != 0 || ip[9] != 17)
+		return dp_l2l4_decode(frame, seg_len, pkt_len, d);
+	total = (uint32_t)ip[2] << 8 | ip[3];
+	ulen = (uint32_t)u[4] << 8 | u[5];
+	/* the IP total length within the frame and room for the UDP header; the UDP length within what IP carries */
+	if (total < 28 || 14 + total > pkt_len || ulen < 8 || ulen > total - 20)
+		return dp_l2l4_decode(frame, seg_len, pkt_len, d);
+	*d = (struct dp_l2l4){
+		.l2_len = 14,
+		.ip_ver = 4,
+		.l3_len = 20,
+		.l4_proto = 17,
+		.ip_end = 14 + total,
+		.l4_off = 34,
+		.udp_len = (uint16_t)ulen,
+		.sport = (uint16_t)(u[0] << 8 | u[1]),
+		.dport = (uint16_t)(u[2] << 8 | u[3]),
+		.payload_off = 42,
+		.payload_len = ulen - 8,
+	};
+	return DP_PKT_UDP;
+}
+
 /* Name of a class for counters and logs ("udp", "bad_len"). */
 const char *dp_l2l4_class_name(enum dp_l2l4_class c);
 

@@ -411,6 +411,92 @@ static void test_byte_flips(void **state)
 	}
 }
 
+/* dp_l2l4_decode_fast() against dp_l2l4_decode() on one frame: the same class and, for UDP, the same fields. */
+static void same_decode(const uint8_t *f, uint32_t seg, uint32_t len)
+{
+	struct dp_l2l4 a, b;
+	enum dp_l2l4_class ca, cb;
+
+	memset(&a, 0x5a, sizeof(a));
+	memset(&b, 0xa5, sizeof(b));
+	ca = dp_l2l4_decode(f, seg, len, &a);
+	cb = dp_l2l4_decode_fast(f, seg, len, &b);
+	assert_int_equal(ca, cb);
+	assert_int_equal(a.l2_len, b.l2_len);
+	assert_int_equal(a.nvlan, b.nvlan);
+	assert_int_equal(a.ip_ver, b.ip_ver);
+	assert_int_equal(a.l3_len, b.l3_len);
+	assert_int_equal(a.l4_proto, b.l4_proto);
+	assert_int_equal(a.is_frag, b.is_frag);
+	assert_int_equal(a.frag_first, b.frag_first);
+	assert_int_equal(a.frag_more, b.frag_more);
+	assert_int_equal(a.frag_v6_direct, b.frag_v6_direct);
+	assert_int_equal(a.frag_off, b.frag_off);
+	assert_int_equal(a.ip_end, b.ip_end);
+	assert_int_equal(a.l4_off, b.l4_off);
+	assert_int_equal(a.udp_len, b.udp_len);
+	assert_int_equal(a.sport, b.sport);
+	assert_int_equal(a.dport, b.dport);
+	assert_int_equal(a.payload_off, b.payload_off);
+	assert_int_equal(a.payload_len, b.payload_len);
+}
+
+/*
+ * The inline decoder of the usual frame (Ethernet, IPv4 without options, UDP) gives what the general one gives: on
+ * every table frame, every truncation and split into segments of a plain IPv4 frame, and every byte of its headers
+ * set to each of a few values (the fields it tests and the ones it does not).
+ */
+static void test_decode_fast(void **state)
+{
+	static uint8_t orig[4096];
+	static const uint8_t vals[] = { 0x00, 0x01, 0x07, 0x08, 0x11, 0x14, 0x1c, 0x20, 0x40, 0x45, 0x46, 0x81, 0xff };
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = build(cases[i].spec, NULL);
+		same_decode(buf, (uint32_t)len, (uint32_t)len);
+	}
+	for (size_t s = 0; s < sizeof(robust_specs) / sizeof(robust_specs[0]); s++) {
+		len = build(robust_specs[s], NULL);
+		same_decode(buf, (uint32_t)len, (uint32_t)len);
+	}
+	len = build((struct fb_spec){ .ip_ver = 4 }, NULL);
+	memcpy(orig, buf, len);
+	for (size_t cut = 0; cut <= len; cut++) {
+		same_decode(buf, (uint32_t)cut, (uint32_t)cut);
+		same_decode(buf, (uint32_t)cut, (uint32_t)len);     /* headers maybe split from the payload */
+		same_decode(buf, (uint32_t)len, (uint32_t)cut);     /* a segment longer than the packet */
+		same_decode(buf, (uint32_t)len + 20, (uint32_t)cut + 20); /* link padding */
+	}
+	for (size_t i = 0; i < 48 && i < len; i++)
+		for (size_t v = 0; v < sizeof(vals); v++) {
+			memcpy(buf, orig, len);
+			buf[i] = vals[v];
+			same_decode(buf, (uint32_t)len, (uint32_t)len);
+			same_decode(buf, (uint32_t)len - 5, (uint32_t)len - 5);
+			buf[i] = (uint8_t)(orig[i] ^ vals[v]);
+			same_decode(buf, (uint32_t)len, (uint32_t)len);
+		}
+	/* total and UDP lengths around their limits */
+	for (uint32_t t = 0; t < 40; t++)
+		for (uint32_t u = 0; u < 40; u++) {
+			uint32_t tl = (uint32_t)len - 14 - 20 + t, ul = (uint32_t)len - 34 - 20 + u;
+
+			memcpy(buf, orig, len);
+			buf[16] = (uint8_t)(tl >> 8);
+			buf[17] = (uint8_t)tl;
+			buf[38] = (uint8_t)(ul >> 8);
+			buf[39] = (uint8_t)ul;
+			same_decode(buf, (uint32_t)len, (uint32_t)len);
+			buf[16] = 0;
+			buf[17] = (uint8_t)(20 + t);
+			buf[38] = 0;
+			buf[39] = (uint8_t)u;
+			same_decode(buf, (uint32_t)len, (uint32_t)len);
+		}
+}
+
 #if defined(__AVX2__)
 /* The SSE2 steps, which a build with AVX2 does not pick: checked here as well. */
 static uint64_t sum_sse2(const uint8_t *p, uint32_t len, uint64_t sum)
@@ -555,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_peers),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_byte_flips),
+		cmocka_unit_test(test_decode_fast),
 		cmocka_unit_test(test_cksum_sum),
 		cmocka_unit_test(test_cksum_fold),
 		cmocka_unit_test(test_cksum_sum_long),
