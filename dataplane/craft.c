@@ -137,63 +137,6 @@ static inline uint16_t udp_cksum(struct rte_mbuf *m, const struct dp_l2l4 *d, ui
 	return c ? c : 0xffff; /* 0 means "no checksum" on the wire */
 }
 
-/*
- * dp_cksum_copy() for a reply payload (a few hundred bytes): 64 bytes a step with no 256-byte stage to enter and
- * leave, the lanes summed in 32 bits (exact: a lane pair is within +-2^16 after the bias, so below 1 KB the total
- * stays far inside 2^31), the bias counted in blocks: on a 300-byte reply the general macro spent more on entering and
- * leaving its stages and on its 64-bit reduction than on the bytes (craft 302 -> 295 instructions per reply). The
- * same sum modulo 0xffff, so the same checksum: test_craft checks every length to 1100 bytes at four alignments.
- * Longer payloads, and builds without AVX2, take dp_cksum_copy().
- */
-static inline uint64_t payload_copy(uint8_t *d, const uint8_t *s, uint32_t len)
-{
-#if defined(__AVX2__)
-	if (len >= 32 && len < 1024) {
-		const __m256i *k = (const __m256i *)dp_cksum_k16;
-		__m256i flip, one, acc = _mm256_setzero_si256(), x, y;
-		uint32_t i = 0, e = len & ~1u, blocks = 0;
-		uint64_t sum = 0;
-		__m128i h;
-
-		__asm__("" : "+r"(k)); /* the constants as memory operands (see dp_cksum_k16) */
-		flip = _mm256_load_si256(k);
-		one = _mm256_load_si256(k + 1);
-		for (; i + 64 <= len; i += 64, blocks += 2) {
-			x = _mm256_loadu_si256((const __m256i *)(s + i));
-			y = _mm256_loadu_si256((const __m256i *)(s + i + 32));
-			_mm256_storeu_si256((__m256i *)(d + i), x);
-			_mm256_storeu_si256((__m256i *)(d + i + 32), y);
-			acc = _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(_mm256_xor_si256(x, flip), one),
-								     _mm256_madd_epi16(_mm256_xor_si256(y, flip), one)));
-		}
-		if (i + 32 <= len) {
-			x = _mm256_loadu_si256((const __m256i *)(s + i));
-			_mm256_storeu_si256((__m256i *)(d + i), x);
-			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_xor_si256(x, flip), one));
-			i += 32;
-			blocks++;
-		}
-		if (len & 1) { /* the odd last byte, the low byte of its word */
-			d[len - 1] = s[len - 1];
-			sum = s[len - 1];
-		}
-		if (e > i) { /* the even rest: the 32 bytes ending there (stored whole again), those before it masked off */
-			x = _mm256_loadu_si256((const __m256i *)(s + e - 32));
-			_mm256_storeu_si256((__m256i *)(d + e - 32), x);
-			x = _mm256_and_si256(x, _mm256_loadu_si256((const __m256i *)(dp_cksum_tail_mask + (e - i))));
-			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_xor_si256(x, flip), one));
-			blocks++;
-		}
-		h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-		h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
-		h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-		/* 16 words a block, each taken as u - 0x8000: the 0x8000s back */
-		return sum + (uint64_t)((int64_t)_mm_cvtsi128_si32(h) + (int64_t)blocks * 16 * 0x8000);
-	}
-#endif
-	return dp_cksum_copy(d, s, len, 0);
-}
-
 int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payload, uint32_t len,
 		   uint16_t ip_id, const struct dp_craft_opts *opts)
 {
@@ -221,7 +164,7 @@ int dp_craft_reply(struct rte_mbuf *m, const struct dp_l2l4 *d, const char *payl
 	uhdr = (uint64_t)rte_cpu_to_be_16(d->dport) | (uint64_t)rte_cpu_to_be_16(d->sport) << 16 |
 	       (uint64_t)rte_cpu_to_be_16(udp_len) << 32;
 	memcpy(udp, &uhdr, 8);
-	psum = payload_copy(udp + 8, (const uint8_t *)payload, len);
+	psum = dp_cksum_copy(udp + 8, (const uint8_t *)payload, len, 0);
 	resize(m, d->l2_len + l3 + udp_len);
 	tx_meta(m, d, l3, ip_off, udp_off);
 	c = udp_cksum(m, d, ip, uhdr, addrs, psum, udp_off);

@@ -242,7 +242,7 @@ static void test_offload_flags(void **state)
 }
 
 /*
- * The payload's sum, taken while it is copied (craft.c's payload_copy() below 1 KB, dp_cksum_copy() above): every
+ * The payload's sum, taken while it is copied (dp_cksum_copy(), each of its stages and its tail): every
  * length to 1100 bytes, the payload at every alignment, IPv4 and IPv6, the UDP checksum recomputed by the reference
  * sum in frames.c and the payload compared.
  */
