@@ -110,7 +110,9 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 /*
  * For a reply verdict, build the response into out (at most cap bytes; pass cap = request length to forbid
  * amplification). Returns the length, or 0 when no reply can be built, in which case v becomes a drop
- * (SW_WHY_AMPLIFICATION or SW_WHY_NO_VIA). src is where the request came from (received=/rport=).
+ * (SW_WHY_AMPLIFICATION or SW_WHY_NO_VIA). src is where the request came from (received=/rport=). out[0..cap) is
+ * scratch: bytes past the returned length, but within cap, may be written too (pieces are copied in whole 32-byte
+ * moves when cap allows).
  */
 uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_verdict *v,
 		    const struct sw_peer *src, char *out, uint32_t cap);
