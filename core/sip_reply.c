@@ -76,6 +76,17 @@ static inline __attribute__((always_inline)) void put(struct out *restrict o, co
 	o->p += n;
 }
 
+#if defined(__AVX2__)
+/* n <= 64 bytes from s, which has 64 readable bytes, with o->slack set: one or two whole 32-byte moves (SLACK). */
+static inline __attribute__((always_inline)) void put_slack(struct out *restrict o, const char *s, uint32_t n)
+{
+	_mm256_storeu_si256((__m256i *)o->p, _mm256_loadu_si256((const __m256i *)s));
+	if (n > 32)
+		_mm256_storeu_si256((__m256i *)(o->p + 32), _mm256_loadu_si256((const __m256i *)(s + 32)));
+	o->p += n;
+}
+#endif
+
 /*
  * A piece of at most 48 bytes from a small local buffer (the source address's text: 7 to 45 bytes), with
  * overlapping fixed-size moves: 16-byte ones at 0, at 16 when more than 32, and ending at n; else two of 8 or 4, or
@@ -89,11 +100,8 @@ static inline __attribute__((always_inline)) void put_local(struct out *restrict
 	if (!room(o, n))
 		return;
 #if defined(__AVX2__)
-	if (o->slack) { /* s holds 64 bytes (peer_text()'s buffer): one or two moves, as put_req() */
-		_mm256_storeu_si256((__m256i *)d, _mm256_loadu_si256((const __m256i *)s));
-		if (n > 32)
-			_mm256_storeu_si256((__m256i *)(d + 32), _mm256_loadu_si256((const __m256i *)(s + 32)));
-		o->p += n;
+	if (o->slack) { /* s holds 64 bytes (peer_text()'s buffer) */
+		put_slack(o, s, n);
 		return;
 	}
 #endif
@@ -113,10 +121,7 @@ static inline __attribute__((always_inline)) void put_req(struct out *restrict o
 {
 #if defined(__AVX2__)
 	if (o->slack && n <= 64 && o->hi - s >= 64) {
-		_mm256_storeu_si256((__m256i *)o->p, _mm256_loadu_si256((const __m256i *)s));
-		if (n > 32)
-			_mm256_storeu_si256((__m256i *)(o->p + 32), _mm256_loadu_si256((const __m256i *)(s + 32)));
-		o->p += n;
+		put_slack(o, s, n);
 		return;
 	}
 #endif
@@ -385,25 +390,8 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 }
 
 #if defined(__AVX2__)
-/*
- * The bytes the masks below compare with, 32 of each, read through a pointer GCC cannot see through (via_k()):
- * every compare then takes its constant as a memory operand. With _mm256_set1_epi8() GCC built each one in a
- * register (3 instructions) at every use, ~30 instructions per reply.
- */
-enum { VK_COMMA, VK_QUOTE, VK_LBRACKET, VK_SEMI, VK_COLON, VK_EQ, VK_SP, VK__COUNT };
-#define VK_ROW(c) { c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c }
-static const uint8_t via_k_rows[VK__COUNT][32] __attribute__((aligned(32))) = {
-	VK_ROW(','), VK_ROW('"'), VK_ROW('['), VK_ROW(';'), VK_ROW(':'), VK_ROW('='), VK_ROW(0x20),
-};
-#undef VK_ROW
-
-static inline const __m256i *via_k(void)
-{
-	const __m256i *k = (const __m256i *)via_k_rows;
-
-	__asm__("" : "+r"(k));
-	return k;
-}
+/* The 32-byte splat of sw_splat row k (sw_str.h: in memory, so that each compare takes it as an operand). */
+#define VK(k) ((const __m256i *)sw_splat[SW_SPL_##k])
 
 /* Bits i of the 64 bytes a:b where the byte equals n's (two 32-byte compares). */
 static inline uint64_t eq64(__m256i a, __m256i b, const __m256i *n)
@@ -422,10 +410,10 @@ static inline uint64_t eq64_2(__m256i a, __m256i b, const __m256i *n1, const __m
 }
 
 /* Bytes 0x00-0x20: the LWS bytes (SP, HTAB, CR, LF); no other control byte is in a well-formed via-parm. */
-static inline uint64_t ctl64(__m256i a, __m256i b, const __m256i *k)
+static inline uint64_t ctl64(__m256i a, __m256i b)
 {
-	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(a, k[VK_SP]), a)) |
-	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, k[VK_SP]), b)) << 32;
+	return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(a, *VK(SP)), a)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(b, *VK(SP)), b)) << 32;
 }
 #endif
 
@@ -463,28 +451,27 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 	const char *p = v.p;
 	uint64_t semi, colon, eq, lws, lim, comma, bad;
 	uint32_t len, sp, s0, he, nr = 0;
-	const __m256i *k = via_k();
 	__m256i a, b;
 
 	if (hi - p < 72 || v.len < 8 || memcmp(p, "SIP/2.0/", 8) != 0)
 		return false;
 	a = _mm256_loadu_si256((const __m256i *)p);
 	b = _mm256_loadu_si256((const __m256i *)(p + 32));
-	comma = eq64(a, b, &k[VK_COMMA]) & bits_below(v.len);
+	comma = eq64(a, b, VK(COMMA)) & bits_below(v.len);
 	if (!comma && v.len > 64)
 		return false;
 	len = comma ? (uint32_t)__builtin_ctzll(comma) : v.len;
 	lim = bits_below(len);
-	bad = eq64_2(a, b, &k[VK_QUOTE], &k[VK_LBRACKET]) & lim;
-	lws = ctl64(a, b, k) & lim;
+	bad = eq64_2(a, b, VK(DQ), VK(LBRACKET)) & lim;
+	lws = ctl64(a, b) & lim;
 	if (bad || !lws || (lws & (lws - 1)))
 		return false; /* LWS anywhere but between transport and sent-by: the parser reads it */
 	sp = (uint32_t)__builtin_ctzll(lws);
-	semi = eq64(a, b, &k[VK_SEMI]) & lim;
+	semi = eq64(a, b, VK(SEMI)) & lim;
 	s0 = semi ? (uint32_t)__builtin_ctzll(semi) : len;
 	if (sp <= 8 || s0 <= sp + 1)
 		return false;
-	eq = eq64(a, b, &k[VK_EQ]) & lim;
+	eq = eq64(a, b, VK(EQ)) & lim;
 	via->value = sw_str_make(p, len);
 	via->transport = sw_str_make(p + 8, sp - 8);
 	via->port = 0; /* not read: the reply copies the sent-by as written (the check found its port in range) */
@@ -532,7 +519,7 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 	if (via->has_rport) {
 		via->host = SW_STR_NULL;
 	} else {
-		colon = eq64(a, b, &k[VK_COLON]) & bits_below(s0) & ~bits_below(sp + 1);
+		colon = eq64(a, b, VK(COLON)) & bits_below(s0) & ~bits_below(sp + 1);
 		he = colon ? (uint32_t)__builtin_ctzll(colon) : s0;
 		via->host = sw_str_make(p + sp + 1, he - sp - 1);
 	}
@@ -559,15 +546,14 @@ static bool via_r_params_recorded(const struct sip_via *via, const char *hi)
 	const char *p = via->value.p;
 	uint64_t lim = bits_below(via->value.len), semi;
 	uint32_t r = 0;
-	const __m256i *k = via_k();
 	__m256i a, b;
 
 	if (via->value.len > 64 || hi - p < 65)
 		return false;
 	a = _mm256_loadu_si256((const __m256i *)p);
 	b = _mm256_loadu_si256((const __m256i *)(p + 32));
-	semi = eq64(a, b, &k[VK_SEMI]) & lim;
-	if (!semi || (eq64(a, b, &k[VK_QUOTE]) & lim) || (ctl64(a, b, k) & lim & ~bits_below((uint32_t)__builtin_ctzll(semi))))
+	semi = eq64(a, b, VK(SEMI)) & lim;
+	if (!semi || (eq64(a, b, VK(DQ)) & lim) || (ctl64(a, b) & lim & ~bits_below((uint32_t)__builtin_ctzll(semi))))
 		return false;
 	for (; semi; semi &= semi - 1)
 		r += (p[__builtin_ctzll(semi) + 1] | 0x20) == 'r'; /* p[64] is readable: hi - p >= 65 */

@@ -107,7 +107,8 @@ struct sw_cset {
 void sw_cset_init(struct sw_cset *set, const uint8_t tab[256], uint8_t bit);
 
 /*
- * SIMD constants in memory (sw_str.c), for the parser's and the value parsers' compares and the nibble lookup: an
+ * SIMD constants in memory (sw_str.c), for the parser's, the value parsers' and the reply's compares and the nibble
+ * lookup: an
  * operand in memory folds into the instruction that uses it, where GCC otherwise rebuilds a splat in registers (a
  * move, a vmovd and a broadcast) at every use. Not const, so that GCC cannot fold them back into that; nothing writes
  * them. sw_splat[k] is 64 copies of one byte (a 64-, 32- or 16-byte load of it is that byte's splat);
@@ -123,6 +124,9 @@ enum sw_splat {
 	SW_SPL_DQ,
 	SW_SPL_AT,
 	SW_SPL_QM,
+	SW_SPL_COMMA,
+	SW_SPL_LBRACKET,
+	SW_SPL_SP,
 	SW_SPL_NIB_F, /* 0x0f: the nibble mask */
 	SW_SPL__COUNT
 };

@@ -244,13 +244,6 @@ enum dp_l2l4_class dp_l2l4_decode(const uint8_t *frame, uint32_t seg_len, uint32
 	return DP_PKT_OTHER;
 }
 
-bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
-{
-	if (d->l3_len == 20) /* no options, nearly always: three loads (dp_cksum_sum20), no loop */
-		return dp_cksum_fold(dp_cksum_sum20(frame + d->l2_len)) == 0xffff;
-	return dp_cksum_fold(dp_cksum_sum(frame + d->l2_len, d->l3_len, 0)) == 0xffff;
-}
-
 /*
  * Pseudo-header sum (not folded) for a UDP datagram of udp_len bytes. The addresses (dp_cksum_addrs), then the
  * length and next-header words, which in native order are the byte-swapped udp_len and protocol (the v4 form sums

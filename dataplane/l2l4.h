@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cksum.h"
 #include "sw_verdict.h"
 
 struct rte_mbuf;
@@ -101,8 +102,16 @@ dp_l2l4_decode_fast(const uint8_t *frame, uint32_t seg_len, uint32_t pkt_len, st
 /* Name of a class for counters and logs ("udp", "bad_len"). */
 const char *dp_l2l4_class_name(enum dp_l2l4_class c);
 
-/* IPv4 header checksum of a DP_PKT_UDP or DP_PKT_FRAG IPv4 frame is right (options included). */
-bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d);
+/*
+ * IPv4 header checksum of a DP_PKT_UDP or DP_PKT_FRAG IPv4 frame is right (options included). Inline: the worker
+ * checks every IPv4 frame it judges, and without options (nearly always) it is three loads (dp_cksum_sum20).
+ */
+static inline bool dp_ipv4_hdr_cksum_ok(const uint8_t *frame, const struct dp_l2l4 *d)
+{
+	if (d->l3_len == 20)
+		return dp_cksum_fold(dp_cksum_sum20(frame + d->l2_len)) == 0xffff;
+	return dp_cksum_fold(dp_cksum_sum(frame + d->l2_len, d->l3_len, 0)) == 0xffff;
+}
 
 /*
  * UDP checksum of a DP_PKT_UDP datagram in a flat buffer, computed over udp_len bytes with the pseudo-header

@@ -17,7 +17,6 @@
 #include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 
-#include "cksum.h"
 #include "policy_store.h"
 #include "worker.h"
 
@@ -214,8 +213,6 @@ static inline bool ip_cksum_ok(const struct pkt *p)
 		return true;
 	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	if (p->d.l3_len == 20) /* no options, nearly always: dp_ipv4_hdr_cksum_ok()'s three loads, without the call */
-		return dp_cksum_fold(dp_cksum_sum20(p->f + p->d.l2_len)) == 0xffff;
 	return dp_ipv4_hdr_cksum_ok(p->f, &p->d);
 }
 
