@@ -165,7 +165,7 @@ static void check_reply(const struct torture *t, const struct sw_policy *pol, st
 		/* allowed: the reply would amplify, or there is nowhere to send it */
 		assert_int_equal(v->action, SW_ACT_DROP);
 		assert_true(v->why == SW_WHY_AMPLIFICATION || v->why == SW_WHY_NO_VIA);
-		print_message("  %-48s reply not sent: %s\n", t->file, tu_why(v->why));
+		print_message("  %-48s reply not sent: %s\n", t->file, sw_why_name(v->why));
 	} else {
 		char line[32];
 		int ll = snprintf(line, sizeof(line), "SIP/2.0 %u ", t->status);
@@ -199,8 +199,8 @@ static void test_torture(void **state)
 		sw_judge(pol, w, d.p, d.len, &v);
 		if (!matches(t, &v)) {
 			print_error("FAIL %-14s %-44s want %s/%s/%u%s%s, got %s/%s/%u \"%s\"\n", t->section, t->file,
-				    tu_action(t->action), tu_why(t->why), t->status, t->reason_has ? " ~" : "",
-				    t->reason_has ? t->reason_has : "", tu_action(v.action), tu_why(v.why), v.status,
+				    sw_action_name(t->action), sw_why_name(t->why), t->status, t->reason_has ? " ~" : "",
+				    t->reason_has ? t->reason_has : "", sw_action_name(v.action), sw_why_name(v.why), v.status,
 				    v.reason ? v.reason : "");
 			failed++;
 		} else if (v.action == SW_ACT_REPLY) {

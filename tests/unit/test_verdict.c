@@ -428,7 +428,7 @@ static void check_case(const struct vcase *c, const struct sw_verdict *v)
 	}
 	if (v->action != c->action || v->why != c->why || (c->action == SW_ACT_REPLY && v->status != c->status)) {
 		tu_print_verdict("got", v);
-		fail_msg("%s: want action=%s why=%s status=%u", c->name, tu_action(c->action), tu_why(c->why),
+		fail_msg("%s: want action=%s why=%s status=%u", c->name, sw_action_name(c->action), sw_why_name(c->why),
 			 c->status);
 	}
 	if (c->action == SW_ACT_REPLY) {
@@ -466,9 +466,9 @@ static void test_cases(void **state)
 						   (v.status != c->status || !v.reason ||
 						    (c->reason_has && !strstr(v.reason, c->reason_has)))))) {
 			print_error("FAIL %-60s want %s/%s/%u%s%s, ", c->name,
-				    c->kind == EXPECT_NO_REPLY ? "not reply" : tu_action(c->action), tu_why(c->why),
+				    c->kind == EXPECT_NO_REPLY ? "not reply" : sw_action_name(c->action), sw_why_name(c->why),
 				    c->status, c->reason_has ? " ~" : "", c->reason_has ? c->reason_has : "");
-			print_error("got %s/%s/%u \"%s\"\n", tu_action(v.action), tu_why(v.why), v.status,
+			print_error("got %s/%s/%u \"%s\"\n", sw_action_name(v.action), sw_why_name(v.why), v.status,
 				    v.reason ? v.reason : "");
 			failed++;
 		} else {
@@ -612,8 +612,8 @@ static void test_samples(void **state)
 		sw_judge(pol, w, d.p, d.len, &v);
 		if (v.action != samples[i].action || v.why != samples[i].why) {
 			tu_print_verdict(samples[i].file, &v);
-			fail_msg("%s: want %s/%s", samples[i].file, tu_action(samples[i].action),
-				 tu_why(samples[i].why));
+			fail_msg("%s: want %s/%s", samples[i].file, sw_action_name(samples[i].action),
+				 sw_why_name(samples[i].why));
 		}
 		tu_free(&d);
 	}

@@ -183,45 +183,10 @@ struct sw_peer tu_peer6(const char *addr, uint16_t port)
 	return p;
 }
 
-const char *tu_action(enum sw_action a)
-{
-	switch (a) {
-	case SW_ACT_PASS:
-		return "pass";
-	case SW_ACT_DROP:
-		return "drop";
-	case SW_ACT_REPLY:
-		return "reply";
-	}
-	return "?";
-}
-
-const char *tu_why(enum sw_why w)
-{
-	static const char *const names[] = {
-		[SW_WHY_VALID] = "VALID",
-		[SW_WHY_RESPONSE] = "RESPONSE",
-		[SW_WHY_ACK] = "ACK",
-		[SW_WHY_RULE_PASS] = "RULE_PASS",
-		[SW_WHY_NOT_SIP] = "NOT_SIP",
-		[SW_WHY_BAD_RESPONSE] = "BAD_RESPONSE",
-		[SW_WHY_BAD_ACK] = "BAD_ACK",
-		[SW_WHY_NO_VIA] = "NO_VIA",
-		[SW_WHY_RULE_DROP] = "RULE_DROP",
-		[SW_WHY_AMPLIFICATION] = "AMPLIFICATION",
-		[SW_WHY_BUDGET] = "BUDGET",
-		[SW_WHY_CHECK] = "CHECK",
-		[SW_WHY_RULE_REPLY] = "RULE_REPLY",
-		[SW_WHY_KEEPALIVE] = "KEEPALIVE",
-	};
-
-	return (unsigned)w < SW_WHY__COUNT ? names[w] : "?";
-}
-
 void tu_print_verdict(const char *what, const struct sw_verdict *v)
 {
-	print_message("%s: action=%s why=%s status=%u reason=\"%s\" err_off=%u\n", what, tu_action(v->action),
-		      tu_why(v->why), v->status, v->reason ? v->reason : "(null)", v->err_off);
+	print_message("%s: action=%s why=%s status=%u reason=\"%s\" err_off=%u\n", what, sw_action_name(v->action),
+		      sw_why_name(v->why), v->status, v->reason ? v->reason : "(null)", v->err_off);
 }
 
 const char *tu_reply_header(const char *reply, uint32_t len, const char *name, unsigned n, uint32_t *vlen)

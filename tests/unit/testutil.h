@@ -58,10 +58,6 @@ extern const uint8_t tu_secret_b[16];
 struct sw_peer tu_peer4(const char *addr, uint16_t port);
 struct sw_peer tu_peer6(const char *addr, uint16_t port);
 
-/* Human-readable names for assertion messages. */
-const char *tu_action(enum sw_action a);
-const char *tu_why(enum sw_why w);
-
 /* Print a verdict for a failing assertion. */
 void tu_print_verdict(const char *what, const struct sw_verdict *v);
 
