@@ -17,7 +17,6 @@
  *   bench_dataplane [--cpu N] [--json FILE] [--rounds N] [--round-ms N] [--pps-ms N] [--only SUBSTRING] [--quiet]
  * EAL options are built in (--no-huge -m 512, a private --file-prefix, main lcore 0, worker lcore 1 or the --cpu).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -594,26 +593,6 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 	return bench_json_close(&j);
 }
 
-/* The EAL leaves its runtime directory (/var/run/dpdk/<prefix>) behind: remove it after rte_eal_cleanup(). */
-static void remove_runtime_dir(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char path[1024];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* ---- main ---- */
 
 static void progress(unsigned k, unsigned rounds)
@@ -800,8 +779,6 @@ int main(int argc, char **argv)
 	}
 	rmdir(pcap_dir);
 	dp_worker_free(w);
-	snprintf(pcap_dir, sizeof(pcap_dir), "%s", rte_eal_get_runtime_dir());
-	rte_eal_cleanup();
-	remove_runtime_dir(pcap_dir);
+	dp_eal_cleanup();
 	return 0;
 }

@@ -437,11 +437,11 @@ int main(int argc, char **argv)
 	argv[n] = argv[0]; /* getopt wants a program name before the options */
 	if (parse_args(argc - n, argv + n, &a) < 0) {
 		usage(stderr, argv[0]);
-		rte_eal_cleanup();
+		dp_eal_cleanup();
 		return EXIT_USAGE;
 	}
 	rc = run(&a);
 	cleanup(&a);
-	rte_eal_cleanup();
+	dp_eal_cleanup();
 	return rc;
 }

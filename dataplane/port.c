@@ -2,10 +2,14 @@
 /*
  * Port setup (see port.h). Every call's failure is reported with the port, the step and DPDK's reason.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
@@ -122,4 +126,25 @@ void dp_port_close(uint16_t port)
 		return;
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
+}
+
+void dp_eal_cleanup(void)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	rte_eal_cleanup();
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
 }

@@ -36,4 +36,10 @@ int dp_port_start(uint16_t port, const struct dp_port_conf *c, struct dp_port_in
 /* Stop and close (flushes what the PMD buffers, e.g. net_pcap's dump file). */
 void dp_port_close(uint16_t port);
 
+/*
+ * rte_eal_cleanup(), then remove the EAL's runtime directory (/var/run/dpdk/<file-prefix>), which the EAL leaves
+ * behind: a process that ends here leaves nothing under /var/run/dpdk. For the daemon, the bench and the tests.
+ */
+void dp_eal_cleanup(void);
+
 #endif

@@ -3,7 +3,6 @@
  * Test frame builder and reference checksums (see frames.h). Written from the RFCs' byte layouts on purpose:
  * nothing here calls DPDK's checksum helpers, so a test compares two independent implementations.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <rte_eal.h>
 
 #include "frames.h"
+#include "port.h"
 
 static const uint8_t mac_dst[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t mac_src[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
@@ -220,30 +220,6 @@ bool ref_udp_ok(const uint8_t *frame, size_t l2_len, size_t l3_len, int ip_ver)
 	return ref_fold(ref_sum(u, ulen, sum)) == 0xffff;
 }
 
-static char runtime_dir[512];
-
-/* The EAL leaves its runtime directory behind: remove it, so test runs leave nothing in /var/run/dpdk. */
-static void eal_done(void)
-{
-	struct dirent *e;
-	DIR *d;
-
-	rte_eal_cleanup();
-	d = opendir(runtime_dir);
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char path[1024];
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", runtime_dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(runtime_dir);
-}
-
 bool test_eal_init(const char *name)
 {
 	char prefix[64];
@@ -255,7 +231,6 @@ bool test_eal_init(const char *name)
 		fprintf(stderr, "%s: EAL cannot start here (needs root): skipped\n", name);
 		return false;
 	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	atexit(eal_done);
+	atexit(dp_eal_cleanup); /* test runs leave nothing in /var/run/dpdk */
 	return true;
 }

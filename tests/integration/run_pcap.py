@@ -45,6 +45,8 @@ def run_sipwall(args, prefix, extra, timeout=120):
     print("+", " ".join(cmd), flush=True)
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        # a clean exit removes the EAL's runtime directory itself (dp_eal_cleanup())
+        p.left_runtime_dir = os.path.exists(eal_runtime_dir(prefix))
     finally:
         shutil.rmtree(eal_runtime_dir(prefix), ignore_errors=True)
     return p
@@ -108,7 +110,8 @@ def main():
     sys.argv = ["gen_mixed_pcap.py", args.workdir]
     gen_mixed_pcap.main()
 
-    p = run_sipwall(args, f"swit{os.getpid()}", ["--exit-when-idle", "500"])
+    prefix = f"swit{os.getpid()}"
+    p = run_sipwall(args, prefix, ["--exit-when-idle", "500"])
     sys.stdout.write(p.stdout)
     if p.returncode == EXIT_EAL:
         print(f"SKIP: the EAL cannot start here:\n{p.stderr}")
@@ -118,6 +121,8 @@ def main():
         return 1
 
     errors, stats = check_pcap.check(args.workdir)
+    if p.left_runtime_dir:
+        errors.append(f"the EAL runtime directory {eal_runtime_dir(prefix)} was left behind")
     with open(os.path.join(args.workdir, "expect.json")) as f:
         want = expected_counters(json.load(f))
     got = parse_counters(p.stdout)
