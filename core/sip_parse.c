@@ -843,6 +843,26 @@ static inline void chain_index(struct sip_msg *m, uint32_t nh)
 	}
 }
 
+/*
+ * *d = *s field by field through registers. A struct copy is one 32-byte load here, of fields that the start line's
+ * scan_load() has just written with 8-byte stores: such a load cannot take its bytes from the store buffer and
+ * waits until those stores reach the cache (some 15 cycles on every datagram). The empty asm keeps GCC from
+ * merging the loads back into one.
+ */
+static inline void scan_copy(struct scan *d, const struct scan *s)
+{
+	const char *buf = s->buf;
+	uint64_t lf = s->lf, colon = s->colon;
+	uint32_t len = s->len, base = s->base;
+
+	__asm__("" : "+r"(buf), "+r"(lf), "+r"(colon), "+r"(len), "+r"(base));
+	d->buf = buf;
+	d->lf = lf;
+	d->colon = colon;
+	d->len = len;
+	d->base = base;
+}
+
 /* A fault in the header section: the lines before it stay indexed (m->nhdrs is kept in a register till then). */
 static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh,
 								      enum sip_parse_status st, const char *at,
@@ -860,11 +880,13 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	 * The scan as a local of this frame: its fields are then addressed off the stack pointer, and no register
 	 * holds a pointer to the caller's copy through the line loop (nothing reads the scan after this returns).
 	 */
-	struct scan sc = *s0, *const s = &sc;
+	struct scan sc, *const s = &sc;
 	const char *buf = m->buf;
 	const uint32_t len = m->len;
 	uint32_t p = off, nh = 0;
 	struct sip_hdr *h = m->hdrs; /* &m->hdrs[nh], stepped with it */
+
+	scan_copy(s, s0);
 
 	for (;;) {
 		uint32_t lf, colon, e;
