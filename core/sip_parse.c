@@ -883,8 +883,9 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 	struct scan sc, *const s = &sc;
 	const char *buf = m->buf;
 	const uint32_t len = m->len;
-	uint32_t p = off, nh = 0;
-	struct sip_hdr *h = m->hdrs; /* &m->hdrs[nh], stepped with it */
+	uint32_t p = off;
+	/* the next index entry; the count is h - m->hdrs (one register less in the line loop than a count beside it) */
+	struct sip_hdr *h = m->hdrs, *const hend = m->hdrs + SIP_MAX_HEADERS;
 
 	scan_copy(s, s0);
 
@@ -894,7 +895,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		struct sw_str value;
 
 		if (p >= len)
-			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
 		if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n')
 			break;
 		/*
@@ -907,13 +908,12 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 				id = (uint8_t)sip_hdr_lookup_end(buf + p, colon - p);
 				if (__builtin_expect(id == SIP_HDR_OTHER, 0) &&
 				    skip_token(buf + p, buf + colon) != buf + colon)
-					return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + colon),
+					return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + colon),
 							"Malformed header field name");
-				if (nh == SIP_MAX_HEADERS)
-					return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p,
+				if (h == hend)
+					return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_TOO_MANY_HEADERS, buf + p,
 							"Too many header fields");
 				index_line(h++, sw_str_make(buf + p, colon - p), value_fast(buf, colon, lf - 1), id, 0);
-				nh++;
 				p = lf + 1;
 			} while (buf[p] != '\r' && line_fast(s, buf, len, p, &lf, &colon));
 			continue;
@@ -927,31 +927,30 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			flags = SIP_HF_FOLDED;
 		}
 		if (lf == NONE)
-			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
 		if (buf[lf - 1] != '\r')
-			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
 		if (colon >= lf)
-			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
 		for (e = colon; e > p && ws_at(buf, e - 1);)
 			e--;
 		if (e == p)
-			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
 		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
 		if (id == SIP_HDR_OTHER && skip_token(buf + p, buf + e) != buf + e)
-			return fail_hdr(m, nh, SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e),
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e),
 					"Malformed header field name");
 		value = header_value(buf, colon + 1, lf - 1);
 		if (__builtin_expect(flags, 0))
 			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */
-		if (nh == SIP_MAX_HEADERS)
-			return fail_hdr(m, nh, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
+		if (h == hend)
+			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
 		index_line(h++, sw_str_make(buf + p, e - p), value, id, flags);
-		nh++;
 		p = lf + 1;
 	}
-	m->nhdrs = (uint16_t)nh;
+	m->nhdrs = (uint16_t)(h - m->hdrs);
 	m->hdr_end = p + 2;
-	chain_index(m, nh);
+	chain_index(m, m->nhdrs);
 
 	/* A raw NUL is legal only inside a quoted string (and the body); every CR must start a CRLF. */
 	if (__builtin_expect(!section_clean(buf, off, m->hdr_end), 0))
