@@ -264,11 +264,14 @@ static bool is_ws(char c)
 	return c == ' ' || c == '\t';
 }
 
-static const char *skip_token(const char *p, const char *end)
+/*
+ * The first byte of [p, end) that is not a token character, or end; the buffer may be read back to lo. Out of line:
+ * only names the lookup does not know come here, and sw_span()'s constants inline would take registers from the
+ * line loop (GCC then kept the next line's start on the stack).
+ */
+static __attribute__((noinline)) const char *skip_token(const char *lo, const char *p, const char *end)
 {
-	while (p < end && sw_is((uint8_t)*p, SW_C_TOKEN))
-		p++;
-	return p;
+	return sw_span(p, end, lo, &token_set);
 }
 
 static const char *skip_digits(const char *p, const char *end)
@@ -863,13 +866,13 @@ static inline void scan_copy(struct scan *d, const struct scan *s)
 	d->base = base;
 }
 
-/* A fault in the header section: the lines before it stay indexed (m->nhdrs is kept in a register till then). */
-static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, uint32_t nh,
+/* A fault in the header section: the lines before h stay indexed (m->nhdrs is kept in a register till then). */
+static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, const struct sip_hdr *h,
 								      enum sip_parse_status st, const char *at,
 								      const char *why)
 {
-	m->nhdrs = (uint16_t)nh;
-	chain_index(m, nh);
+	m->nhdrs = (uint16_t)(h - m->hdrs);
+	chain_index(m, m->nhdrs);
 	return fail(m, st, at, why);
 }
 
@@ -895,7 +898,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		struct sw_str value;
 
 		if (p >= len)
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
 		if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n')
 			break;
 		/*
@@ -907,11 +910,11 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			do {
 				id = (uint8_t)sip_hdr_lookup_end(buf + p, colon - p);
 				if (__builtin_expect(id == SIP_HDR_OTHER, 0) &&
-				    skip_token(buf + p, buf + colon) != buf + colon)
-					return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + colon),
+				    skip_token(buf, buf + p, buf + colon) != buf + colon)
+					return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, skip_token(buf, buf + p, buf + colon),
 							"Malformed header field name");
 				if (h == hend)
-					return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_TOO_MANY_HEADERS, buf + p,
+					return fail_hdr(m, h, SIP_PARSE_TOO_MANY_HEADERS, buf + p,
 							"Too many header fields");
 				index_line(h++, sw_str_make(buf + p, colon - p), value_fast(buf, colon, lf - 1), id, 0);
 				p = lf + 1;
@@ -927,24 +930,24 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 			flags = SIP_HF_FOLDED;
 		}
 		if (lf == NONE)
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + len, "Missing empty line after header fields");
 		if (buf[lf - 1] != '\r')
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + lf, "Bare LF line ending");
 		if (colon >= lf)
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + p, "Missing colon after header field name");
 		for (e = colon; e > p && ws_at(buf, e - 1);)
 			e--;
 		if (e == p)
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
 		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
-		if (id == SIP_HDR_OTHER && skip_token(buf + p, buf + e) != buf + e)
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_BAD_HEADER, skip_token(buf + p, buf + e),
+		if (id == SIP_HDR_OTHER && skip_token(buf, buf + p, buf + e) != buf + e)
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, skip_token(buf, buf + p, buf + e),
 					"Malformed header field name");
 		value = header_value(buf, colon + 1, lf - 1);
 		if (__builtin_expect(flags, 0))
 			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */
 		if (h == hend)
-			return fail_hdr(m, (uint32_t)(h - m->hdrs), SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
+			return fail_hdr(m, h, SIP_PARSE_TOO_MANY_HEADERS, buf + p, "Too many header fields");
 		index_line(h++, sw_str_make(buf + p, e - p), value, id, flags);
 		p = lf + 1;
 	}

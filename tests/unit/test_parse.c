@@ -1738,6 +1738,62 @@ static void test_via_port_paths(void **state)
 	}
 }
 
+/*
+ * A name the lookup does not know is checked for token characters with sw_span() (16 bytes a step, then the tail).
+ * Every byte value at every position of such names of 1 to 40 bytes, on the usual line and on one the general path
+ * takes (a space before the colon): a token byte leaves an unknown header; any other a malformed name at exactly
+ * that byte, as the class table (sw_is()) says. Left out: CR, LF and ':', which change the line itself, and SP/HTAB
+ * first (a continuation line, test_byte_after_lf()) or last (whitespace before the colon, test_colon_whitespace()).
+ */
+static void test_unknown_name_bytes(void **state)
+{
+	static const char head[] = "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n";
+	static const char name[] = "X-Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	char text[256];
+
+	(void)state;
+	_Static_assert(sizeof(name) - 1 == 40, "names up to 40 bytes");
+	for (unsigned general = 0; general <= 1; general++) {
+		for (uint32_t len = 1; len <= 40; len++) {
+			for (uint32_t k = 0; k < len; k++) {
+				for (unsigned b = 0; b < 256; b++) {
+					const uint32_t at = (uint32_t)sizeof(head) - 1 + k;
+					bool token = sw_is((uint8_t)b, SW_C_TOKEN);
+					enum sip_parse_status st;
+					struct tu_dgram d;
+					int n;
+
+					if (b == '\r' || b == '\n' || b == ':' ||
+					    ((b == ' ' || b == '\t') && (k == 0 || k == len - 1)))
+						continue;
+					n = snprintf(text, sizeof(text), "%s%.*s%s: v\r\nCSeq: 1 OPTIONS\r\n\r\n", head,
+						     (int)len, name, general ? " " : "");
+					assert_true(n > 0 && (size_t)n < sizeof(text));
+					text[at] = (char)b;
+					if (sip_hdr_lookup(text + at - k, len) != SIP_HDR_OTHER)
+						continue; /* a one-letter compact form ("l", "v", ...): not an unknown name */
+					d = tu_dup(text, (uint32_t)n);
+					st = sip_msg_parse(&msg, d.p, d.len);
+					if (token && (st != SIP_PARSE_OK || msg.nhdrs != 3 || msg.hdrs[1].name.len != len ||
+						      msg.hdrs[1].id != SIP_HDR_OTHER)) {
+						print_error("len %u, byte 0x%02x at %u%s: status %d, %u lines\n", len, b, k,
+							    general ? " (general path)" : "", (int)st, msg.nhdrs);
+						fail();
+					}
+					if (!token && (st != SIP_PARSE_BAD_HEADER || msg.err_off != at ||
+						       strcmp(msg.err_reason, "Malformed header field name") != 0)) {
+						print_error("len %u, byte 0x%02x at %u%s: status %d at %u (%s)\n", len, b, k,
+							    general ? " (general path)" : "", (int)st, msg.err_off,
+							    msg.err_reason ? msg.err_reason : "-");
+						fail();
+					}
+					tu_free(&d);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1777,6 +1833,7 @@ int main(void)
 		cmocka_unit_test(test_ruri_paths),
 		cmocka_unit_test(test_request_line_paths),
 		cmocka_unit_test(test_via_port_paths),
+		cmocka_unit_test(test_unknown_name_bytes),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
