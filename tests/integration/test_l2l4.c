@@ -605,7 +605,11 @@ static void test_cksum_sum(void **state)
 	}
 }
 
-/* Whole datagrams up to 64 KB (a 413's 5,000 bytes), all 0xff and random: the steps' 32-bit lanes do not overflow. */
+/*
+ * Whole datagrams up to 64 KB (a 413's 5,000 bytes), all 0xff and random: the steps' 32-bit lanes do not overflow.
+ * And every length from 1,020 to 1,300: the AVX-512 VNNI blocks of long sums (from 1,024 bytes, where built with
+ * them) followed by every rest the AVX2 steps and the tail take.
+ */
 static void test_cksum_sum_long(void **state)
 {
 	static uint8_t src[65536 + 4], dst[65536 + 8];
@@ -626,6 +630,10 @@ static void test_cksum_sum_long(void **state)
 				assert_memory_equal(dst + 1, src + off, len);
 				assert_int_equal(dst[1 + len], 0xa5);
 			}
+		for (uint32_t off = 0; off < 4; off++)
+			for (uint32_t len = 1020; len <= 1300; len++)
+				assert_int_equal(dp_cksum_fold(dp_cksum_sum(src + off, len, 0x1234)),
+						 __rte_raw_cksum_reduce(__rte_raw_cksum(src + off, len, 0x1234)));
 	}
 }
 
