@@ -604,14 +604,14 @@ static ALWAYS_INLINE void put_vias(struct out *restrict o, const struct reply_ct
 		}                                                                                                 \
 	} while (0)
 
-/* Append s and a 0 separator to in at *n, at most 240 bytes of s: ("ab","c") and ("a","bc") hash apart. */
-static inline void hash_part(unsigned char *in, uint32_t *n, struct sw_str s)
+/*
+ * Hash s and a 0 separator, at most 240 bytes of s: ("ab","c") and ("a","bc") hash apart. s lies in the request,
+ * readable up to hi.
+ */
+static inline __attribute__((always_inline)) void hash_part(struct sw_siphash *h, struct sw_str s, const char *hi)
 {
-	uint32_t k = s.len < 240 ? s.len : 240;
-
-	copy_bytes((char *)in + *n, s.p, k);
-	*n += k;
-	in[(*n)++] = 0;
+	sw_siphash_bytes(h, s.p, s.len < 240 ? s.len : 240, hi);
+	sw_siphash_word(h, 0, 1);
 }
 
 static inline bool lws(char ch)
@@ -673,31 +673,34 @@ static inline bool branch_rfc3261(struct sw_str b)
  * the branch names the transaction; the CSeq method tells a CANCEL from the INVITE whose branch it shares), marked
  * by a leading 0xff byte, which no Call-ID starts with. Else, as RFC 2543 matched requests, the Call-ID, the From
  * tag, the branch (if any) and the CSeq. Fewer bytes for the usual request: SipHash costs ~30 instructions per 8.
- * sw_siphash24() computes it inline (tests/unit/test_reply.c checks it against crypto_shorthash()).
+ * Computed inline, piece by piece from the request (sw_siphash_*(): the value sw_siphash24() gives for the pieces
+ * copied one after the other; tests/unit/test_reply.c checks both against crypto_shorthash()).
  */
 _Static_assert(crypto_shorthash_BYTES == 8 && crypto_shorthash_KEYBYTES == 16, "sw_siphash24 is crypto_shorthash");
 
 static void to_tag(struct reply_ctx *c, const struct sw_verdict *v, const struct sw_judged *j, const uint8_t key[16])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char in[4 * 241 + sizeof(v->status) + 8], h[crypto_shorthash_BYTES]; /* + 8: sw_siphash24 reads on */
+	const char *lim = c->m->buf + c->m->len; /* the datagram's end */
+	unsigned char h[crypto_shorthash_BYTES], st[sizeof(v->status)];
 	struct sw_str from_tag = SW_STR_NULL;
-	uint32_t n = 0;
+	struct sw_siphash sh;
 
+	/* crypto_shorthash() of the message described above, hashed piece by piece from the request: nothing copied */
+	sw_siphash_init(&sh, key);
 	if (branch_rfc3261(c->via->branch)) {
-		in[n++] = 0xff;
+		sw_siphash_word(&sh, 0xff, 1);
 	} else {
 		if (c->from)
-			from_tag = find_from_tag(c->from->value, c->m->buf + c->m->len,
-						 j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
-		hash_part(in, &n, c->call_id ? c->call_id->value : SW_STR_NULL);
-		hash_part(in, &n, from_tag);
+			from_tag = find_from_tag(c->from->value, lim, j->have & SW_JUDGED_FROM ? &j->from_tag : NULL);
+		hash_part(&sh, c->call_id ? c->call_id->value : SW_STR_NULL, lim);
+		hash_part(&sh, from_tag, lim);
 	}
-	hash_part(in, &n, c->via->branch);
-	hash_part(in, &n, c->cseq ? c->cseq->value : SW_STR_NULL);
-	memcpy(in + n, &v->status, sizeof(v->status));
-	n += sizeof(v->status);
-	sw_siphash24(h, in, n, key); /* crypto_shorthash(h, in, n, key), inline */
+	hash_part(&sh, c->via->branch, lim);
+	hash_part(&sh, c->cseq ? c->cseq->value : SW_STR_NULL, lim);
+	memcpy(st, &v->status, sizeof(st)); /* its two bytes as they lie in memory */
+	sw_siphash_word(&sh, (uint64_t)st[0] | (uint64_t)st[1] << 8, 2);
+	sw_siphash_final(&sh, h);
 #if defined(__SSSE3__)
 	/* 8 bytes to 16 hex digits in one shuffle: nibbles interleaved high first, each looked up in digits */
 	__m128i x = _mm_loadl_epi64((const __m128i *)h), lo = _mm_and_si128(x, _mm_set1_epi8(15));

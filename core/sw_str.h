@@ -392,4 +392,101 @@ static inline void sw_siphash24(uint8_t out[8], const uint8_t *in, size_t n, con
 	memcpy(out, &b, 8);
 }
 
+/*
+ * sw_siphash24() of a message given in pieces, without writing the message anywhere: each 8-byte word is put
+ * together in a register from the pieces' own bytes and compressed as soon as it is whole. The same function of
+ * the concatenation (tests/unit/test_reply.c compares the two), for a message gathered from the request: copied
+ * into a buffer piece by piece and read back a word at a time, its words spanned the copies' stores, which the CPU
+ * cannot forward, so every load waited for the stores to reach the cache.
+ */
+struct sw_siphash {
+	uint64_t v0, v1, v2, v3;
+	uint64_t m;  /* the word being put together: its first nm bytes (little-endian), zero above */
+	uint32_t nm; /* 0..7 */
+	uint32_t n;  /* bytes so far */
+};
+
+static inline void sw_siphash_init(struct sw_siphash *s, const uint8_t key[16])
+{
+	uint64_t k0, k1;
+
+	memcpy(&k0, key, 8);
+	memcpy(&k1, key + 8, 8);
+	k0 = SW_LE64(k0);
+	k1 = SW_LE64(k1);
+	s->v0 = 0x736f6d6570736575ull ^ k0;
+	s->v1 = 0x646f72616e646f6dull ^ k1;
+	s->v2 = 0x6c7967656e657261ull ^ k0;
+	s->v3 = 0x7465646279746573ull ^ k1;
+	s->m = 0;
+	s->nm = 0;
+	s->n = 0;
+}
+
+/* The next k bytes of the message (1 <= k <= 8): the low k bytes of w, as a little-endian load gives them; w's
+ * bytes above them must be zero. */
+static inline __attribute__((always_inline)) void sw_siphash_word(struct sw_siphash *s, uint64_t w, uint32_t k)
+{
+	uint64_t m = s->m | w << (8 * s->nm);
+
+	s->n += k;
+	if (s->nm + k < 8) {
+		s->m = m;
+		s->nm += k;
+		return;
+	}
+	s->v3 ^= m;
+	SW_SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SW_SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+	/* what w had past the word just compressed: its last nm + k - 8 bytes */
+	s->m = s->nm ? w >> (8 * (8 - s->nm)) : 0;
+	s->nm = s->nm + k - 8;
+}
+
+/*
+ * The next n bytes of the message, from p: 8 bytes a load while they lie below hi (p's buffer may be read up to
+ * hi, past the n bytes), the bytes past n masked off; near hi, byte by byte.
+ */
+static inline __attribute__((always_inline)) void sw_siphash_bytes(struct sw_siphash *s, const void *p, uint32_t n,
+								   const void *hi)
+{
+	const uint8_t *q = p;
+	uint64_t w;
+
+	for (; n >= 8; q += 8, n -= 8) {
+		memcpy(&w, q, 8);
+		sw_siphash_word(s, SW_LE64(w), 8);
+	}
+	if (!n)
+		return;
+	if ((const uint8_t *)hi - q >= 8) {
+		memcpy(&w, q, 8);
+		w = SW_LE64(w) & ((1ull << (8 * n)) - 1);
+	} else {
+		w = 0;
+		for (uint32_t i = 0; i < n; i++)
+			w |= (uint64_t)q[i] << (8 * i);
+	}
+	sw_siphash_word(s, w, n);
+}
+
+/* The hash of the bytes given, stored little-endian in out[0..8) as sw_siphash24() stores it. */
+static inline void sw_siphash_final(struct sw_siphash *s, uint8_t out[8])
+{
+	uint64_t v0 = s->v0, v1 = s->v1, v2 = s->v2, v3 = s->v3, b = (uint64_t)s->n << 56 | s->m;
+
+	v3 ^= b;
+	SW_SIPROUND(v0, v1, v2, v3);
+	SW_SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	SW_SIPROUND(v0, v1, v2, v3);
+	SW_SIPROUND(v0, v1, v2, v3);
+	SW_SIPROUND(v0, v1, v2, v3);
+	SW_SIPROUND(v0, v1, v2, v3);
+	b = SW_LE64(v0 ^ v1 ^ v2 ^ v3);
+	memcpy(out, &b, 8);
+}
+
 #endif

@@ -909,6 +909,57 @@ static void test_to_tag(void **state)
 	assert_string_not_equal(a1, a2);
 }
 
+/*
+ * The To tag's value, pinned: crypto_shorthash() under the worker's secret of the documented message (to_tag() in
+ * core/sip_reply.c), as 16 lower-case hex digits. With an RFC 3261 branch: 0xff, the branch, 0, the CSeq value, 0,
+ * the status in memory order; with an RFC 2543 one, the Call-ID, 0, the From tag, 0 in front of the branch instead.
+ */
+static void expect_tag(const uint8_t *msg, size_t n, const char *tag)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	char want[17];
+
+	crypto_shorthash(h, msg, n, tu_secret_a);
+	for (int i = 0; i < 8; i++)
+		snprintf(want + 2 * i, 3, "%02x", h[i]);
+	assert_string_equal(tag, want);
+}
+
+static void test_to_tag_value(void **state)
+{
+	uint16_t status = 483;
+	uint8_t msg[128];
+	size_t n = 0;
+	char tag[128];
+
+	(void)state;
+	assert_int_equal(sodium_init() < 0, 0);
+	tag_of(TAG_REQ("tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, tag, sizeof(tag), NULL);
+	msg[n++] = 0xff;
+	memcpy(msg + n, "z9hG4bKtag1", 12); /* and its NUL: the separator */
+	n += 12;
+	memcpy(msg + n, "1 OPTIONS", 10);
+	n += 10;
+	memcpy(msg + n, &status, 2);
+	n += 2;
+	expect_tag(msg, n, tag);
+
+	tag_of(TAG_REQ_B("tag1", "tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, tag, sizeof(tag),
+	       NULL);
+	n = 0;
+	memcpy(msg + n, "tag.1@example.com", 18);
+	n += 18;
+	memcpy(msg + n, "from1", 6);
+	n += 6;
+	memcpy(msg + n, "tag1", 5);
+	n += 5;
+	memcpy(msg + n, "1 OPTIONS", 10);
+	n += 10;
+	memcpy(msg + n, &status, 2);
+	n += 2;
+	expect_tag(msg, n, tag);
+}
+
 /* The same worker, the same request judged twice: the same reply (a retransmission gets the same answer). */
 #define FROM_REQ(from) \
 	"OPTIONS sip:bob@biloxi.example.com SIP/2.0\n" \
@@ -1512,6 +1563,59 @@ static void test_siphash_is_crypto_shorthash(void **state)
 	assert_memory_equal(got, "\xe5\x45\xbe\x49\x61\xca\x29\xa1", 8);
 }
 
+/*
+ * The To tag's hash piece by piece (sw_siphash_*()): crypto_shorthash()'s bytes for the pieces put one after the
+ * other, for messages of 0 to 300 bytes cut at random into 1 to 6 pieces (empty ones too) and words, each piece read
+ * with its buffer's end (hi) at every distance from 0 to 9 bytes past it, so that both the 8-byte loads and the
+ * byte loop near hi are taken.
+ */
+static void test_siphash_pieces(void **state)
+{
+	uint8_t msg[300], key[16], want[crypto_shorthash_BYTES], got[8];
+	uint8_t *piece = malloc(300 + 16);
+
+	(void)state;
+	assert_non_null(piece);
+	assert_int_equal(sodium_init() < 0, 0);
+	for (unsigned round = 0; round < 20000; round++) {
+		uint32_t n = randombytes_uniform(301), at = 0;
+		unsigned parts = 1 + randombytes_uniform(6);
+		struct sw_siphash sh;
+
+		randombytes_buf(key, sizeof(key));
+		randombytes_buf(msg, n);
+		crypto_shorthash(want, msg, n, key);
+		sw_siphash_init(&sh, key);
+		for (unsigned i = 0; i < parts; i++) {
+			uint32_t k = i + 1 == parts ? n - at : randombytes_uniform(n - at + 1);
+			uint32_t slack = randombytes_uniform(10);
+
+			/* the piece at the end of an allocation of k + slack bytes, so that hi is where it says */
+			if (k && k <= 8 && randombytes_uniform(2)) {
+				uint64_t w = 0;
+
+				for (uint32_t b = 0; b < k; b++)
+					w |= (uint64_t)msg[at + b] << (8 * b);
+				sw_siphash_word(&sh, w, k);
+			} else {
+				uint8_t *p = piece + 316 - k - slack;
+
+				memcpy(p, msg + at, k);
+				memset(p + k, 0xa5, slack); /* readable past the piece: must be masked off */
+				sw_siphash_bytes(&sh, p, k, p + k + slack);
+			}
+			at += k;
+		}
+		sw_siphash_final(&sh, got);
+		assert_memory_equal(got, want, 8);
+		if (n <= sizeof(msg) - 8) { /* and the one-buffer form, which reads 8 bytes past the message */
+			sw_siphash24(got, msg, n, key);
+			assert_memory_equal(got, want, 8);
+		}
+	}
+	free(piece);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1523,6 +1627,7 @@ int main(void)
 		cmocka_unit_test(test_via_fast_and_parsed),
 		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_to_tag),
+		cmocka_unit_test(test_to_tag_value),
 		cmocka_unit_test(test_to_tag_retransmission),
 		cmocka_unit_test(test_to_tag_from_tag),
 		cmocka_unit_test(test_to_tag_kept),
@@ -1536,6 +1641,7 @@ int main(void)
 		cmocka_unit_test(test_folded_via),
 		cmocka_unit_test(test_blank_continuation),
 		cmocka_unit_test(test_siphash_is_crypto_shorthash),
+		cmocka_unit_test(test_siphash_pieces),
 		cmocka_unit_test(test_status_line_digits),
 	};
 
