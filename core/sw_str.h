@@ -325,9 +325,9 @@ static inline bool sw_bytes_eq_n(const char *a, const char *b, uint32_t n)
 
 /*
  * SipHash-2-4 with a 64-bit result (Aumasson and Bernstein; what libsodium's crypto_shorthash() computes, byte for
- * byte: the result is stored little-endian in out[0..8)), inline for the short inputs of the reply's To tag, where
- * the library call's generic loop and byte-wise tail were a quarter of its cost. in[n..n+8) must be readable: the
- * last n % 8 bytes are one 8-byte load, the bytes past n masked off.
+ * byte: the result is stored little-endian), inline for the short inputs of the reply's To tag, where the library
+ * call's generic loop and byte-wise tail were a quarter of its cost: sw_siphash_*() over a message in pieces, and
+ * sw_siphash24() over one buffer, built on them.
  */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define SW_LE64(x) __builtin_bswap64(x)
@@ -352,45 +352,6 @@ static inline bool sw_bytes_eq_n(const char *a, const char *b, uint32_t n)
 		v1 ^= v2;                                                                                         \
 		v2 = SW_SIP_ROTL(v2, 32);                                                                         \
 	} while (0)
-
-static inline void sw_siphash24(uint8_t out[8], const uint8_t *in, size_t n, const uint8_t key[16])
-{
-	uint64_t k0, k1, v0, v1, v2, v3, m, b = (uint64_t)n << 56;
-	const uint8_t *end = in + (n & ~(size_t)7);
-	size_t left = n & 7;
-
-	memcpy(&k0, key, 8);
-	memcpy(&k1, key + 8, 8);
-	k0 = SW_LE64(k0);
-	k1 = SW_LE64(k1);
-	v0 = 0x736f6d6570736575ull ^ k0;
-	v1 = 0x646f72616e646f6dull ^ k1;
-	v2 = 0x6c7967656e657261ull ^ k0;
-	v3 = 0x7465646279746573ull ^ k1;
-	for (; in != end; in += 8) {
-		memcpy(&m, in, 8);
-		m = SW_LE64(m);
-		v3 ^= m;
-		SW_SIPROUND(v0, v1, v2, v3);
-		SW_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	if (left) {
-		memcpy(&m, in, 8);
-		b |= SW_LE64(m) & ((1ull << (8 * left)) - 1);
-	}
-	v3 ^= b;
-	SW_SIPROUND(v0, v1, v2, v3);
-	SW_SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SW_SIPROUND(v0, v1, v2, v3);
-	SW_SIPROUND(v0, v1, v2, v3);
-	SW_SIPROUND(v0, v1, v2, v3);
-	SW_SIPROUND(v0, v1, v2, v3);
-	b = SW_LE64(v0 ^ v1 ^ v2 ^ v3);
-	memcpy(out, &b, 8);
-}
 
 /*
  * sw_siphash24() of a message given in pieces, without writing the message anywhere: each 8-byte word is put
@@ -487,6 +448,16 @@ static inline void sw_siphash_final(struct sw_siphash *s, uint8_t out[8])
 	SW_SIPROUND(v0, v1, v2, v3);
 	b = SW_LE64(v0 ^ v1 ^ v2 ^ v3);
 	memcpy(out, &b, 8);
+}
+
+/* SipHash-2-4 (libsodium's crypto_shorthash) of in[0..n) under key, stored little-endian in out[0..8). */
+static inline void sw_siphash24(uint8_t out[8], const uint8_t *in, size_t n, const uint8_t key[16])
+{
+	struct sw_siphash s;
+
+	sw_siphash_init(&s, key);
+	sw_siphash_bytes(&s, in, (uint32_t)n, in + n);
+	sw_siphash_final(&s, out);
 }
 
 #endif

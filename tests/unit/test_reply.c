@@ -909,6 +909,14 @@ static void test_to_tag(void **state)
 	assert_string_not_equal(a1, a2);
 }
 
+
+/* msg[n..n + len) = p[0..len); returns n + len. */
+static size_t put_piece(uint8_t *msg, size_t n, const void *p, size_t len)
+{
+	memcpy(msg + n, p, len);
+	return n + len;
+}
+
 /*
  * The To tag's value, pinned: crypto_shorthash() under the worker's secret of the documented message (to_tag() in
  * core/sip_reply.c), as 16 lower-case hex digits. With an RFC 3261 branch: 0xff, the branch, 0, the CSeq value, 0,
@@ -935,28 +943,20 @@ static void test_to_tag_value(void **state)
 	(void)state;
 	assert_int_equal(sodium_init() < 0, 0);
 	tag_of(TAG_REQ("tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, tag, sizeof(tag), NULL);
+	/* each piece with its NUL, the separator; then the status's two bytes as they lie in memory */
 	msg[n++] = 0xff;
-	memcpy(msg + n, "z9hG4bKtag1", 12); /* and its NUL: the separator */
-	n += 12;
-	memcpy(msg + n, "1 OPTIONS", 10);
-	n += 10;
-	memcpy(msg + n, &status, 2);
-	n += 2;
+	n = put_piece(msg, n, "z9hG4bKtag1", 12);
+	n = put_piece(msg, n, "1 OPTIONS", 10);
+	n = put_piece(msg, n, &status, 2);
 	expect_tag(msg, n, tag);
 
 	tag_of(TAG_REQ_B("tag1", "tag.1@example.com", "<sip:bob@biloxi.example.com>"), tu_secret_a, tag, sizeof(tag),
 	       NULL);
-	n = 0;
-	memcpy(msg + n, "tag.1@example.com", 18);
-	n += 18;
-	memcpy(msg + n, "from1", 6);
-	n += 6;
-	memcpy(msg + n, "tag1", 5);
-	n += 5;
-	memcpy(msg + n, "1 OPTIONS", 10);
-	n += 10;
-	memcpy(msg + n, &status, 2);
-	n += 2;
+	n = put_piece(msg, 0, "tag.1@example.com", 18);
+	n = put_piece(msg, n, "from1", 6);
+	n = put_piece(msg, n, "tag1", 5);
+	n = put_piece(msg, n, "1 OPTIONS", 10);
+	n = put_piece(msg, n, &status, 2);
 	expect_tag(msg, n, tag);
 }
 
