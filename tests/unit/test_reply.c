@@ -909,7 +909,6 @@ static void test_to_tag(void **state)
 	assert_string_not_equal(a1, a2);
 }
 
-
 /* msg[n..n + len) = p[0..len); returns n + len. */
 static size_t put_piece(uint8_t *msg, size_t n, const void *p, size_t len)
 {
