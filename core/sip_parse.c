@@ -866,7 +866,7 @@ static inline void scan_copy(struct scan *d, const struct scan *s)
 	d->base = base;
 }
 
-/* A fault in the header section: the lines before h stay indexed (m->nhdrs is kept in a register till then). */
+/* A fault in the header section: the lines before h stay indexed (the loop keeps no count in m->nhdrs till then). */
 static __attribute__((noinline, cold)) enum sip_parse_status fail_hdr(struct sip_msg *m, const struct sip_hdr *h,
 								      enum sip_parse_status st, const char *at,
 								      const char *why)
@@ -896,6 +896,7 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		uint32_t lf, colon, e;
 		uint8_t flags = 0, id;
 		struct sw_str value;
+		const char *bad;
 
 		if (p >= len)
 			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + p, "Missing empty line after header fields");
@@ -909,10 +910,12 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		if (__builtin_expect(p >= 8, 1) && __builtin_expect(line_fast(s, buf, len, p, &lf, &colon), 1)) {
 			do {
 				id = (uint8_t)sip_hdr_lookup_end(buf + p, colon - p);
-				if (__builtin_expect(id == SIP_HDR_OTHER, 0) &&
-				    skip_token(buf, buf + p, buf + colon) != buf + colon)
-					return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, skip_token(buf, buf + p, buf + colon),
-							"Malformed header field name");
+				if (__builtin_expect(id == SIP_HDR_OTHER, 0)) {
+					const char *bad = skip_token(buf, buf + p, buf + colon);
+
+					if (bad != buf + colon)
+						return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, bad, "Malformed header field name");
+				}
 				if (h == hend)
 					return fail_hdr(m, h, SIP_PARSE_TOO_MANY_HEADERS, buf + p,
 							"Too many header fields");
@@ -940,9 +943,8 @@ static __attribute__((noinline)) enum sip_parse_status parse_header_section(stru
 		if (e == p)
 			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, buf + p, "Malformed header field name");
 		id = (uint8_t)sip_hdr_lookup_in(buf + p, e - p, len - p);
-		if (id == SIP_HDR_OTHER && skip_token(buf, buf + p, buf + e) != buf + e)
-			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, skip_token(buf, buf + p, buf + e),
-					"Malformed header field name");
+		if (id == SIP_HDR_OTHER && (bad = skip_token(buf, buf + p, buf + e)) != buf + e)
+			return fail_hdr(m, h, SIP_PARSE_BAD_HEADER, bad, "Malformed header field name");
 		value = header_value(buf, colon + 1, lf - 1);
 		if (__builtin_expect(flags, 0))
 			value = sw_str_trim(value); /* a blank continuation line leaves CRLF at the end */

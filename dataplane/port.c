@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Port setup (see port.h). Every call's failure is reported with the port, the step and DPDK's reason.
+ * Port setup (see port.h). Every call's failure is reported with the port, the step and DPDK's reason. And the
+ * EAL's teardown at the end of a process that set ports up (dp_eal_cleanup()).
  */
 #include <dirent.h>
 #include <errno.h>
