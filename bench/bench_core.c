@@ -12,9 +12,9 @@
  * Placement: every operation takes its message from one of PLACEMENTS copies in turn, spread over the 4 KiB page
  * offsets. Where the datagram lies modulo 4 KiB against the worker's index and the reply buffer decides whether
  * the loads of its bytes wait on unrelated stores ("4K aliasing"): the INVITE's parse took 112 ns at most offsets
- * and 117-143 ns with the datagram from 320 bytes below to 16 bytes above the index. One fixed copy (the message's place in
- * .rodata) gave whichever figure the link happened to produce; on the dataplane, datagrams arrive at every
- * offset. docs/bench.md has the sweep.
+ * and 117-143 ns with the datagram from 320 bytes below to 16 bytes above the index. One fixed copy (the message's
+ * place in .rodata) gave whichever figure the link happened to produce; on the dataplane, datagrams arrive at
+ * every offset. docs/bench.md has the sweep.
  */
 #include <math.h>
 #include <stdlib.h>
