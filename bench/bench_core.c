@@ -352,6 +352,7 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 	bench_json_obj_begin(&j, "config");
 	bench_json_u64(&j, "rounds", o->rounds);
 	bench_json_u64(&j, "round_ms", o->round_ms);
+	bench_json_u64(&j, "placements", PLACEMENTS); /* copies of each message, spread over the page offsets */
 	bench_json_u64(&j, "max_message_bytes", ctxs[0].pol->max_message_bytes);
 	bench_json_u64(&j, "max_request_uri_bytes", ctxs[0].pol->max_request_uri_bytes);
 #ifdef HAVE_LIBOSIP2
@@ -472,12 +473,14 @@ int main(int argc, char **argv)
 					.buf = bench_msgs[i].buf, .len = bench_msgs[i].len };
 		if (place_copies(&ctxs[i]) != 0) {
 			fprintf(stderr, "bench_core: out of memory for the message copies\n");
+			free_copies();
 			return 1;
 		}
 	}
 #ifdef HAVE_LIBOSIP2
 	if (parser_init() != 0) {
 		fprintf(stderr, "bench_core: libosip2 parser_init() failed\n");
+		free_copies();
 		return 1;
 	}
 #else
@@ -486,6 +489,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NMSGS; i++)
 		if (check_message(&bench_msgs[i], &ctxs[i]) != 0) {
 			fprintf(stderr, "bench_core: aborted: a message does not take the path its row is named for\n");
+			free_copies();
 			return 1;
 		}
 	if (count) {
