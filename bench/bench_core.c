@@ -9,12 +9,12 @@
  * JSON), for callgrind on a build it can decode (-Dc_args=-march=x86-64-v3), e.g. instructions per parse + verdict:
  *   valgrind --tool=callgrind --toggle-collect=op_verdict bench_core --count 1000 --msg INVITE+SDP
  * ("Collected" / 1000; op_parse and op_response likewise).
- * Placement: every operation takes its message from one of PLACEMENTS copies in turn, spread over the 4 KiB page
- * offsets. Where the datagram lies modulo 4 KiB against the worker's index and the reply buffer decides whether
- * the loads of its bytes wait on unrelated stores ("4K aliasing"): the INVITE's parse took 112 ns at most offsets
- * and 117-143 ns with the datagram from 320 bytes below to 16 bytes above the index. One fixed copy (the message's
- * place in .rodata) gave whichever figure the link happened to produce; on the dataplane, datagrams arrive at
- * every offset. docs/bench.md has the sweep.
+ * Placement: every operation takes its message from one of BENCH_PLACEMENTS copies in turn, spread over the 4 KiB
+ * page offsets (bench_place_copies()). Where the datagram lies modulo 4 KiB against the worker's index and the reply
+ * buffer decides whether the loads of its bytes wait on unrelated stores ("4K aliasing"): the INVITE's parse took
+ * 112 ns at most offsets and 117-143 ns with the datagram from 320 bytes below to 16 bytes above the index. One
+ * fixed copy (the message's place in .rodata) gave whichever figure the link happened to produce; on the dataplane,
+ * datagrams arrive at every offset. docs/bench.md has the sweep.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -31,7 +31,6 @@
 #define FLOOR_INVITE_NS 150.0  /* parse + verdict of the INVITE, median */
 #define FLOOR_OSIP_RATIO 10.0  /* libosip2 parse / our parse + verdict, INVITE, medians */
 #define NMSGS (sizeof(bench_msgs) / sizeof(bench_msgs[0]))
-#define PLACEMENTS 8 /* copies of each message, 4096 / PLACEMENTS bytes apart modulo 4 KiB */
 
 /* What one timed operation works on: one per message. Results go to sink so nothing is computed for nobody. */
 struct ctx {
@@ -40,8 +39,8 @@ struct ctx {
 	const struct sw_peer *src;
 	char *out;
 	const char *buf;             /* the message as messages.h has it (the checks) */
-	const char *bufs[PLACEMENTS]; /* the copies the timed operations take in turn */
-	char *area;                   /* where they are (place_copies()) */
+	const char *bufs[BENCH_PLACEMENTS]; /* the copies the timed operations take in turn */
+	void *area;                         /* where they are (bench_place_copies()) */
 	unsigned turn;
 	uint32_t len;
 	struct sw_verdict v;
@@ -56,23 +55,6 @@ static struct ctx ctxs[NMSGS];
 
 /* ---- the timed operations: one message each, noinline so each is exactly one call in the loop ---- */
 
-/* PLACEMENTS copies of c->buf: copy j at page offset j * 4096 / PLACEMENTS, with pages of its own. */
-static int place_copies(struct ctx *c)
-{
-	size_t stride = ((size_t)c->len + 4096 + 4095) & ~(size_t)4095;
-
-	c->area = aligned_alloc(4096, stride * PLACEMENTS);
-	if (!c->area)
-		return -1;
-	for (unsigned j = 0; j < PLACEMENTS; j++) {
-		char *d = c->area + j * stride + j * (4096 / PLACEMENTS);
-
-		memcpy(d, c->buf, c->len);
-		c->bufs[j] = d;
-	}
-	return 0;
-}
-
 static void free_copies(void)
 {
 	for (size_t i = 0; i < NMSGS; i++)
@@ -82,7 +64,7 @@ static void free_copies(void)
 /* This operation's copy of the message (the next placement). */
 static inline const char *next_buf(struct ctx *c)
 {
-	return c->bufs[c->turn++ % PLACEMENTS];
+	return c->bufs[c->turn++ % BENCH_PLACEMENTS];
 }
 
 static __attribute__((noinline)) void op_parse(void *arg)
@@ -352,7 +334,7 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 	bench_json_obj_begin(&j, "config");
 	bench_json_u64(&j, "rounds", o->rounds);
 	bench_json_u64(&j, "round_ms", o->round_ms);
-	bench_json_u64(&j, "placements", PLACEMENTS); /* copies of each message, spread over the page offsets */
+	bench_json_u64(&j, "placements", BENCH_PLACEMENTS); /* copies of each message, spread over the page offsets */
 	bench_json_u64(&j, "max_message_bytes", ctxs[0].pol->max_message_bytes);
 	bench_json_u64(&j, "max_request_uri_bytes", ctxs[0].pol->max_request_uri_bytes);
 #ifdef HAVE_LIBOSIP2
@@ -471,7 +453,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NMSGS; i++) {
 		ctxs[i] = (struct ctx){ .pol = pol, .w = &worker, .src = &src_peer, .out = out_buf,
 					.buf = bench_msgs[i].buf, .len = bench_msgs[i].len };
-		if (place_copies(&ctxs[i]) != 0) {
+		ctxs[i].area = bench_place_copies(ctxs[i].buf, ctxs[i].len, ctxs[i].bufs);
+		if (!ctxs[i].area) {
 			fprintf(stderr, "bench_core: out of memory for the message copies\n");
 			free_copies();
 			return 1;

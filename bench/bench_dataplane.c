@@ -7,6 +7,8 @@
  *    function the daemon's lcores run — with 0 and with 1,000 literal rules; the frames it sends are freed by a
  *    TX sink (what net_null does). The baseline is the same loop through dp_worker_forward_burst(): mbuf
  *    allocation, the copy, prefetch, counters and TX batching, no inspection. ns per packet = time per burst / 32.
+ *    The core-only column (sw_judge + sw_respond on the payload, 1,000 rules) takes the payload from
+ *    BENCH_PLACEMENTS copies over the page offsets in turn, as bench_core does.
  * 2. Packets per second: the daemon's lcore loop (dp_worker_loop) on a worker lcore, the outside port a net_pcap
  *    vdev looping a capture (infinite_rx=1; replies leave by it and are dropped), the inside port net_null; and
  *    the forwarding baseline on the same ports. The pcap PMD's own cost (an mbuf and a copy per frame) is in these.
@@ -69,6 +71,9 @@ struct klass {
 	bool pps;              /* also measured in packets per second */
 	uint8_t frame[FRAME_MAX];
 	uint32_t len;
+	const char *copies[BENCH_PLACEMENTS]; /* the payload over the page offsets, for the core-only row */
+	void *area;                           /* where the copies are (bench_place_copies()) */
+	unsigned turn;
 };
 
 static const char dns_query[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07" "example\x03" "net\x00"
@@ -237,7 +242,7 @@ static uint16_t sink_tx(struct dp_worker *w, enum dp_side side, struct rte_mbuf 
 }
 
 struct row {
-	const struct klass *k;
+	struct klass *k;
 	const struct sw_policy *pol; /* NULL: the forwarding baseline */
 	bool core_only;              /* the SIP core alone on the payload (sw_judge + sw_respond), 32 times */
 	unsigned nrules;
@@ -267,23 +272,27 @@ static __attribute__((noinline)) void op_burst(void *arg)
 	dp_worker_flush(row->w);
 }
 
-/* The core's share: what sw_worker_burst calls for a SIP datagram, on the payload, once per packet of a burst. */
+/*
+ * The core's share: what sw_worker_burst calls for a SIP datagram, on the payload, once per packet of a burst. The
+ * payload comes from its copies in turn, as bench_core takes its messages (a datagram in an mbuf lies at any page
+ * offset against the worker's index; one fixed copy would time one placement).
+ */
 static __attribute__((noinline)) void op_core(void *arg)
 {
 	struct row *row = arg;
-	const struct klass *k = row->k;
+	struct klass *k = row->k;
 	struct sw_peer src = { .family = 4, .addr = { 192, 0, 2, 101 }, .port = 5060 };
 	struct sw_verdict v;
 
 	for (unsigned i = 0; i < DP_BURST; i++) {
-		sw_judge(row->pol, row->w->core, k->payload, k->plen, &v);
+		sw_judge(row->pol, row->w->core, k->copies[k->turn++ % BENCH_PLACEMENTS], k->plen, &v);
 		if (v.action == SW_ACT_REPLY)
 			sw_respond(row->pol, row->w->core, &v, &src, row->w->resp, k->plen);
 	}
 }
 
 /* What the path does with class k under pol: "pass", "reply 483", "drop (why)". */
-static void outcome(struct dp_worker *w, const struct sw_policy *pol, const struct klass *k, char *out, size_t len)
+static void outcome(struct dp_worker *w, const struct sw_policy *pol, struct klass *k, char *out, size_t len)
 {
 	struct dp_stats before = w->stats;
 	struct row row = { .k = k, .pol = pol, .w = w };
@@ -556,6 +565,7 @@ static int write_json(const char *path, const struct bench_env *env, const struc
 	bench_json_machine(&j, env);
 	bench_json_u64(&j, "burst", DP_BURST);
 	bench_json_u64(&j, "rounds", a->o.rounds);
+	bench_json_u64(&j, "core_only_placements", BENCH_PLACEMENTS); /* the core-only rows: payload copies in turn */
 	bench_json_arr_begin(&j, "memory");
 	for (size_t i = 0; i < nclasses; i++) {
 		bench_json_obj_begin(&j, NULL);
@@ -615,13 +625,23 @@ static struct dp_worker *make_worker(void)
 	return w;
 }
 
-static void measure_memory(const struct bench_env *env, const struct args *a, struct dp_worker *w,
-			   const struct sw_policy *pol[2], struct result *res)
+/* The memory-fed rows of every class, interleaved. -1 when there was no memory for the payload copies. */
+static int measure_memory(const struct bench_env *env, const struct args *a, struct dp_worker *w,
+			  const struct sw_policy *pol[2], struct result *res)
 {
 	static struct row rows[NCLASSES * 4];
 	static struct bench_case cases[NCLASSES * 4];
 	size_t n = 0;
+	int rc = 0;
 
+	for (size_t i = 0; i < nclasses; i++) {
+		if (classes[i].sip && !(classes[i].area = bench_place_copies(classes[i].payload, classes[i].plen,
+									   classes[i].copies))) {
+			fprintf(stderr, "bench_dataplane: out of memory for the payload copies\n");
+			rc = -1;
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < nclasses; i++) {
 		res[i].k = &classes[i];
 		outcome(w, pol[1], &classes[i], res[i].outcome, sizeof(res[i].outcome));
@@ -643,6 +663,12 @@ static void measure_memory(const struct bench_env *env, const struct args *a, st
 		if (classes[i].sip)
 			res[i].core = cases[n++].r;
 	}
+out:
+	for (size_t i = 0; i < nclasses; i++) {
+		free(classes[i].area);
+		classes[i].area = NULL;
+	}
+	return rc;
 }
 
 static size_t measure_pps(const struct args *a, struct dp_worker *w, const struct sw_policy *pol,
@@ -752,7 +778,8 @@ int main(int argc, char **argv)
 	w = make_worker();
 	eth_tx = w->tx;
 	w->tx = sink_tx;
-	measure_memory(&env, &a, w, pol, res);
+	if (measure_memory(&env, &a, w, pol, res) != 0)
+		return 1;
 	printf("bench_dataplane: one worker, bursts of %u, ns per packet (median of %u rounds), CPU %d: %s\n",
 	       DP_BURST, a.o.rounds, env.cpu, env.cpu_model);
 	print_rows(res);

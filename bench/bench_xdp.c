@@ -7,20 +7,21 @@
  * Setup, as in production: the blocklist holds BLOCK_ENTRIES IPv4 /32s, a few hundred /24s and IPv6 /64s and a /48,
  * added through libswxdp as the CLI adds them, so every SIP path consults a populated blocklist: the presence
  * filter (IPv4: the /24 length, under which the /32s are filed; IPv6: /48 and /64), and the exact index when the
- * filter says "maybe" (the drop_blocklist rows). The sources of the other rows share no /24 or /64 with a blocked prefix,
- * as nearly all sources do when the blocked hosts are spread over the address space (10,000 hosts cover 0.06 % of
- * the IPv4 /24s; here they sit in 10/8, which is denser, not easier). Several loaded copies of the program share the work: one with an AF_XDP
- * socket in xsks_map (redirect), one without (pass_no_socket), one with a rate limit, fragments off and
- * max_payload 1400 (drop_rate, drop_fragment, drop_long, and redirect under a rate limit). Before timing, each path
- * is run once and its verdict and counter checked: a row measures the path its name says.
+ * filter says "maybe" (the drop_blocklist rows). The sources of the other rows share no /24 or /64 with a blocked
+ * prefix, as nearly all sources do when the blocked hosts are spread over the address space (10,000 hosts cover
+ * 0.06 % of the IPv4 /24s; here they sit in 10/8, which is denser, not easier). Several loaded copies of the program
+ * share the work: one with an AF_XDP socket in xsks_map (redirect), one without (pass_no_socket), one with a rate
+ * limit, fragments off and max_payload 1400 (drop_rate, drop_fragment, drop_long, and redirect under a rate limit).
+ * Before timing, each path is run once and its verdict and counter checked: a row measures the path its name says.
  *
  * Reference rows (not judged against the floor) say what the parts cost on this machine, each a two-to-six
  * instruction program timed like the rest: a BPF-to-BPF call, bpf_redirect_map() into an XSKMAP, an LPM trie lookup
  * in the populated IPv4 blocklist (a miss), an LRU hash lookup with a 20-byte key (a hit; what the rate limiter
- * used before its set-associative array), a plain hash
- * lookup with a 4-byte key, bpf_ktime_get_ns(). On CPUs that mitigate SRSO with "safe RET" every return is costly,
- * and each of these is a call and a return or more, where the empty program makes none; the rows show how much of
- * a path's cost is calls it cannot do without.
+ * used before its set-associative array), a plain hash lookup with a 4-byte key, bpf_ktime_get_ns(). On CPUs that
+ * mitigate SRSO with "safe RET" every return is costly, and each of these is a call and a return or more, where the
+ * empty program makes none; the rows show how much of a path's cost is calls it cannot do without.
+ * Timer: the kernel's, whole ns per run. A finer one from user space is not to be had: with repeat > 1 each
+ * test_run call swaps the XDP dispatcher in and out, which waits out RCU grace periods (16-32 ms a call here).
  * Fairness: one repeat for every row (the empty program's calibration to --round-ms), rounds interleaved (round k of
  * every row before round k + 1 of any), medians judged, the empty program run through the same test_run path.
  * Needs root (loading BPF). Options: bench/common.h (--cpu --json --rounds --round-ms --quiet).
@@ -205,7 +206,8 @@ static int32_t ip4_imm(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return v;
 }
 
-/* The reference programs (enum ref), on the maps of the copies loaded: the populated trie, the strict copy's buckets. */
+/* The reference programs (enum ref), on the maps of the copies loaded: the populated trie, the strict copy's
+ * buckets. */
 static int load_ref(enum ref r, const struct inst *in, int xsk_map, int hash_map, int lru_map)
 {
 	struct prog p = { .n = 0 };

@@ -214,6 +214,24 @@ static uint64_t timed_batch(bench_fn fn, void *arg, uint64_t n)
 	return bench_tsc() - t0;
 }
 
+/* ---- placement ---- */
+
+void *bench_place_copies(const void *buf, size_t len, const char *copies[BENCH_PLACEMENTS])
+{
+	size_t stride = (len + 4096 + 4095) & ~(size_t)4095;
+	char *area = aligned_alloc(4096, stride * BENCH_PLACEMENTS);
+
+	if (!area)
+		return NULL;
+	for (unsigned j = 0; j < BENCH_PLACEMENTS; j++) {
+		char *d = area + j * stride + j * (4096 / BENCH_PLACEMENTS);
+
+		memcpy(d, buf, len);
+		copies[j] = d;
+	}
+	return area;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;

@@ -135,6 +135,16 @@ struct bench_case {
 void bench_measure_interleaved(const struct bench_env *env, const struct bench_opts *o, struct bench_case *cases,
 			       size_t n, void (*progress)(unsigned k, unsigned rounds));
 
+/*
+ * Where a message lies modulo 4 KiB, against the structures the code under test writes, decides whether the loads of
+ * its bytes wait on unrelated stores ("4K aliasing", docs/bench.md): one fixed copy measures whichever placement the
+ * link or the allocator happened to give. BENCH_PLACEMENTS copies of buf (len bytes), copy j at page offset
+ * j * 4096 / BENCH_PLACEMENTS and on pages of its own, go to copies[]; a benchmark takes them in turn, as datagrams
+ * arrive at every offset on the dataplane. Returns the area to free(), or NULL (out of memory).
+ */
+#define BENCH_PLACEMENTS 8
+void *bench_place_copies(const void *buf, size_t len, const char *copies[BENCH_PLACEMENTS]);
+
 /* Sort v[0..n) ascending and return its median (the middle sample; the mean of the two middle ones when n is even). */
 double bench_median(double *v, size_t n);
 
