@@ -38,7 +38,7 @@ struct ctx {
 	struct sw_worker *w;
 	const struct sw_peer *src;
 	char *out;
-	const char *buf;             /* the message as messages.h has it (the checks) */
+	const char *buf;                    /* the message as messages.h has it (the checks) */
 	const char *bufs[BENCH_PLACEMENTS]; /* the copies the timed operations take in turn */
 	void *area;                         /* where they are (bench_place_copies()) */
 	unsigned turn;
