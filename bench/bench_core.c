@@ -10,7 +10,7 @@
  *   valgrind --tool=callgrind --toggle-collect=op_verdict bench_core --count 1000 --msg INVITE+SDP
  * ("Collected" / 1000; op_parse and op_response likewise).
  * Placement: every operation takes its message from one of BENCH_PLACEMENTS copies in turn, spread over the 4 KiB
- * page offsets (bench_place_copies()). Where the datagram lies modulo 4 KiB against the worker's index and the reply
+ * page offsets (bench_copies_init()). Where the datagram lies modulo 4 KiB against the worker's index and the reply
  * buffer decides whether the loads of its bytes wait on unrelated stores ("4K aliasing"): the INVITE's parse took
  * 112 ns at most offsets and 117-143 ns with the datagram from 320 bytes below to 16 bytes above the index. One
  * fixed copy (the message's place in .rodata) gave whichever figure the link happened to produce; on the dataplane,
@@ -38,10 +38,8 @@ struct ctx {
 	struct sw_worker *w;
 	const struct sw_peer *src;
 	char *out;
-	const char *buf;                    /* the message as messages.h has it (the checks) */
-	const char *bufs[BENCH_PLACEMENTS]; /* the copies the timed operations take in turn */
-	void *area;                         /* where they are (bench_place_copies()) */
-	unsigned turn;
+	const char *buf;             /* the message as messages.h has it (the checks) */
+	struct bench_copies copies;  /* what the timed operations take, in turn */
 	uint32_t len;
 	struct sw_verdict v;
 	uint64_t sink;
@@ -58,27 +56,21 @@ static struct ctx ctxs[NMSGS];
 static void free_copies(void)
 {
 	for (size_t i = 0; i < NMSGS; i++)
-		free(ctxs[i].area);
-}
-
-/* This operation's copy of the message (the next placement). */
-static inline const char *next_buf(struct ctx *c)
-{
-	return c->bufs[c->turn++ % BENCH_PLACEMENTS];
+		bench_copies_free(&ctxs[i].copies);
 }
 
 static __attribute__((noinline)) void op_parse(void *arg)
 {
 	struct ctx *c = arg;
 
-	c->sink += sip_msg_parse(&c->w->msg, next_buf(c), c->len);
+	c->sink += sip_msg_parse(&c->w->msg, bench_copies_next(&c->copies), c->len);
 }
 
 static __attribute__((noinline)) void op_verdict(void *arg)
 {
 	struct ctx *c = arg;
 
-	sw_judge(c->pol, c->w, next_buf(c), c->len, &c->v);
+	sw_judge(c->pol, c->w, bench_copies_next(&c->copies), c->len, &c->v);
 	c->sink += c->v.action;
 }
 
@@ -87,7 +79,7 @@ static __attribute__((noinline)) void op_response(void *arg)
 {
 	struct ctx *c = arg;
 
-	sw_judge(c->pol, c->w, next_buf(c), c->len, &c->v);
+	sw_judge(c->pol, c->w, bench_copies_next(&c->copies), c->len, &c->v);
 	c->sink += sw_respond(c->pol, c->w, &c->v, c->src, c->out, c->len);
 }
 
@@ -100,7 +92,7 @@ static __attribute__((noinline)) void op_osip(void *arg)
 
 	if (osip_message_init(&sip) != 0)
 		return;
-	c->sink += (uint64_t)osip_message_parse(sip, next_buf(c), c->len);
+	c->sink += (uint64_t)osip_message_parse(sip, bench_copies_next(&c->copies), c->len);
 	osip_message_free(sip);
 }
 #endif
@@ -453,8 +445,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NMSGS; i++) {
 		ctxs[i] = (struct ctx){ .pol = pol, .w = &worker, .src = &src_peer, .out = out_buf,
 					.buf = bench_msgs[i].buf, .len = bench_msgs[i].len };
-		ctxs[i].area = bench_place_copies(ctxs[i].buf, ctxs[i].len, ctxs[i].bufs);
-		if (!ctxs[i].area) {
+		if (bench_copies_init(&ctxs[i].copies, ctxs[i].buf, ctxs[i].len) != 0) {
 			fprintf(stderr, "bench_core: out of memory for the message copies\n");
 			free_copies();
 			return 1;

@@ -71,9 +71,7 @@ struct klass {
 	bool pps;              /* also measured in packets per second */
 	uint8_t frame[FRAME_MAX];
 	uint32_t len;
-	const char *copies[BENCH_PLACEMENTS]; /* the payload over the page offsets, for the core-only row */
-	void *area;                           /* where the copies are (bench_place_copies()) */
-	unsigned turn;
+	struct bench_copies copies; /* the payload over the page offsets, for the core-only row */
 };
 
 static const char dns_query[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07" "example\x03" "net\x00"
@@ -285,7 +283,7 @@ static __attribute__((noinline)) void op_core(void *arg)
 	struct sw_verdict v;
 
 	for (unsigned i = 0; i < DP_BURST; i++) {
-		sw_judge(row->pol, row->w->core, k->copies[k->turn++ % BENCH_PLACEMENTS], k->plen, &v);
+		sw_judge(row->pol, row->w->core, bench_copies_next(&k->copies), k->plen, &v);
 		if (v.action == SW_ACT_REPLY)
 			sw_respond(row->pol, row->w->core, &v, &src, row->w->resp, k->plen);
 	}
@@ -635,8 +633,7 @@ static int measure_memory(const struct bench_env *env, const struct args *a, str
 	int rc = 0;
 
 	for (size_t i = 0; i < nclasses; i++) {
-		if (classes[i].sip && !(classes[i].area = bench_place_copies(classes[i].payload, classes[i].plen,
-									   classes[i].copies))) {
+		if (classes[i].sip && bench_copies_init(&classes[i].copies, classes[i].payload, classes[i].plen) != 0) {
 			fprintf(stderr, "bench_dataplane: out of memory for the payload copies\n");
 			rc = -1;
 			goto out;
@@ -664,10 +661,8 @@ static int measure_memory(const struct bench_env *env, const struct args *a, str
 			res[i].core = cases[n++].r;
 	}
 out:
-	for (size_t i = 0; i < nclasses; i++) {
-		free(classes[i].area);
-		classes[i].area = NULL;
-	}
+	for (size_t i = 0; i < nclasses; i++)
+		bench_copies_free(&classes[i].copies);
 	return rc;
 }
 

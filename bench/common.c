@@ -214,24 +214,6 @@ static uint64_t timed_batch(bench_fn fn, void *arg, uint64_t n)
 	return bench_tsc() - t0;
 }
 
-/* ---- placement ---- */
-
-void *bench_place_copies(const void *buf, size_t len, const char *copies[BENCH_PLACEMENTS])
-{
-	size_t stride = (len + 4096 + 4095) & ~(size_t)4095;
-	char *area = aligned_alloc(4096, stride * BENCH_PLACEMENTS);
-
-	if (!area)
-		return NULL;
-	for (unsigned j = 0; j < BENCH_PLACEMENTS; j++) {
-		char *d = area + j * stride + j * (4096 / BENCH_PLACEMENTS);
-
-		memcpy(d, buf, len);
-		copies[j] = d;
-	}
-	return area;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -245,6 +227,31 @@ double bench_median(double *v, size_t n)
 		return NAN;
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- placement ---- */
+
+int bench_copies_init(struct bench_copies *c, const void *buf, size_t len)
+{
+	size_t stride = (len + 4096 + 4095) & ~(size_t)4095;
+	char *area = aligned_alloc(4096, stride * BENCH_PLACEMENTS);
+
+	*c = (struct bench_copies){ .area = area };
+	if (!area)
+		return -ENOMEM;
+	for (unsigned k = 0; k < BENCH_PLACEMENTS; k++) {
+		char *d = area + k * stride + k * (4096 / BENCH_PLACEMENTS);
+
+		memcpy(d, buf, len);
+		c->buf[k] = d;
+	}
+	return 0;
+}
+
+void bench_copies_free(struct bench_copies *c)
+{
+	free(c->area);
+	*c = (struct bench_copies){ 0 };
 }
 
 /*

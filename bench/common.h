@@ -138,12 +138,28 @@ void bench_measure_interleaved(const struct bench_env *env, const struct bench_o
 /*
  * Where a message lies modulo 4 KiB, against the structures the code under test writes, decides whether the loads of
  * its bytes wait on unrelated stores ("4K aliasing", docs/bench.md): one fixed copy measures whichever placement the
- * link or the allocator happened to give. BENCH_PLACEMENTS copies of buf (len bytes), copy j at page offset
- * j * 4096 / BENCH_PLACEMENTS and on pages of its own, go to copies[]; a benchmark takes them in turn, as datagrams
- * arrive at every offset on the dataplane. Returns the area to free(), or NULL (out of memory).
+ * link or the allocator happened to give. bench_copies_init() makes BENCH_PLACEMENTS copies of a message, copy j at
+ * page offset j * 4096 / BENCH_PLACEMENTS and on pages of its own; a timed operation takes them in turn
+ * (bench_copies_next()), as datagrams arrive at every offset on the dataplane.
  */
 #define BENCH_PLACEMENTS 8
-void *bench_place_copies(const void *buf, size_t len, const char *copies[BENCH_PLACEMENTS]);
+struct bench_copies {
+	const char *buf[BENCH_PLACEMENTS];
+	void *area; /* where they are, NULL when none */
+	unsigned turn;
+};
+
+/* 0, or -ENOMEM with c empty. */
+int bench_copies_init(struct bench_copies *c, const void *buf, size_t len);
+
+/* Free the copies; c is empty afterwards. Safe on an empty (zeroed) c. */
+void bench_copies_free(struct bench_copies *c);
+
+/* The next copy, in turn. */
+static inline const char *bench_copies_next(struct bench_copies *c)
+{
+	return c->buf[c->turn++ % BENCH_PLACEMENTS];
+}
 
 /* Sort v[0..n) ascending and return its median (the middle sample; the mean of the two middle ones when n is even). */
 double bench_median(double *v, size_t n);
