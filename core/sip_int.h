@@ -136,4 +136,11 @@ bool sip_via_check_in(struct sw_str value, const char *hi, const char **end);
 bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag);
 bool sip_contact_parse_in(struct sw_str value, const char *hi);
 
+/*
+ * For tests: whether the one-load check that sip_via_check_in() (id SIP_HDR_VIA), sip_addr_parse_in() (SIP_HDR_FROM,
+ * SIP_HDR_TO) or sip_contact_parse_in() (SIP_HDR_CONTACT) tries first accepts the value by itself. False when the
+ * check is not built (it needs AVX-512 BW and VBMI) and for any other id.
+ */
+bool sip_value_fast(enum sip_hdr_id id, struct sw_str value, const char *hi);
+
 #endif

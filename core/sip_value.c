@@ -29,6 +29,12 @@ static struct sw_cset rplain_set;
 static uint8_t vclass[256];
 static struct sw_cset vsets[8]; /* vsets[i]: the class 1 << i, for sw_span() */
 
+/*
+ * For the 64-byte checks: vbit[i] is 64 copies of the class bit 1 << i, and vbit[8] of V_TOKEN | V_LWS (a display
+ * name's bytes), so that each class test takes its operand from memory (as sw_splat[], core/sw_str.h).
+ */
+static __attribute__((aligned(64))) char vbit[9][64];
+
 /* A byte of a display name of tokens: token or LWS (V_TOKEN | V_LWS as one class, for one SIMD lookup). */
 static uint8_t dname_tab[256];
 static struct sw_cset dname_set;
@@ -58,6 +64,8 @@ __attribute__((constructor)) static void vclass_init(void)
 	}
 	for (unsigned i = 0; i < 8; i++)
 		sw_cset_init(&vsets[i], vclass, (uint8_t)(1u << i));
+	for (unsigned i = 0; i < 9; i++)
+		memset(vbit[i], i < 8 ? 1 << i : V_TOKEN | V_LWS, 64);
 	for (unsigned c = 0; c < 256; c++)
 		dname_tab[c] = (vclass[c] & (V_TOKEN | V_LWS)) != 0;
 	sw_cset_init(&dname_set, dname_tab, 1);
@@ -437,6 +445,165 @@ static ALWAYS_INLINE bool params_fast(struct cur *c)
 }
 #endif
 
+/*
+ * The usual values whole, from one 64-byte load (AVX-512 BW and VBMI): via_check64() and addr64() decide from the
+ * class masks of all the value's bytes at once, where the parsers below step from one run to the next. Each accepts
+ * only a value that its general parser accepts too, with the same results (the end, the tag), and returns false for
+ * anything else, which the general parser then reads: so they decide nothing of their own. tests/unit/test_parse.c
+ * and fuzz_sip check that on every value they see.
+ */
+#if defined(__AVX512BW__) && defined(__AVX512VBMI__)
+#define SIP_FAST64 1
+
+/* A value's bytes and their vclass[] bits (0 for bytes >= 0x80, in no class); k has a bit per byte of the value. */
+struct cls64 {
+	__m512i x, bits;
+	uint64_t k, ascii;
+};
+
+/* n <= 63 bytes at p, [p, hi) readable: a plain load when 64 bytes are, else a masked one (no fault past hi). */
+static ALWAYS_INLINE void cls64_load(struct cls64 *v, const char *p, uint32_t n, const char *hi)
+{
+	v->k = _bzhi_u64(~0ull, n);
+	v->x = hi - p >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(v->k, p);
+	v->bits = _mm512_permutex2var_epi8(_mm512_loadu_si512(vclass), v->x, _mm512_loadu_si512(vclass + 64));
+	v->ascii = v->k & ~_mm512_movepi8_mask(v->x);
+}
+
+/* The value's bytes in class cls (a V_ bit, or V_TOKEN | V_LWS). */
+static ALWAYS_INLINE uint64_t cls64_in(const struct cls64 *v, unsigned cls)
+{
+	unsigned i = cls == (V_TOKEN | V_LWS) ? 8 : (unsigned)__builtin_ctz(cls);
+
+	return _mm512_mask_test_epi8_mask(v->ascii, v->bits, _mm512_load_si512(vbit[i]));
+}
+
+/* The value's bytes equal to the splat k. */
+static ALWAYS_INLINE uint64_t cls64_eq(const struct cls64 *v, enum sw_splat k)
+{
+	return _mm512_mask_cmpeq_epi8_mask(v->k, v->x, _mm512_load_si512(sw_splat[k]));
+}
+
+/* Bits [a, b) of a mask, a <= b <= 64. */
+static ALWAYS_INLINE uint64_t bits_ab(uint32_t a, uint32_t b)
+{
+	return _bzhi_u64(~0ull, b) & ~_bzhi_u64(~0ull, a);
+}
+
+/*
+ * *( ";" token [ "=" gen-value ] ) over bits [a, n) of the masks (n <= 63; bit a a ';'), as params_fast() reads it:
+ * every byte a token byte, '=', ';' or ':'; each ';' followed by a token byte and each '=' by a gen-value byte; no
+ * second '=' in a value (its bytes run from an '=' to the next ';' or the end) and a ':' only in a value.
+ */
+static ALWAYS_INLINE bool params64(uint64_t t, uint64_t g, uint64_t e, uint64_t s, uint32_t a, uint32_t n)
+{
+	uint64_t r = bits_ab(a, n), s1, v;
+
+	t &= r;
+	g &= r;
+	e &= r;
+	s &= r;
+	if ((g | e | s) != r || ((s << 1) & ~t) || ((e << 1) & ~g))
+		return false;
+	s1 = s | 1ull << n;
+	v = ((s1 - (e << 1)) ^ s1) & ~s1;
+	return !(v & e) && !(g & ~t & ~v);
+}
+
+/*
+ * A whole via-parm: "SIP/2.0/" transport SP host [":" port] *( ";" token [ "=" gen-value ] ), the port 1 to 65535
+ * in at most 5 digits, to the end of the value (no ',', no LWS but the one SP, no [IPv6] host, no quoted string).
+ * True when so: via_parse() then accepts the value and ends at its end.
+ */
+static ALWAYS_INLINE bool via_check64(struct sw_str val, const char *hi)
+{
+	const char *p = val.p;
+	uint32_t n = val.len, s, e, h, d;
+	uint64_t tok, hst, sp, semi, r;
+	struct cls64 v;
+
+	if (n < 12 || n > 63 || sip_hdr_ld8(p) != 0x2f302e322f504953ull) /* "SIP/2.0/" */
+		return false;
+	cls64_load(&v, p, n, hi);
+	tok = cls64_in(&v, V_TOKEN);
+	hst = cls64_in(&v, V_HOSTN);
+	sp = cls64_eq(&v, SW_SPL_SP);
+	semi = cls64_eq(&v, SW_SPL_SEMI);
+	s = (uint32_t)_tzcnt_u64(sp);                          /* the SP after the transport (64: none) */
+	e = (uint32_t)_tzcnt_u64(semi | ~v.k);                 /* the first ';', else n */
+	h = (uint32_t)_tzcnt_u64(~hst & ~_bzhi_u64(~0ull, s + 1)); /* the host's end */
+	if (s <= 8 || s >= n || (~tok & bits_ab(8, s)) || h == s + 1 || h > e)
+		return false;
+	if (h < e) { /* ':' and the port's digits, up to the ';' or the end */
+		d = e - h - 1;
+		r = bits_ab(h + 1, e);
+		if (p[h] != ':' || d == 0 || d > 5 || (~cls64_in(&v, V_DIGIT) & r) ||
+		    (cls64_eq(&v, SW_SPL_ZERO) & r) == r)
+			return false;
+		/* five digits: at most 65535, compared as the big-endian number of their bytes */
+		if (d == 5 && (__builtin_bswap64(sip_hdr_ld8(p + e - 8)) & 0xffffffffffull) > 0x3635353335ull)
+			return false;
+	}
+	return e == n || params64(tok, cls64_in(&v, V_GENV), cls64_eq(&v, SW_SPL_EQ), semi, e, n);
+}
+
+/*
+ * A whole name-addr: a display name of tokens and LWS (or none), '<', a URI of URIC bytes holding a ':', '>'; then,
+ * for a From or To (tag not NULL), nothing or exactly ";tag=" and a gen-value to the end; for a Contact (tag NULL),
+ * no '*' or LWS first and nothing or parameters, none named tag. True when so: take_addr() then accepts the value
+ * whole, and *tag is what it finds.
+ */
+static ALWAYS_INLINE bool addr64(struct sw_str val, const char *hi, struct sw_str *tag)
+{
+	const char *p = val.p;
+	uint32_t n = val.len, lt, gt, rest;
+	uint64_t lts, stop;
+	struct cls64 v;
+
+	if (n == 0 || n > 63)
+		return false;
+	cls64_load(&v, p, n, hi);
+	lts = cls64_eq(&v, SW_SPL_LT);
+	stop = lts | cls64_eq(&v, SW_SPL_DQ) | cls64_eq(&v, SW_SPL_SEMI);
+	lt = (uint32_t)_tzcnt_u64(stop);
+	gt = (uint32_t)_tzcnt_u64(cls64_eq(&v, SW_SPL_GT) & ~_bzhi_u64(~0ull, lt + 1));
+	/* gt < n: lt < n too, and bit lt of stop is set */
+	if (gt >= n || !(lts >> lt & 1) || gt == lt + 1 || (~cls64_in(&v, V_URIC) & bits_ab(lt + 1, gt)) ||
+	    !(cls64_eq(&v, SW_SPL_COLON) & bits_ab(lt + 1, gt)) ||
+	    (~cls64_in(&v, V_TOKEN | V_LWS) & _bzhi_u64(~0ull, lt)))
+		return false;
+	rest = n - gt - 1;
+	if (tag) {
+		const char *t = p + gt + 1;
+
+		if (rest == 0) {
+			*tag = SW_STR_NULL;
+			return true;
+		}
+		if (rest < 6 || *t != ';' || (ld4(t + 1) | 0x00202020u) != ld4("tag=") ||
+		    (~cls64_in(&v, V_GENV) & bits_ab(gt + 6, n)))
+			return false;
+		*tag = sw_str_make(t + 5, rest - 5);
+		return true;
+	}
+	/* contact_parse() reads a '*' first (after LWS) as the wildcard, not a display name: "* <sip:a@b>" is malformed */
+	if (*p == '*' || is_lws(*p))
+		return false;
+	if (rest == 0)
+		return true;
+	/* a ';' followed by "tag" in any case: perhaps a tag parameter, whose value take_addr() checks */
+	__m512i lc = _mm512_or_si512(v.x, _mm512_load_si512(sw_splat[SW_SPL_SP]));
+	uint64_t semi = cls64_eq(&v, SW_SPL_SEMI);
+	uint64_t tt = _mm512_cmpeq_epi8_mask(lc, _mm512_set1_epi8('t'));
+	uint64_t ta = _mm512_cmpeq_epi8_mask(lc, _mm512_set1_epi8('a'));
+	uint64_t tg = _mm512_cmpeq_epi8_mask(lc, _mm512_set1_epi8('g'));
+
+	if (p[gt + 1] != ';' || (semi & tt >> 1 & ta >> 2 & tg >> 3))
+		return false;
+	return params64(cls64_in(&v, V_TOKEN), cls64_in(&v, V_GENV), cls64_eq(&v, SW_SPL_EQ), semi, gt + 1, n);
+}
+#endif
+
 /* *( SEMI generic-param ), stopping at ',' or the end. Returns 1 with a param, 0 at the end, -1 on error. */
 static ALWAYS_INLINE int next_param(struct cur *c, struct param *pr)
 {
@@ -633,7 +800,7 @@ bool sip_via_parse_in(struct sw_str value, const char *hi, struct sip_via *via)
 }
 
 /* The same parse, inlined, where nothing but the end is read: the compiler drops the fields nobody reads. */
-bool sip_via_check_in(struct sw_str value, const char *hi, const char **end)
+static __attribute__((noinline)) bool via_check(struct sw_str value, const char *hi, const char **end)
 {
 	struct sip_via via;
 
@@ -641,6 +808,17 @@ bool sip_via_check_in(struct sw_str value, const char *hi, const char **end)
 		return false;
 	*end = via.end;
 	return true;
+}
+
+bool sip_via_check_in(struct sw_str value, const char *hi, const char **end)
+{
+#ifdef SIP_FAST64
+	if (via_check64(value, hi)) {
+		*end = value.p + value.len;
+		return true;
+	}
+#endif
+	return via_check(value, hi, end);
 }
 
 bool sip_cseq_parse(struct sw_str value, uint32_t *number, struct sw_str *method)
@@ -833,11 +1011,45 @@ bool sip_addr_parse(struct sw_str value, struct sw_str *tag)
 	return take_addr(&c, tag) && at_end(&c);
 }
 
-bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag)
+static __attribute__((noinline)) bool addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag)
 {
 	struct cur c = CUR_IN(value, hi);
 
 	return take_addr(&c, tag) && at_end(&c);
+}
+
+bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag)
+{
+#ifdef SIP_FAST64
+	if (addr64(value, hi, tag))
+		return true;
+#endif
+	return addr_parse_in(value, hi, tag);
+}
+
+/* For tests: does the 64-byte check of this header's values accept this one? (false when not built) */
+bool sip_value_fast(enum sip_hdr_id id, struct sw_str value, const char *hi)
+{
+#ifdef SIP_FAST64
+	struct sw_str tag;
+
+	switch (id) {
+	case SIP_HDR_VIA:
+		return via_check64(value, hi);
+	case SIP_HDR_FROM:
+	case SIP_HDR_TO:
+		return addr64(value, hi, &tag);
+	case SIP_HDR_CONTACT:
+		return addr64(value, hi, NULL);
+	default:
+		return false;
+	}
+#else
+	(void)id;
+	(void)value;
+	(void)hi;
+	return false;
+#endif
 }
 
 static ALWAYS_INLINE bool contact_parse(struct cur c)
@@ -864,9 +1076,18 @@ bool sip_contact_parse(struct sw_str value)
 	return contact_parse(CUR(value));
 }
 
-bool sip_contact_parse_in(struct sw_str value, const char *hi)
+static __attribute__((noinline)) bool contact_parse_in(struct sw_str value, const char *hi)
 {
 	return contact_parse(CUR_IN(value, hi));
+}
+
+bool sip_contact_parse_in(struct sw_str value, const char *hi)
+{
+#ifdef SIP_FAST64
+	if (addr64(value, hi, NULL))
+		return true;
+#endif
+	return contact_parse_in(value, hi);
 }
 
 /*

@@ -115,6 +115,7 @@ __attribute__((aligned(64))) char sw_splat[SW_SPL__COUNT][64] = {
 	[SW_SPL_EQ] = SPLAT64('='),  [SW_SPL_SEMI] = SPLAT64(';'),	[SW_SPL_LT] = SPLAT64('<'),
 	[SW_SPL_DQ] = SPLAT64('"'),  [SW_SPL_AT] = SPLAT64('@'),	[SW_SPL_QM] = SPLAT64('?'),
 	[SW_SPL_COMMA] = SPLAT64(','), [SW_SPL_LBRACKET] = SPLAT64('['), [SW_SPL_SP] = SPLAT64(' '),
+	[SW_SPL_GT] = SPLAT64('>'), [SW_SPL_ZERO] = SPLAT64('0'),
 	[SW_SPL_NIB_F] = SPLAT64(0x0f),
 };
 __attribute__((aligned(32))) char sw_nib_rows[32] = {

@@ -127,6 +127,8 @@ enum sw_splat {
 	SW_SPL_COMMA,
 	SW_SPL_LBRACKET,
 	SW_SPL_SP,
+	SW_SPL_GT,
+	SW_SPL_ZERO, /* '0' */
 	SW_SPL_NIB_F, /* 0x0f: the nibble mask */
 	SW_SPL__COUNT
 };

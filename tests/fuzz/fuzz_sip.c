@@ -16,6 +16,7 @@
 #include "fuzz_util.h"
 #include "policy.h"
 #include "rules.h"
+#include "sip_int.h"
 #include "sw_verdict.h"
 
 #define HARNESS "fuzz_sip"
@@ -388,6 +389,52 @@ static bool values_trimmed(const struct sip_msg *m)
 	return true;
 }
 
+/*
+ * sip_value.c: the value checks the verdict calls (sip_via_check_in(), sip_addr_parse_in(), sip_contact_parse_in())
+ * try a one-load check first; whatever it accepts, the general parser (sip_via_parse() and the others, on a tight
+ * copy) must accept too, with the same end and the same tag. Every Via, From, To and Contact value of the datagram,
+ * read up to the datagram's end as the verdict reads it (the lines indexed before any fault).
+ */
+static void value_paths(const char *buf, uint32_t len)
+{
+	static struct sip_msg msg;
+	const struct sip_msg *m = &msg;
+
+	sip_msg_parse_headers(&msg, buf, len);
+	for (uint16_t i = 0; i < m->nhdrs; i++) {
+		const struct sip_hdr *h = &m->hdrs[i];
+		struct sw_str v = h->value, tf = SW_STR_NULL, ts = SW_STR_NULL;
+		const char *end = NULL;
+		struct sip_via via;
+		bool differ = false, fast, slow;
+		char *copy;
+
+		if (h->id != SIP_HDR_VIA && h->id != SIP_HDR_FROM && h->id != SIP_HDR_TO && h->id != SIP_HDR_CONTACT)
+			continue;
+		copy = malloc(v.len ? v.len : 1);
+		if (!copy)
+			abort();
+		memcpy(copy, v.p, v.len);
+		if (h->id == SIP_HDR_VIA) {
+			fast = sip_via_check_in(v, buf + len, &end);
+			slow = sip_via_parse(sw_str_make(copy, v.len), &via);
+			differ = fast != slow || (fast && end - v.p != via.end - copy);
+		} else if (h->id == SIP_HDR_CONTACT) {
+			differ = sip_contact_parse_in(v, buf + len) != sip_contact_parse(sw_str_make(copy, v.len));
+		} else {
+			fast = sip_addr_parse_in(v, buf + len, &tf);
+			slow = sip_addr_parse(sw_str_make(copy, v.len), &ts);
+			differ = fast != slow || (fast && (tf.len != ts.len || (ts.p && tf.p - v.p != ts.p - copy)));
+		}
+		free(copy);
+		if (differ && !fuzz_ignored("value-paths")) {
+			fuzz_show("value", v.p, v.len);
+			fuzz_fail(HARNESS, "value-paths", "the %s check and the general parser differ on a value",
+				  sip_hdr_name((enum sip_hdr_id)h->id));
+		}
+	}
+}
+
 static void run_case(const struct fcase *c, const char *buf, uint32_t len, char *big, struct outcome *o,
 		     struct outcome *again)
 {
@@ -476,6 +523,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(buf, data, len);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&cases[i], buf, len, big, &o, &again);
+	value_paths(buf, len);
 	free(again.reply);
 	free(o.reply);
 	free(big);

@@ -996,6 +996,51 @@ static void test_content_length(void **state)
 }
 
 /* RFC 4475 3.1.1.8 dblreq: the INVITE after the REGISTER (Content-Length: 0) is noise */
+/*
+ * Content-Length values of 1 to 9 bytes: digits with every byte value in turn at every position, after names of
+ * several lengths (the compact "l" up, with and without spaces). The framing must say what sw_str_to_u64() says of
+ * the value: malformed, larger than the body, or the length.
+ */
+static void test_content_length_words(void **state)
+{
+	static const char *const names[] = { "l", "L: ", "Content-Length", "Content-Length:  " };
+	char text[256], v[16];
+	struct sip_msg m;
+
+	(void)state;
+	for (size_t nm = 0; nm < sizeof(names) / sizeof(names[0]); nm++)
+		for (uint32_t len = 1; len <= 9; len++)
+			for (uint32_t at = 0; at < len; at++)
+				for (unsigned b = 1; b < 256; b++) {
+					uint64_t want = 0;
+					bool ok;
+					int n;
+
+					if (b == ' ' || b == '\t' || b == '\r' || b == '\n')
+						continue; /* trimmed, or a line of its own */
+					for (uint32_t i = 0; i < len; i++)
+						v[i] = (char)('0' + (i * 7 + len) % 10);
+					v[at] = (char)b;
+					ok = sw_str_to_u64(sw_str_make(v, len), UINT32_MAX, &want);
+					n = snprintf(text, sizeof(text), "OPTIONS sip:x SIP/2.0\r\n%s%s%.*s\r\n\r\n%0100d",
+						     names[nm], strchr(names[nm], ':') ? "" : ":", (int)len, v, 0);
+					assert_true(n > 0 && (size_t)n < sizeof(text));
+					struct tu_dgram d = tu_dup(text, (uint32_t)n);
+					enum sip_parse_status st = sip_msg_parse(&m, d.p, d.len);
+
+					if (!ok ? st != SIP_PARSE_BAD_FRAMING
+						: want > 100 ? st != SIP_PARSE_BAD_FRAMING
+							     : st != SIP_PARSE_OK || m.content_length != (int64_t)want) {
+						print_error("Content-Length \"%.*s\" after \"%s\": status %d, length %lld, want %s "
+							    "%llu\n", (int)len, v, names[nm], (int)st,
+							    (long long)m.content_length, ok ? "" : "malformed",
+							    (unsigned long long)want);
+						fail();
+					}
+					tu_free(&d);
+				}
+}
+
 static void test_dblreq_framing(void **state)
 {
 	struct tu_dgram d = tu_load("torture/rfc4475/dblreq.dat");
@@ -1288,6 +1333,144 @@ static void test_addr_fast_agrees(void **state)
 				tu_free(&d);
 			}
 		}
+}
+
+/*
+ * The one-load checks of Via, From/To and Contact values (sip_value.c, AVX-512 builds) accept a value only when the
+ * general parser does, with the same end and tag. Seeds of every usual form and of near misses, each mutated at every
+ * position (a byte replaced by, or inserted as, one of the bytes the grammar turns on; a byte deleted; the value cut
+ * short), and then twice more at random places; each result is checked right at the end of its buffer (a masked
+ * load) and with bytes after it. The entries (_in) try the one-load check first; the plain ones (a tight copy) never
+ * do. On an AVX-512 build the seeds marked usual must be taken by the one-load check.
+ */
+static const struct {
+	enum sip_hdr_id id;
+	const char *value;
+	bool usual; /* the one-load check takes it (when built) */
+} fast_seeds[] = {
+	{ SIP_HDR_VIA, "SIP/2.0/UDP 192.0.2.101:5060;branch=z9hG4bK74b;rport", true },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP 192.0.2.201:5060;branch=z9hG4bKnashds7;rport", true },
+	{ SIP_HDR_VIA, "SIP/2.0/TCP host.example.com;branch=z9hG4bK1", true },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP 10.0.0.1:65535;received=10.1.1.1;rport=5060", true },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP a:1", true },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP h:5060;received=2001:db8::1;x", true },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK1", false },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP h:65536;branch=z9hG4bK1", false },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP h:0;branch=z9hG4bK1", false },
+	{ SIP_HDR_VIA, "SIP / 2.0 / UDP h;branch=z9hG4bK1", false },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP h;branch=\"q\"", false },
+	{ SIP_HDR_VIA, "SIP/2.0/UDP h;branch=1, SIP/2.0/UDP g", false },
+	{ SIP_HDR_FROM, "Alice <sip:alice@atlanta.example>;tag=19283017", true },
+	{ SIP_HDR_TO, "Bob <sip:bob@biloxi.example>", true },
+	{ SIP_HDR_TO, "<sip:bob@biloxi.example>;TAG=a:b", true },
+	{ SIP_HDR_FROM, "A B\tC <tel:+1-212-555-1212>;tag=x", true },
+	{ SIP_HDR_FROM, "\"Alice\" <sip:alice@atlanta.example>;tag=1", false },
+	{ SIP_HDR_FROM, "sip:alice@atlanta.example;tag=1", false },
+	{ SIP_HDR_FROM, "<sip:a@b>;tag=1;x=2", false },
+	{ SIP_HDR_FROM, "<sip:a@b> ;tag=1", false },
+	{ SIP_HDR_CONTACT, "<sip:alice@192.0.2.101:5060>", true },
+	{ SIP_HDR_CONTACT, "<sip:bob@192.0.2.201:5060>;expires=3600", true },
+	{ SIP_HDR_CONTACT, "<sip:b@h>;q=0.7;expires=60;+sip.instance=x", true },
+	{ SIP_HDR_CONTACT, "<sip:b@h>;tag=1", false },
+	{ SIP_HDR_CONTACT, "<sip:b@h>, <sip:c@h>", false },
+	{ SIP_HDR_CONTACT, "*", false },
+	{ SIP_HDR_CONTACT, "* <sip:b@h>", false }, /* fuzz_sip: the wildcard, then more: malformed */
+	{ SIP_HDR_FROM, "* <sip:b@h>", true },     /* a display name of one token */
+};
+
+/* One value: the entry (with pad readable bytes after it) and the general parser (a tight copy) agree. */
+static void fast_agrees(enum sip_hdr_id id, const char *v, uint32_t n)
+{
+	struct tu_dgram d = tu_dup(v, n);
+	char wide[160];
+
+	assert_true(n + 64 <= sizeof(wide));
+	for (uint32_t pad = 0; pad <= 64; pad += 64) {
+		struct sw_str in, tight = sw_str_make(d.p, d.len), tf = SW_STR_NULL, ts = SW_STR_NULL;
+		const char *end = NULL;
+		struct sip_via via;
+		bool fast, slow;
+
+		/* pad 0: the value ends its buffer (wide is read no further than the value) */
+		memset(wide, 'z', sizeof(wide));
+		memcpy(wide + 64 - pad, v, n);
+		in = sw_str_make(wide + 64 - pad, n);
+		if (id == SIP_HDR_VIA) {
+			fast = sip_via_check_in(in, in.p + n + pad, &end);
+			slow = sip_via_parse(tight, &via);
+			if (fast != slow || (fast && end - in.p != via.end - d.p))
+				goto differ;
+		} else if (id == SIP_HDR_CONTACT) {
+			if (sip_contact_parse_in(in, in.p + n + pad) != sip_contact_parse(tight))
+				goto differ;
+		} else {
+			fast = sip_addr_parse_in(in, in.p + n + pad, &tf);
+			slow = sip_addr_parse(tight, &ts);
+			if (fast != slow || (fast && (tf.len != ts.len || (ts.p && tf.p - in.p != ts.p - d.p))))
+				goto differ;
+		}
+		continue;
+differ:
+		print_error("%s value \"%.*s\" (pad %u): the entry and the general parser differ\n", sip_hdr_name(id),
+			    (int)n, v, pad);
+		fail();
+	}
+	tu_free(&d);
+}
+
+static void test_value_fast_agrees(void **state)
+{
+	static const char bytes[] = " \t;=:<>\",@[]?0196aTg\r\n\x80\x01/";
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	char v[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fast_seeds) / sizeof(fast_seeds[0]); i++) {
+		enum sip_hdr_id id = fast_seeds[i].id;
+		const char *seed = fast_seeds[i].value;
+		uint32_t n = (uint32_t)strlen(seed);
+		char wide[160];
+
+		memset(wide, 'z', sizeof(wide));
+		memcpy(wide, seed, n);
+#if defined(__AVX512BW__) && defined(__AVX512VBMI__)
+		if (sip_value_fast(id, sw_str_make(wide, n), wide + sizeof(wide)) != fast_seeds[i].usual) {
+			print_error("%s value \"%s\": the one-load check %s it\n", sip_hdr_name(id), seed,
+				    fast_seeds[i].usual ? "does not take" : "takes");
+			fail();
+		}
+#endif
+		fast_agrees(id, seed, n);
+		for (uint32_t at = 0; at <= n; at++) {
+			fast_agrees(id, seed, at); /* cut short */
+			if (at < n) { /* deleted */
+				memcpy(v, seed, at);
+				memcpy(v + at, seed + at + 1, n - at - 1);
+				fast_agrees(id, v, n - 1);
+			}
+			for (size_t b = 0; b < sizeof(bytes) - 1; b++) {
+				memcpy(v, seed, n);
+				if (at < n) { /* replaced */
+					v[at] = bytes[b];
+					fast_agrees(id, v, n);
+				}
+				memcpy(v, seed, at); /* inserted */
+				v[at] = bytes[b];
+				memcpy(v + at + 1, seed + at, n - at);
+				fast_agrees(id, v, n + 1);
+			}
+		}
+		for (int k = 0; k < 2000; k++) { /* three bytes replaced at random */
+			memcpy(v, seed, n);
+			for (int j = 0; j < 3; j++) {
+				rng ^= rng << 13;
+				rng ^= rng >> 7;
+				rng ^= rng << 17;
+				v[rng % n] = bytes[(rng >> 32) % (sizeof(bytes) - 1)];
+			}
+			fast_agrees(id, v, n);
+		}
+	}
 }
 
 static const struct {
@@ -1707,8 +1890,9 @@ static void test_request_line_paths(void **state)
 
 
 /*
- * The Via port of via_fast() (one 32-byte load: four digits weighed at once, other lengths digit by digit) against
- * the general path (a tight copy, where no 32-byte load fits): every port of 1 to 4 digits, with leading zeros, and
+ * The Via port of via_fast() (one 32-byte load: four digits weighed at once, other lengths digit by digit) and of
+ * the verdict's check (via_check64(): the digits' mask, five of them compared as bytes with "65535") against the
+ * general path (a tight copy, where no 32-byte load fits): every port of 1 to 4 digits, with leading zeros, and
  * 5-digit ones around 65535, the same answer and the same port.
  */
 static void test_via_port_paths(void **state)
@@ -1727,9 +1911,14 @@ static void test_via_port_paths(void **state)
 
 			memset(wide, 'x', sizeof(wide));
 			memcpy(wide, text, (size_t)n);
+			const char *end = NULL;
+			bool okc;
+
 			oka = sip_via_parse_in(sw_str_make(wide, (uint32_t)n), wide + sizeof(wide), &a);
 			okb = sip_via_parse(sw_str_make(d.p, d.len), &b);
-			if (oka != okb || (oka && a.port != b.port) || oka != (port > 0 && port <= 65535)) {
+			okc = sip_via_check_in(sw_str_make(wide, (uint32_t)n), wide + sizeof(wide), &end);
+			if (oka != okb || (oka && a.port != b.port) || oka != (port > 0 && port <= 65535) || okc != okb ||
+			    (okc && end != wide + n)) {
 				print_error("%s: fast %d port %u, general %d port %u\n", text, oka, a.port, okb, b.port);
 				fail();
 			}
@@ -1819,12 +2008,14 @@ int main(void)
 		cmocka_unit_test(test_header_syntax_errors),
 		cmocka_unit_test(test_unterminated_header_section),
 		cmocka_unit_test(test_content_length),
+		cmocka_unit_test(test_content_length_words),
 		cmocka_unit_test(test_dblreq_framing),
 		cmocka_unit_test(test_clerr_framing),
 		cmocka_unit_test(test_via_parse),
 		cmocka_unit_test(test_cseq_parse),
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_addr_fast_agrees),
+		cmocka_unit_test(test_value_fast_agrees),
 		cmocka_unit_test(test_token_list),
 		cmocka_unit_test(test_window_offsets),
 		cmocka_unit_test(test_window_offsets_errors),
