@@ -1674,6 +1674,58 @@ static void test_section_faults_every_offset(void **state)
 }
 
 /*
+ * The same faults where every line takes the usual path (line_fast()): short lines over several of the structural
+ * scan's windows, whose edges move over all 64 offsets with the Request-URI's length; a NUL or a bare CR at each
+ * byte of each value (the last byte of a window among them) is found at its offset.
+ */
+static void test_window_faults_every_offset(void **state)
+{
+	static const char lines[] = "Via: SIP/2.0/UDP host.example.com;branch=z9hG4bK776asdhds\r\n"
+				    "To: <sip:bob@example.com>\r\n"
+				    "From: <sip:alice@example.com>;tag=1928301774\r\n"
+				    "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
+				    "CSeq: 314159 OPTIONS\r\n"
+				    "Subject: abcdefghijklmnopqrstuvwxyz\r\n"
+				    "User-Agent: abcdefghijklmnopqrstuvwxyz0123456789\r\n"
+				    "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n"
+				    "Content-Length: 0\r\n"
+				    "\r\n";
+	char text[512];
+	struct sip_msg m;
+
+	(void)state;
+	for (uint32_t shift = 0; shift < 64; shift++) {
+		int n = snprintf(text, sizeof(text), "OPTIONS sip:%.*sbob@example.com SIP/2.0\r\n%s", (int)shift,
+				 "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu", lines);
+		struct tu_dgram d = tu_dup(text, (uint32_t)n);
+		uint32_t start = (uint32_t)(strchr(d.p, '\n') + 1 - d.p);
+
+		assert_int_equal(sip_msg_parse(&m, d.p, d.len), SIP_PARSE_OK);
+		for (uint32_t i = start; i + 2 < (uint32_t)n; i++) {
+			/* a value's bytes: after ": " and before the CR */
+			if (d.p[i] == '\r' || d.p[i] == '\n' || d.p[i - 1] == ':' || d.p[i] == ':' || d.p[i - 1] == '\n')
+				continue;
+			if (!memchr(d.p + start, ':', i - start) || memchr(d.p + i, ':', (size_t)(strchr(d.p + i, '\n') -
+								     (d.p + i))))
+				continue; /* a name's byte (the line's colon lies after it) */
+			for (int kind = 0; kind < 2; kind++) {
+				char was = d.p[i];
+
+				d.p[i] = kind ? '\r' : '\0';
+				if (sip_msg_parse(&m, d.p, d.len) != SIP_PARSE_BAD_HEADER || m.err_off != i ||
+				    strcmp(m.err_reason, kind ? "Bare CR in header section" : "NUL byte in header section")) {
+					print_error("shift %u, %s at %u (window offset %u): status %d at %u\n", shift,
+						    kind ? "CR" : "NUL", i, (i - start) % 64, (int)m.status_code, m.err_off);
+					fail();
+				}
+				d.p[i] = was;
+			}
+		}
+		tu_free(&d);
+	}
+}
+
+/*
  * Request-URI structure (sip_ruri_check): the one-load path for URIs of up to 32 bytes inside a datagram (the
  * masks of '@', ';' and '?') and the stop-by-stop path give the same answer. sip_ruri_check() on a tight copy
  * reads no byte past the URI, so it takes the general path; sip_ruri_check_in() with the datagram readable past it
@@ -2021,6 +2073,7 @@ int main(void)
 		cmocka_unit_test(test_window_offsets_errors),
 		cmocka_unit_test(test_lookup_end_agrees),
 		cmocka_unit_test(test_section_faults_every_offset),
+		cmocka_unit_test(test_window_faults_every_offset),
 		cmocka_unit_test(test_ruri_paths),
 		cmocka_unit_test(test_request_line_paths),
 		cmocka_unit_test(test_via_port_paths),
