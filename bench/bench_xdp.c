@@ -206,8 +206,10 @@ static int32_t ip4_imm(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return v;
 }
 
-/* The reference programs (enum ref), on the maps of the copies loaded: the populated trie, the strict copy's
- * buckets. */
+/*
+ * The reference programs (enum ref), on the maps of the copies loaded: the populated trie, the strict copy's
+ * buckets.
+ */
 static int load_ref(enum ref r, const struct inst *in, int xsk_map, int hash_map, int lru_map)
 {
 	struct prog p = { .n = 0 };

@@ -143,4 +143,11 @@ bool sip_contact_parse_in(struct sw_str value, const char *hi);
  */
 bool sip_value_fast(enum sip_hdr_id id, struct sw_str value, const char *hi);
 
+/*
+ * For tests and fuzzers: the entry the verdict calls for a value of header id (Via, From, To, Contact), on in with
+ * [in.p, hi) readable, and the general parser on tight (the same bytes in a buffer of exactly their length) give
+ * the same answer, the same end (Via) and the same tag (From, To). True for any other id.
+ */
+bool sip_value_entry_agrees(enum sip_hdr_id id, struct sw_str in, const char *hi, struct sw_str tight);
+
 #endif

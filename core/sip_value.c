@@ -155,6 +155,12 @@ static ALWAYS_INLINE uint32_t ld4(const char *p)
 	return v;
 }
 
+/* ";tag=" at p (5 bytes readable), the name in any case: |0x20 on p[1..3] only ('T'/'t', 'A'/'a', 'G'/'g'). */
+static ALWAYS_INLINE bool semi_tag_eq(const char *p)
+{
+	return *p == ';' && (ld4(p + 1) | 0x00202020u) == ld4("tag=");
+}
+
 static ALWAYS_INLINE uint16_t ld2(const char *p)
 {
 	uint16_t v;
@@ -381,6 +387,28 @@ static ALWAYS_INLINE bool param_fast(struct cur *c, struct param *pr)
 }
 
 /*
+ * *( ";" token [ "=" gen-value ] ) over bits [a, n) of the masks of its bytes (n <= 63; bit a a ';'; t: token
+ * bytes, g: gen-value bytes (token or ':'), e: '=', s: ';'), as the next_param() loop reads it: every byte a token
+ * byte, '=', ';' or ':'; each ';' followed by a token byte and each '=' by a gen-value byte (a final one: bit n, no
+ * byte); no second '=' in a value (its bytes run from an '=' to the next ';' or the end: the borrow of the
+ * subtraction runs from each '=' to it) and a ':' only in a value. params_fast() and the 64-byte checks share it.
+ */
+static ALWAYS_INLINE bool params_ok(uint64_t t, uint64_t g, uint64_t e, uint64_t s, uint32_t a, uint32_t n)
+{
+	uint64_t r = ((1ull << n) - 1) & ~((1ull << a) - 1), s1, v;
+
+	t &= r;
+	g &= r;
+	e &= r;
+	s &= r;
+	if ((g | e | s) != r || ((s << 1) & ~t) || ((e << 1) & ~g))
+		return false;
+	s1 = s | 1ull << n;
+	v = ((s1 - (e << 1)) ^ s1) & ~s1; /* the value bytes: after each '=', before the next ';' */
+	return !(v & e) && !(g & ~t & ~v);
+}
+
+/*
  * The usual rest of a via-parm when nothing but its validity is wanted: ";" token [ "=" gen-value ] repeated to the
  * end of the value, with no LWS, no ',', no quoted string and no [IPv6], checked at once from the masks of one
  * 32-byte load. Every ';' and every '=' is followed by a byte of what comes next, the bytes after an '=' up to the
@@ -411,7 +439,7 @@ static ALWAYS_INLINE bool params_fast(struct cur *c)
 {
 	const char *p = c->p;
 	long n = c->end - p;
-	uint64_t k, t, g, e, s, t2, g2, e2, s2, s1, v;
+	uint64_t k, t, g, e, s, t2, g2, e2, s2;
 
 	if (n < 2 || n > 63 || *p != ';')
 		return false;
@@ -421,18 +449,12 @@ static ALWAYS_INLINE bool params_fast(struct cur *c)
 	if (n > 32) { /* the second 32 bytes */
 		if (!params_masks(c, p + 32, n - 32, &t2, &g2, &e2, &s2))
 			return false;
-		k = ~0ull >> (64 - n);
 		t |= t2 << 32;
 		g |= g2 << 32;
 		e |= e2 << 32;
 		s |= s2 << 32;
 	}
-	/* every byte in a class; each ';' then a name byte, each '=' then a value byte (a final one: bit n, no byte) */
-	if ((g | e | s) != k || ((s << 1) & ~t) || ((e << 1) & ~g))
-		return false;
-	s1 = s | 1ull << n;
-	v = ((s1 - (e << 1)) ^ s1) & ~s1; /* the value bytes: after each '=', before the next ';' */
-	if ((v & e) || (g & ~t & ~v))
+	if (!params_ok(t, g, e, s, 0, (uint32_t)n))
 		return false;
 	c->p = c->end;
 	return true;
@@ -491,26 +513,6 @@ static ALWAYS_INLINE uint64_t bits_ab(uint32_t a, uint32_t b)
 }
 
 /*
- * *( ";" token [ "=" gen-value ] ) over bits [a, n) of the masks (n <= 63; bit a a ';'), as params_fast() reads it:
- * every byte a token byte, '=', ';' or ':'; each ';' followed by a token byte and each '=' by a gen-value byte; no
- * second '=' in a value (its bytes run from an '=' to the next ';' or the end) and a ':' only in a value.
- */
-static ALWAYS_INLINE bool params64(uint64_t t, uint64_t g, uint64_t e, uint64_t s, uint32_t a, uint32_t n)
-{
-	uint64_t r = bits_ab(a, n), s1, v;
-
-	t &= r;
-	g &= r;
-	e &= r;
-	s &= r;
-	if ((g | e | s) != r || ((s << 1) & ~t) || ((e << 1) & ~g))
-		return false;
-	s1 = s | 1ull << n;
-	v = ((s1 - (e << 1)) ^ s1) & ~s1;
-	return !(v & e) && !(g & ~t & ~v);
-}
-
-/*
  * A whole via-parm: "SIP/2.0/" transport SP host [":" port] *( ";" token [ "=" gen-value ] ), the port 1 to 65535
  * in at most 5 digits, to the end of the value (no ',', no LWS but the one SP, no [IPv6] host, no quoted string).
  * True when so: via_parse() then accepts the value and ends at its end.
@@ -544,7 +546,7 @@ static ALWAYS_INLINE bool via_check64(struct sw_str val, const char *hi)
 		if (d == 5 && (__builtin_bswap64(sip_hdr_ld8(p + e - 8)) & 0xffffffffffull) > 0x3635353335ull)
 			return false;
 	}
-	return e == n || params64(tok, cls64_in(&v, V_GENV), cls64_eq(&v, SW_SPL_EQ), semi, e, n);
+	return e == n || params_ok(tok, cls64_in(&v, V_GENV), cls64_eq(&v, SW_SPL_EQ), semi, e, n);
 }
 
 /*
@@ -557,14 +559,15 @@ static ALWAYS_INLINE bool addr64(struct sw_str val, const char *hi, struct sw_st
 {
 	const char *p = val.p;
 	uint32_t n = val.len, lt, gt, rest;
-	uint64_t lts, stop;
+	uint64_t lts, semi, stop;
 	struct cls64 v;
 
 	if (n == 0 || n > 63)
 		return false;
 	cls64_load(&v, p, n, hi);
 	lts = cls64_eq(&v, SW_SPL_LT);
-	stop = lts | cls64_eq(&v, SW_SPL_DQ) | cls64_eq(&v, SW_SPL_SEMI);
+	semi = cls64_eq(&v, SW_SPL_SEMI);
+	stop = lts | cls64_eq(&v, SW_SPL_DQ) | semi;
 	lt = (uint32_t)_tzcnt_u64(stop);
 	gt = (uint32_t)_tzcnt_u64(cls64_eq(&v, SW_SPL_GT) & ~_bzhi_u64(~0ull, lt + 1));
 	/* gt < n: lt < n too, and bit lt of stop is set */
@@ -580,7 +583,7 @@ static ALWAYS_INLINE bool addr64(struct sw_str val, const char *hi, struct sw_st
 			*tag = SW_STR_NULL;
 			return true;
 		}
-		if (rest < 6 || *t != ';' || (ld4(t + 1) | 0x00202020u) != ld4("tag=") ||
+		if (rest < 6 || !semi_tag_eq(t) ||
 		    (~cls64_in(&v, V_GENV) & bits_ab(gt + 6, n)))
 			return false;
 		*tag = sw_str_make(t + 5, rest - 5);
@@ -593,14 +596,13 @@ static ALWAYS_INLINE bool addr64(struct sw_str val, const char *hi, struct sw_st
 		return true;
 	/* a ';' followed by "tag" in any case: perhaps a tag parameter, whose value take_addr() checks */
 	__m512i lc = _mm512_or_si512(v.x, _mm512_load_si512(sw_splat[SW_SPL_SP]));
-	uint64_t semi = cls64_eq(&v, SW_SPL_SEMI);
 	uint64_t tt = _mm512_cmpeq_epi8_mask(lc, _mm512_set1_epi8('t'));
 	uint64_t ta = _mm512_cmpeq_epi8_mask(lc, _mm512_set1_epi8('a'));
 	uint64_t tg = _mm512_cmpeq_epi8_mask(lc, _mm512_set1_epi8('g'));
 
 	if (p[gt + 1] != ';' || (semi & tt >> 1 & ta >> 2 & tg >> 3))
 		return false;
-	return params64(cls64_in(&v, V_TOKEN), cls64_in(&v, V_GENV), cls64_eq(&v, SW_SPL_EQ), semi, gt + 1, n);
+	return params_ok(cls64_in(&v, V_TOKEN), cls64_in(&v, V_GENV), cls64_eq(&v, SW_SPL_EQ), semi, gt + 1, n);
 }
 #endif
 
@@ -964,8 +966,7 @@ static ALWAYS_INLINE bool tag_only(struct cur *c, struct sw_str *tag)
 {
 	const char *p = c->p, *v = p + 5;
 
-	/* p[1..3] | 0x20: only 'T'/'t', 'A'/'a', 'G'/'g' give "tag"; p[4] compared as is */
-	if (c->end - p < 6 || *p != ';' || (ld4(p + 1) | 0x00202020u) != ld4("tag="))
+	if (c->end - p < 6 || !semi_tag_eq(p))
 		return false;
 	c->p = v;
 	if (span(c, V_GENV) != c->end) {
@@ -1025,6 +1026,30 @@ bool sip_addr_parse_in(struct sw_str value, const char *hi, struct sw_str *tag)
 		return true;
 #endif
 	return addr_parse_in(value, hi, tag);
+}
+
+bool sip_value_entry_agrees(enum sip_hdr_id id, struct sw_str in, const char *hi, struct sw_str tight)
+{
+	struct sw_str tf = SW_STR_NULL, ts = SW_STR_NULL;
+	const char *end = NULL;
+	struct sip_via via;
+	bool fast, slow;
+
+	switch (id) {
+	case SIP_HDR_VIA:
+		fast = sip_via_check_in(in, hi, &end);
+		slow = sip_via_parse(tight, &via);
+		return fast == slow && (!fast || end - in.p == via.end - tight.p);
+	case SIP_HDR_FROM:
+	case SIP_HDR_TO:
+		fast = sip_addr_parse_in(in, hi, &tf);
+		slow = sip_addr_parse(tight, &ts);
+		return fast == slow && (!fast || (tf.len == ts.len && (!ts.p || tf.p - in.p == ts.p - tight.p)));
+	case SIP_HDR_CONTACT:
+		return sip_contact_parse_in(in, hi) == sip_contact_parse(tight);
+	default:
+		return true;
+	}
 }
 
 /* For tests: does the 64-byte check of this header's values accept this one? (false when not built) */

@@ -403,10 +403,8 @@ static void value_paths(const char *buf, uint32_t len)
 	sip_msg_parse_headers(&msg, buf, len);
 	for (uint16_t i = 0; i < m->nhdrs; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
-		struct sw_str v = h->value, tf = SW_STR_NULL, ts = SW_STR_NULL;
-		const char *end = NULL;
-		struct sip_via via;
-		bool differ = false, fast, slow;
+		struct sw_str v = h->value;
+		bool differ;
 		char *copy;
 
 		if (h->id != SIP_HDR_VIA && h->id != SIP_HDR_FROM && h->id != SIP_HDR_TO && h->id != SIP_HDR_CONTACT)
@@ -415,17 +413,7 @@ static void value_paths(const char *buf, uint32_t len)
 		if (!copy)
 			abort();
 		memcpy(copy, v.p, v.len);
-		if (h->id == SIP_HDR_VIA) {
-			fast = sip_via_check_in(v, buf + len, &end);
-			slow = sip_via_parse(sw_str_make(copy, v.len), &via);
-			differ = fast != slow || (fast && end - v.p != via.end - copy);
-		} else if (h->id == SIP_HDR_CONTACT) {
-			differ = sip_contact_parse_in(v, buf + len) != sip_contact_parse(sw_str_make(copy, v.len));
-		} else {
-			fast = sip_addr_parse_in(v, buf + len, &tf);
-			slow = sip_addr_parse(sw_str_make(copy, v.len), &ts);
-			differ = fast != slow || (fast && (tf.len != ts.len || (ts.p && tf.p - v.p != ts.p - copy)));
-		}
+		differ = !sip_value_entry_agrees((enum sip_hdr_id)h->id, v, buf + len, sw_str_make(copy, v.len));
 		free(copy);
 		if (differ && !fuzz_ignored("value-paths")) {
 			fuzz_show("value", v.p, v.len);
