@@ -5,8 +5,10 @@
 # system group sipwall, whose members may use the daemon's control socket.
 set -eu
 
+# libsystemd-dev: the static link of DPDK (meson option dpdk_static, the default) names -lsystemd, which
+# libdpdk-dev does not bring.
 PKGS="build-essential meson ninja-build pkg-config clang llvm lld libclang-rt-14-dev
-      libdpdk-dev dpdk libxdp-dev libbpf-dev xdp-tools bpftool linux-libc-dev libelf-dev zlib1g-dev
+      libdpdk-dev dpdk libsystemd-dev libxdp-dev libbpf-dev xdp-tools bpftool linux-libc-dev libelf-dev zlib1g-dev
       libhyperscan-dev libcmocka-dev libyaml-dev libpcap-dev libsodium-dev libosip2-dev libjansson-dev
       iproute2 ethtool sip-tester kamailio python3 tcpdump python3-matplotlib lua5.4"
 
