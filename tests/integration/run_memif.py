@@ -11,7 +11,6 @@ everything is checked as run_pcap.py checks the net_pcap run: every output frame
 the EAL cannot start here (not root).
 """
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -22,7 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_pcap  # noqa: E402
 import gen_mixed_pcap  # noqa: E402
-from run_pcap import EXIT_EAL, SKIP, eal_runtime_dir, expected_counters, parse_counters  # noqa: E402
+from run_pcap import EXIT_EAL, SKIP, counter_errors, eal_runtime_dir, finish  # noqa: E402
 
 
 def memif_vdevs(d, role):
@@ -94,21 +93,8 @@ def main():
     stats = {"pass": 0, "reply": 0}
     if not errors:
         errors, stats = check_pcap.check(d)
-    with open(os.path.join(d, "expect.json")) as f:
-        want = expected_counters(json.load(f))
-    got = parse_counters(out)
-    if got.get("rx") != got.get("tx_pass", 0) + got.get("tx_reply", 0) + got.get("dropped", 0):
-        errors.append(f"rx {got.get('rx')} != tx_pass + tx_reply + dropped ({got})")
-    for k, v in want.items():
-        if got.get(k, 0) != v:
-            errors.append(f"counter {k} = {got.get(k, 0)}, want {v}")
-    for e in errors:
-        print("FAIL:", e)
-    print(f"run_memif: {stats['pass']} passes, {stats['reply']} replies checked; {len(want)} counters; "
-          f"{len(errors)} errors")
-    if not errors and not args.keep:
-        shutil.rmtree(d, ignore_errors=True)
-    return 1 if errors else 0
+    cerr, ncounters = counter_errors(d, out)
+    return finish("run_memif", errors + cerr, stats, ncounters, d, args.keep)
 
 
 if __name__ == "__main__":

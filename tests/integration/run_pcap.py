@@ -97,6 +97,32 @@ def expected_counters(exp):
     return want
 
 
+def counter_errors(workdir, stdout):
+    """The final counters sipwall printed (stdout) against what the cases of workdir/expect.json make them:
+    (errors, number of counters checked). Every frame must be accounted for exactly once, fragments included."""
+    errors = []
+    with open(os.path.join(workdir, "expect.json")) as f:
+        want = expected_counters(json.load(f))
+    got = parse_counters(stdout)
+    if got.get("rx") != got.get("tx_pass", 0) + got.get("tx_reply", 0) + got.get("dropped", 0):
+        errors.append(f"rx {got.get('rx')} != tx_pass + tx_reply + dropped ({got})")
+    for k, v in want.items():
+        if got.get(k, 0) != v:
+            errors.append(f"counter {k} = {got.get(k, 0)}, want {v}")
+    return errors, len(want)
+
+
+def finish(name, errors, stats, ncounters, workdir, keep):
+    """Print the errors and a summary line; remove workdir when all went well (unless keep). The exit code."""
+    for e in errors:
+        print("FAIL:", e)
+    print(f"{name}: {stats['pass']} passes, {stats['reply']} replies checked; {ncounters} counters; "
+          f"{len(errors)} errors")
+    if not errors and not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if errors else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sipwall", required=True)
@@ -123,22 +149,8 @@ def main():
     errors, stats = check_pcap.check(args.workdir)
     if p.left_runtime_dir:
         errors.append(f"the EAL runtime directory {eal_runtime_dir(prefix)} was left behind")
-    with open(os.path.join(args.workdir, "expect.json")) as f:
-        want = expected_counters(json.load(f))
-    got = parse_counters(p.stdout)
-    # every frame is accounted for exactly once, fragments included
-    if got.get("rx") != got.get("tx_pass", 0) + got.get("tx_reply", 0) + got.get("dropped", 0):
-        errors.append(f"rx {got.get('rx')} != tx_pass + tx_reply + dropped ({got})")
-    for k, v in want.items():
-        if got.get(k, 0) != v:
-            errors.append(f"counter {k} = {got.get(k, 0)}, want {v}")
-    for e in errors:
-        print("FAIL:", e)
-    print(f"run_pcap: {stats['pass']} passes, {stats['reply']} replies checked; {len(want)} counters; "
-          f"{len(errors)} errors")
-    if not errors and not args.keep:
-        shutil.rmtree(args.workdir, ignore_errors=True)
-    return 1 if errors else 0
+    cerr, ncounters = counter_errors(args.workdir, p.stdout)
+    return finish("run_pcap", errors + cerr, stats, ncounters, args.workdir, args.keep)
 
 
 if __name__ == "__main__":
