@@ -21,17 +21,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_pcap  # noqa: E402
 import gen_mixed_pcap  # noqa: E402
-from run_pcap import EXIT_EAL, SKIP, counter_errors, eal_runtime_dir, finish  # noqa: E402
+from run_pcap import EXIT_EAL, SKIP, counter_errors, eal_base, eal_runtime_dir, finish  # noqa: E402
 
 
 def memif_vdevs(d, role):
     return [a for i in (0, 1) for a in
             ("--vdev", f"net_memif{i},role={role},id=0,socket={d}/memif{i}.sock,socket-abstract=no")]
-
-
-def eal(prefix, lcores):
-    return ["--no-huge", "-m", "512", "--file-prefix", prefix, "-l", lcores, "--no-pci", "--log-level",
-            "lib.*:notice"]
 
 
 def main():
@@ -52,9 +47,9 @@ def main():
     gen_mixed_pcap.main()
 
     sw_prefix, peer_prefix = f"swmf{os.getpid()}", f"swmp{os.getpid()}"
-    sw_cmd = ([args.sipwall] + eal(sw_prefix, "0,1") + memif_vdevs(d, "server") +
+    sw_cmd = ([args.sipwall] + eal_base(sw_prefix) + memif_vdevs(d, "server") +
               ["--", "--policy", args.policy, "--control", f"{d}/ctl.sock"])
-    peer_cmd = ([args.peer] + eal(peer_prefix, "0") + memif_vdevs(d, "client") +
+    peer_cmd = ([args.peer] + eal_base(peer_prefix, "0") + memif_vdevs(d, "client") +
                 ["--", "--send0", f"{d}/out_in.pcap", "--recv0", f"{d}/out_out.pcap",
                  "--send1", f"{d}/in_in.pcap", "--recv1", f"{d}/in_out.pcap", "--idle-ms", "1000"])
     errors = []
@@ -73,6 +68,8 @@ def main():
                 return SKIP
             print(f"FAIL: sipwall exited {sw.returncode} before its memif sockets were there\n{out}\n{err}")
             return 1
+        if not all(os.path.exists(f"{d}/memif{i}.sock") for i in (0, 1)):
+            errors.append("sipwall's memif sockets did not appear within 30 s")
         print("+", " ".join(peer_cmd), flush=True)
         peer = subprocess.run(peer_cmd, capture_output=True, text=True, timeout=120)
         sys.stdout.write(peer.stdout)

@@ -31,13 +31,18 @@ def eal_runtime_dir(prefix):
     return os.path.join(base, "dpdk", prefix)
 
 
+def eal_base(prefix, lcores="0,1"):
+    """The EAL options every integration run gives a DPDK process: no hugepages, its own file prefix, no PCI."""
+    return ["--no-huge", "-m", "512", "--file-prefix", prefix, "-l", lcores, "--no-pci", "--log-level",
+            "lib.*:notice"]
+
+
 def eal_args(prefix, d, infinite=False):
     inf = ",infinite_rx=1" if infinite else ""
     tx_out = "" if infinite else f",tx_pcap={d}/out_out.pcap"
     tx_in = "" if infinite else f",tx_pcap={d}/in_out.pcap"
-    return ["--no-huge", "-m", "512", "--file-prefix", prefix, "-l", "0,1", "--no-pci", "--log-level", "lib.*:notice",
-            "--vdev", f"net_pcap0,rx_pcap={d}/out_in.pcap{tx_out}{inf}",
-            "--vdev", f"net_pcap1,rx_pcap={d}/in_in.pcap{tx_in}{inf}"]
+    return eal_base(prefix) + ["--vdev", f"net_pcap0,rx_pcap={d}/out_in.pcap{tx_out}{inf}",
+                               "--vdev", f"net_pcap1,rx_pcap={d}/in_in.pcap{tx_in}{inf}"]
 
 
 def run_sipwall(args, prefix, extra, timeout=120):

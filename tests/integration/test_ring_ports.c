@@ -56,7 +56,10 @@ static const char hops0[] = "OPTIONS sip:carol@chicago.example SIP/2.0\r\n"
 			    "Content-Length: 0\r\n"
 			    "\r\n";
 
-static const char dns[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07" "example\x03" "net\x00\x00\x01\x00\x01";
+/* a DNS query for example.net, to port 53 */
+static const char dns[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07"
+			  "example\x03"
+			  "net\x00\x00\x01\x00\x01";
 
 struct frame {
 	uint8_t b[FRAME_CAP];
@@ -172,12 +175,12 @@ static void test_ring_ports(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = { cmocka_unit_test(test_ring_ports) };
-	struct dp_worker_conf wc = { .id = 0, .nworkers = 1, .socket = 0, .budget_entries = 1024,
-				     .frag_max_flows = 64, .frag_timeout_ms = 1000 };
+	struct dp_worker_conf wc = { .id = 0, .nworkers = 1, .budget_entries = 1024, .frag_max_flows = 64,
+				     .frag_timeout_ms = 1000 };
 	struct dp_port_conf pc = { .nqueues = 1, .rxd = 256, .txd = 256 };
 	struct sw_policy *pol, *old = NULL;
 	static const char *names[2] = { "outside", "inside" };
-	struct dp_port_info info;
+	struct dp_port_info info[2];
 	char err[256], name[32];
 	int rc;
 
@@ -205,15 +208,16 @@ int main(void)
 			return 1;
 		}
 		t.port[s] = (uint16_t)rc;
-		if (dp_port_start(t.port[s], &pc, &info, err, sizeof(err)) < 0) {
+		if (dp_port_start(t.port[s], &pc, &info[s], err, sizeof(err)) < 0) {
 			fprintf(stderr, "test_ring_ports: %s\n", err);
 			return 1;
 		}
-		if (strcmp(info.driver, "net_ring") != 0) {
-			fprintf(stderr, "test_ring_ports: port %s has driver %s\n", name, info.driver);
+		if (strcmp(info[s].driver, "net_ring") != 0) {
+			fprintf(stderr, "test_ring_ports: port %s has driver %s\n", name, info[s].driver);
 			return 1;
 		}
 	}
+	wc.socket = (int)rte_socket_id();
 	t.w = dp_worker_create(&wc);
 	pol = calloc(1, sizeof(*pol));
 	t.store = policy_store_create(1, NULL, NULL);
@@ -223,8 +227,10 @@ int main(void)
 	policy_defaults(pol);
 	pol->version = 1;
 	policy_store_commit(t.store, pol, &old);
-	for (int s = 0; s < 2; s++)
+	for (int s = 0; s < 2; s++) { /* as the daemon sets its workers up (main.c) */
 		t.w->port[s] = t.port[s];
+		t.w->craft[s] = info[s].craft;
+	}
 	t.loop = (struct dp_loop_ctx){ .store = t.store, .qsbr = t.qs, .quit = &t.quit };
 	if (rte_eal_remote_launch(worker_main, NULL, t.lcore) != 0)
 		return 1;
