@@ -73,6 +73,7 @@ struct rules_db_info {
 	uint32_t nregexes;
 	unsigned nworkers;
 	bool literal_api;     /* compiled with hs_compile_lit_multi (no regex in the set) */
+	bool prefilter;       /* short regions pass a 4-byte prefilter before Hyperscan (docs/rules.md) */
 	size_t db_bytes;      /* hs_database_size */
 	size_t scratch_bytes; /* per worker */
 	uint64_t compile_ns;  /* wall time of the Hyperscan compile */

@@ -768,6 +768,167 @@ static void test_ten_thousand_literals(void **state)
 	policy_free(p);
 }
 
+/*
+ * The prefilter in front of Hyperscan (core/rules.c, gram_may_match()) rules a region out only when no rule can
+ * match it. Random literal rule sets on User-Agent over a small alphabet (so that literals overlap, share their
+ * first bytes and turn up by chance), caseless or not, against random values: some plain, some with a literal
+ * inside (its case flipped when the rule is caseless), some with a literal cut short by one byte. The deciding
+ * rule must be the one a naive search finds: the lowest rule with a literal in the value. Each set is judged with
+ * the prefilter on, as its compile reports.
+ */
+static uint64_t prng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(uint32_t n)
+{
+	prng ^= prng << 13;
+	prng ^= prng >> 7;
+	prng ^= prng << 17;
+	return (uint32_t)(prng >> 32) % n;
+}
+
+static char other_case(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? (char)(c ^ 0x20) : c;
+}
+
+static bool contains(const char *hay, const char *needle, bool caseless)
+{
+	size_t n = strlen(needle), h = strlen(hay);
+
+	for (size_t i = 0; i + n <= h; i++) {
+		size_t k = 0;
+		while (k < n && (hay[i + k] == needle[k] || (caseless && hay[i + k] == other_case(needle[k]))))
+			k++;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+static void test_prefilter_agrees(void **state)
+{
+	static const char alpha[] = "abAB-/.1c";
+	struct sw_worker *w = worker(0);
+	unsigned matched = 0, unmatched = 0;
+
+	(void)state;
+	for (unsigned set = 0; set < 40; set++) {
+		struct sw_policy *p = policy_new();
+		unsigned nrules = 1 + rnd(set < 20 ? 8 : 300);
+		struct rules_db_info info;
+		char err[512] = "";
+
+		for (unsigned i = 0; i < nrules; i++) {
+			char lit[2][16], id[16];
+			const char *lits[2] = { lit[0], lit[1] };
+			struct rule_def d = { id, SW_WHERE_HEADER, "User-Agent", { 0 }, { 0 }, rnd(2) == 0,
+					      SW_RULE_DROP, 0, NULL };
+
+			snprintf(id, sizeof(id), "r%u", i);
+			for (unsigned k = 0; k < 2; k++) {
+				unsigned n = 4 + rnd(6);
+				for (unsigned c = 0; c < n; c++)
+					lit[k][c] = alpha[rnd(sizeof(alpha) - 1)];
+				lit[k][n] = '\0';
+				d.lit[k] = lits[k];
+			}
+			add_rule(p, &d);
+		}
+		if (rules_compile(p, 1, err, sizeof(err)) != 0)
+			fail_msg("compile: %s", err);
+		rules_db_info(p->db, &info);
+		assert_true(info.prefilter);
+		for (unsigned t = 0; t < 400; t++) {
+			char value[160], line[200];
+			unsigned n = rnd(140), kind = rnd(3);
+			int want = -1;
+			struct sw_verdict v;
+
+			for (unsigned c = 0; c < n; c++)
+				value[c] = alpha[rnd(sizeof(alpha) - 1)];
+			value[n] = '\0';
+			if (kind > 0) { /* a literal inside, whole (kind 1) or less its last byte (kind 2) */
+				const struct sw_rule_spec *r = &p->rules[rnd(nrules)];
+				const char *lit = r->literals[rnd(r->nliterals)];
+				size_t ln = strlen(lit) - (kind == 2), at = rnd(n + 1);
+				char piece[16];
+
+				for (size_t c = 0; c < ln; c++)
+					piece[c] = r->caseless && rnd(2) ? other_case(lit[c]) : lit[c];
+				if (at + ln >= sizeof(value))
+					at = sizeof(value) - 1 - ln;
+				memcpy(value + at, piece, ln);
+				if (at + ln > n)
+					n = (unsigned)(at + ln);
+				value[n] = '\0';
+			}
+			for (uint32_t i = 0; i < p->nrules && want < 0; i++)
+				for (uint32_t k = 0; k < p->rules[i].nliterals && want < 0; k++)
+					if (contains(value, p->rules[i].literals[k], p->rules[i].caseless))
+						want = (int)i;
+			/* no LWS in the alphabet: the value is the region scanned, first and last bytes included */
+			snprintf(line, sizeof(line), "User-Agent: %s\n", value);
+			struct dgram d = invite(line);
+			judge(p, w, d, &v);
+			free(d.p);
+			if (v.rule != want)
+				fail_msg("set %u, value \"%s\": rule %d decided, the naive search finds %d", set, value,
+					 (int)v.rule, want);
+			if (want >= 0)
+				matched++;
+			else
+				unmatched++;
+		}
+		policy_free(p);
+	}
+	/* both outcomes were exercised, many times */
+	assert_true(matched > 1000);
+	assert_true(unmatched > 1000);
+	free(w);
+}
+
+/* What turns the prefilter off: a regex, a literal shorter than its 4 bytes, more than 2,048 literals. */
+static void test_prefilter_off(void **state)
+{
+	const struct rule_def with_regex[] = {
+		{ "lit", SW_WHERE_HEADER, "User-Agent", { "friendly" }, { 0 }, true, SW_RULE_DROP, 0, NULL },
+		{ "re", SW_WHERE_HEADER, "User-Agent", { 0 }, { "scan+er" }, true, SW_RULE_DROP, 0, NULL },
+		{ 0 },
+	};
+	const struct rule_def short_lit[] = {
+		{ "lit", SW_WHERE_HEADER, "User-Agent", { "friendly", "sip" }, { 0 }, true, SW_RULE_DROP, 0, NULL },
+		{ 0 },
+	};
+	const struct rule_def *sets[] = { with_regex, short_lit };
+	struct sw_worker *w = worker(0);
+	struct rules_db_info info;
+	struct sw_verdict v;
+	char err[512];
+
+	(void)state;
+	for (unsigned i = 0; i < 2; i++) {
+		struct sw_policy *p = policy_with(sets[i], 1);
+		struct dgram d = invite("User-Agent: SIP/2.0 phone\n");
+
+		rules_db_info(p->db, &info);
+		assert_false(info.prefilter);
+		assert_string_equal(judge(p, w, d, &v), i == 1 ? "lit" : ""); /* "sip" caseless, 3 bytes */
+		free(d.p);
+		policy_free(p);
+	}
+	struct sw_policy *p = many_literals(2049);
+	assert_int_equal(rules_compile(p, 1, err, sizeof(err)), 0);
+	rules_db_info(p->db, &info);
+	assert_false(info.prefilter);
+	policy_free(p);
+	p = many_literals(2048);
+	assert_int_equal(rules_compile(p, 1, err, sizeof(err)), 0);
+	rules_db_info(p->db, &info);
+	assert_true(info.prefilter);
+	policy_free(p);
+	free(w);
+}
+
 /* ---- through the YAML loader and the store, as sipwallctl and the dataplane use them ---- */
 
 static const char yaml_policy[] = "rules:\n"
@@ -836,6 +997,8 @@ int main(void)
 		cmocka_unit_test(test_compile_edges),
 		cmocka_unit_test(test_budgets),
 		cmocka_unit_test(test_ten_thousand_literals),
+		cmocka_unit_test(test_prefilter_agrees),
+		cmocka_unit_test(test_prefilter_off),
 		cmocka_unit_test(test_yaml_through_store),
 	};
 
