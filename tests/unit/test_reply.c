@@ -684,6 +684,72 @@ static void test_received_lengths(void **state)
 }
 
 /*
+ * Whether the sent-by names the source (18.2.1: received= only when it does not) is decided on the address's text
+ * 16 bytes at a time when the datagram holds 16 bytes from the host on, byte by byte otherwise. Addresses of 7 to
+ * 15 bytes, equal to the source or differing in their last byte or their length, with the Via in the middle of
+ * the request and as its last line (the host then lies closer than 16 bytes to the datagram's end).
+ */
+static void test_sent_by_compare(void **state)
+{
+	static const char *const hosts[] = { "1.2.3.4", "10.0.0.1", "192.0.2.10", "203.0.113.200", "203.113.100.200" };
+	struct sw_policy *pol = tu_policy();
+	struct sw_worker *w = tu_worker(NULL);
+
+	(void)state;
+	for (unsigned i = 0; i < 5 * 3 * 2; i++) {
+		const char *host = hosts[i % 5];
+		unsigned how = i / 5 % 3; /* 0: source = sent-by; 1: last byte differs; 2: source one byte shorter */
+		bool last = i / 15;
+		char src_text[32], req[1024], want[128];
+		const char *via;
+		uint32_t vl;
+		struct reply r;
+		size_t hl = strlen(host);
+
+		snprintf(src_text, sizeof(src_text), "%s", host);
+		if (how == 1)
+			src_text[hl - 1] = src_text[hl - 1] == '9' ? '8' : (char)(src_text[hl - 1] + 1);
+		else if (how == 2)
+			src_text[hl - 1] = '\0';
+		if (how == 2 && src_text[hl - 2] == '.')
+			strcat(src_text, "0"); /* "1.2.3." is no address: "1.2.3.0" differs at the last byte instead */
+		struct sw_peer src = tu_peer4(src_text, 5060);
+		snprintf(req, sizeof(req),
+			 "OPTIONS sip:bob@biloxi.example.com SIP/2.0\n"
+			 "%s"
+			 "Max-Forwards: 0\n"
+			 "From: <sip:alice@atlanta.example.com>;tag=sb1\n"
+			 "To: <sip:bob@biloxi.example.com>;tag=sb2\n"
+			 "Call-ID: sb.%u@example.com\n"
+			 "CSeq: 1 OPTIONS\n"
+			 "User-Agent: fixture padding so that received= and rport= fit in a reply no longer than this\n"
+			 "Content-Length: 0\n"
+			 "%s"
+			 "\n",
+			 last ? "" : "Via: SIP/2.0/UDP ", i, last ? "Via: SIP/2.0/UDP " : "");
+		/* the host goes where the Via line was left open */
+		char *open = strstr(req, "Via: SIP/2.0/UDP ") + strlen("Via: SIP/2.0/UDP ");
+		memmove(open + hl + 1, open, strlen(open) + 1);
+		memcpy(open, host, hl);
+		open[hl] = '\n';
+		respond(&r, pol, w, req, &src, 0);
+		assert_int_equal(r.v.status, 483);
+		via = tu_reply_header(r.out, r.len, "Via", 0, &vl);
+		assert_non_null(via);
+		if (how == 0)
+			snprintf(want, sizeof(want), "SIP/2.0/UDP %s", host);
+		else
+			snprintf(want, sizeof(want), "SIP/2.0/UDP %s;received=%s", host, src_text);
+		if (vl != strlen(want) || memcmp(via, want, vl) != 0)
+			fail_msg("Via %s, source %s, %s: want \"%s\", got \"%s\"", host, src_text,
+				 last ? "last line" : "first line", want, tu_show(via, vl));
+		reply_free(&r);
+	}
+	tu_worker_free(w);
+	tu_policy_free(pol);
+}
+
+/*
  * The top via-parm that the verdict's Via check found well formed is read by the reply from byte masks
  * (top_via_checked), the usual form only; everything else is parsed as before. Each of these Vias, inside and just
  * outside that form, must give a reply byte for byte the same as the parser's reading gives (respond() builds every
@@ -1623,6 +1689,7 @@ int main(void)
 		cmocka_unit_test(test_received_multi_parm),
 		cmocka_unit_test(test_received_rport_digits),
 		cmocka_unit_test(test_received_lengths),
+		cmocka_unit_test(test_sent_by_compare),
 		cmocka_unit_test(test_via_fast_and_parsed),
 		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_to_tag),
