@@ -136,7 +136,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
  * however short the region and however few the literals (Rose's setup per call: bench_rules), which is most of
  * what a rule set costs on a message whose header values match nothing, the usual case. Every literal is at least
  * GRAM bytes, and where one matches, the GRAM bytes at its start are its first GRAM bytes, up to case. So the
- * region can match only if at some position its GRAM bytes, each |0x20 (ASCII case folded, and some punctuation
+ * region can match only if at some position where a literal of the place's rules would still end inside it (up to
+ * len less their shortest literal) its GRAM bytes, each |0x20 (ASCII case folded, and some punctuation
  * with it: a coarser fold, never a finer one), hash to a bit set for some literal's first GRAM bytes folded the
  * same way. No bit: no rule can match, and Hyperscan is not called. A set bit decides nothing: Hyperscan scans as
  * before, so the match set is exactly Hyperscan's. A necessary condition, not a second matcher (test_rules checks
@@ -162,10 +163,14 @@ static inline uint64_t gram_bit(const struct rules_db *db, const char *p)
 	return db->gram[h >> 6] >> (h & 63);
 }
 
-/* Four positions a step, their bits or-ed (no branch per position), then the last three or fewer. */
-static inline bool gram_may_match(const struct rules_db *db, const char *p, uint32_t len)
+/*
+ * Can a literal of at least min bytes (min >= GRAM) begin somewhere in p[0..len), len >= min? Only at the
+ * positions 0..len-min, where it would still end inside: four a step, their bits or-ed (no branch per position),
+ * then the last three or fewer.
+ */
+static inline bool gram_may_match(const struct rules_db *db, const char *p, uint32_t len, uint32_t min)
 {
-	uint32_t n = len - GRAM + 1, i = 0; /* positions; len >= GRAM (the caller's min_len) */
+	uint32_t n = len - min + 1, i = 0; /* positions */
 	uint64_t any = 0;
 
 	for (; i + 4 <= n; i += 4) {
@@ -182,7 +187,7 @@ static void scan_region(struct scan_ctx *c, enum region region, uint16_t key, co
 {
 	if (len == 0 || len < c->db->min_len[region])
 		return;
-	if (c->db->gram && len <= GRAM_SCAN_MAX && (len < GRAM || !gram_may_match(c->db, p, len)))
+	if (c->db->gram && len <= GRAM_SCAN_MAX && !gram_may_match(c->db, p, len, c->db->min_len[region]))
 		return;
 	c->region = (uint8_t)region;
 	c->key = key;
@@ -540,6 +545,9 @@ static int build_gram(struct rules_db *db, const struct sw_policy *pol)
 	if (!db->gram)
 		return -ENOMEM;
 	db->gram_shift = 32 - bits;
+	/* every literal has GRAM bytes or more: so does every place that can match (gram_may_match() relies on it) */
+	for (int g = 0; g < REGION__COUNT; g++)
+		db->min_len[g] = db->min_len[g] > GRAM ? db->min_len[g] : GRAM;
 	for (uint32_t i = 0; i < pol->nrules; i++) {
 		const struct sw_rule_spec *r = &pol->rules[i];
 
