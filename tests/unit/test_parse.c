@@ -1884,8 +1884,8 @@ static void test_request_line_paths(void **state)
 	for (uint32_t ulen = 1; ulen <= 1100; ulen += ulen < 160 ? 1 : (ulen % 64 == 62 ? 1 : 31)) {
 		for (size_t mi = 0; mi < 2; mi++) {
 			size_t ml = strlen(methods[mi]), off = ml + 1;
-			/* where a byte outside the class goes: nowhere, and a few places around the steps */
-			const uint32_t at[] = { UINT32_MAX, 0, ulen / 2, ulen - 1, 31, 32, 63, 64, 127 };
+			/* where a byte outside the class goes: nowhere, and a few places around the steps (32, 64, 128 bytes) */
+			const uint32_t at[] = { UINT32_MAX, 0, ulen / 2, ulen - 1, 31, 32, 63, 64, 127, 128, 191, 192, 255 };
 
 			for (size_t ai = 0; ai < sizeof(at) / sizeof(at[0]); ai++) {
 				if (at[ai] != UINT32_MAX && at[ai] >= ulen)
