@@ -887,6 +887,53 @@ static void test_prefilter_agrees(void **state)
 	free(w);
 }
 
+/*
+ * The prefilter looks only where a literal of the place's own rules could begin: each place has its shortest
+ * literal. A long literal on User-Agent, a 4-byte one on Subject, another on the Request-URI and one on any header:
+ * each must still match at the very end of its place, and the long one must not be looked for where it cannot fit.
+ */
+static void test_prefilter_places(void **state)
+{
+	const struct rule_def defs[] = {
+		{ "ua-long", SW_WHERE_HEADER, "User-Agent", { "friendly-scanner-9000" }, { 0 }, true, SW_RULE_DROP, 0,
+		  NULL },
+		{ "subj-short", SW_WHERE_HEADER, "Subject", { "spam" }, { 0 }, true, SW_RULE_DROP, 0, NULL },
+		{ "ruri", SW_WHERE_REQUEST_URI, NULL, { "evil.example" }, { 0 }, false, SW_RULE_DROP, 0, NULL },
+		{ "any", SW_WHERE_ANY_HEADER, NULL, { "zzyx" }, { 0 }, false, SW_RULE_DROP, 0, NULL },
+		{ 0 },
+	};
+	static const struct {
+		const char *ruri, *extra, *want;
+	} cases[] = {
+		{ "sip:bob@biloxi.example.com", "Subject: buy SPAM\n", "subj-short" },
+		{ "sip:bob@biloxi.example.com", "Subject: spa\n", "" },
+		{ "sip:bob@biloxi.example.com", "User-Agent: x friendly-scanner-9000\n", "ua-long" },
+		{ "sip:bob@biloxi.example.com", "User-Agent: friendly-scanner-900\n", "" },
+		{ "sip:bob@biloxi.example.com", "User-Agent: spam\n", "" },
+		{ "sip:bob@evil.example", "", "ruri" },
+		{ "sip:bob@biloxi.example.com", "Organization: zzyx\n", "any" },
+		{ "sip:bob@biloxi.example.com", "Subject: zzyx\n", "any" },
+	};
+	struct sw_policy *p = policy_with(defs, 1);
+	struct sw_worker *w = worker(0);
+	struct rules_db_info info;
+	struct sw_verdict v;
+
+	(void)state;
+	rules_db_info(p->db, &info);
+	assert_true(info.prefilter);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dgram d = request("INVITE", cases[i].ruri, cases[i].extra, sdp);
+
+		if (strcmp(judge(p, w, d, &v), cases[i].want) != 0)
+			fail_msg("case %zu (%s%s): rule \"%s\" decided, want \"%s\"", i, cases[i].ruri, cases[i].extra,
+				 judge(p, w, d, &v), cases[i].want);
+		free(d.p);
+	}
+	policy_free(p);
+	free(w);
+}
+
 /* What turns the prefilter off: a regex, a literal shorter than its 4 bytes, more than 2,048 literals. */
 static void test_prefilter_off(void **state)
 {
@@ -998,6 +1045,7 @@ int main(void)
 		cmocka_unit_test(test_budgets),
 		cmocka_unit_test(test_ten_thousand_literals),
 		cmocka_unit_test(test_prefilter_agrees),
+		cmocka_unit_test(test_prefilter_places),
 		cmocka_unit_test(test_prefilter_off),
 		cmocka_unit_test(test_yaml_through_store),
 	};
