@@ -78,6 +78,7 @@ struct rules_db {
 	bool scan[REGION__COUNT];       /* some rule looks at this region */
 	uint32_t min_len[REGION__COUNT]; /* shortest pattern of the rules on the region: skip shorter regions */
 	uint64_t *gram;                 /* the prefilter (gram_may_match()), or NULL: every region goes to Hyperscan */
+	uint64_t *gram_built;           /* what build_gram() made (gram is it, or NULL when turned off), freed */
 	uint32_t gram_shift;            /* 32 - log2 of its bits */
 	char (*names)[64];              /* unknown header names named by rules */
 	uint32_t *name_len;
@@ -364,6 +365,14 @@ void rules_db_info(const struct rules_db *db, struct rules_db_info *info)
 		info->scan_errors += atomic_load_explicit(&db->w[i].scan_errors, memory_order_relaxed);
 }
 
+void rules_prefilter_set(struct rules_db *db, bool on)
+{
+	if (!db)
+		return;
+	db->gram = on ? db->gram_built : NULL;
+	db->info.prefilter = db->gram != NULL;
+}
+
 void rules_budget_defaults(struct rules_budget *b)
 {
 	b->max_rules = 100000;
@@ -386,7 +395,7 @@ void rules_db_free(struct rules_db *db)
 		free(db->w);
 	}
 	hs_free_database(db->hs);
-	free(db->gram);
+	free(db->gram_built);
 	free(db->rt);
 	free(db->names);
 	free(db->name_len);
@@ -541,7 +550,7 @@ static int build_gram(struct rules_db *db, const struct sw_policy *pol)
 		return 0;
 	while (bits < GRAM_BITS_MAX && (1u << bits) < n * 64u)
 		bits++;
-	db->gram = calloc((1u << bits) / 64, sizeof(uint64_t));
+	db->gram = db->gram_built = calloc((1u << bits) / 64, sizeof(uint64_t));
 	if (!db->gram)
 		return -ENOMEM;
 	db->gram_shift = 32 - bits;

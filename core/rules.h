@@ -33,6 +33,12 @@ void rules_db_free(struct rules_db *db);
  */
 int32_t rules_eval(const struct rules_db *db, struct sw_worker *w);
 
+/*
+ * Turn the prefilter in front of Hyperscan (docs/rules.md) off, or back on where rules_compile built one, so that
+ * tests and fuzzers can judge with and without it and compare. Not while a worker scans with db. NULL-safe.
+ */
+void rules_prefilter_set(struct rules_db *db, bool on);
+
 /* Limits on what rules_compile accepts (issue: "a compile that exceeds a time or size budget is refused"). */
 struct rules_budget {
 	uint32_t max_rules;    /* default 100000 */

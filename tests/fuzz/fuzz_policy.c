@@ -3,7 +3,8 @@
  * libFuzzer harness for the policy loader: the input is a policy file. When policy_load_buffer() accepts it, its
  * rules are compiled within a small budget, the policy is written back with policy_write() and loaded again, and
  * the copy must be equal in everything the verdict and the dataplane read, compile the same way, and judge a few
- * fixed datagrams the same way. Every policy is freed, so LeakSanitizer sees any leak on either path.
+ * fixed datagrams the same way, with and without the rules' prefilter. Every policy is freed, so LeakSanitizer sees
+ * any leak on either path.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -173,6 +174,14 @@ static void judge_probes(const struct sw_policy *a, const struct sw_policy *b, c
 		if (va.action != vb.action || va.why != vb.why || va.status != vb.status || va.rule != vb.rule)
 			fail_with("roundtrip-verdict", in, len, w, wlen,
 				  "probe %s: the written policy judges it differently",
+				  i == 0 ? "INVITE" : i == 1 ? "MESSAGE" : "OPTIONS");
+		/* the prefilter in front of Hyperscan only ever skips scans that cannot match: the same verdict without */
+		rules_prefilter_set(a->db, false);
+		sw_judge(a, &worker, probes[i], n, &vb);
+		rules_prefilter_set(a->db, true);
+		if (va.action != vb.action || va.why != vb.why || va.status != vb.status || va.rule != vb.rule)
+			fail_with("prefilter-verdict", in, len, w, wlen,
+				  "probe %s: judged differently without the prefilter",
 				  i == 0 ? "INVITE" : i == 1 ? "MESSAGE" : "OPTIONS");
 	}
 }

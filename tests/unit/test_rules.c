@@ -968,6 +968,19 @@ static void test_prefilter_off(void **state)
 	assert_int_equal(rules_compile(p, 1, err, sizeof(err)), 0);
 	rules_db_info(p->db, &info);
 	assert_true(info.prefilter);
+	/* turned off and on again (tests and fuzz_policy compare the two); a set without one stays without */
+	rules_prefilter_set(p->db, false);
+	rules_db_info(p->db, &info);
+	assert_false(info.prefilter);
+	rules_prefilter_set(p->db, true);
+	rules_db_info(p->db, &info);
+	assert_true(info.prefilter);
+	policy_free(p);
+	p = policy_with(with_regex, 1);
+	rules_prefilter_set(p->db, true);
+	rules_db_info(p->db, &info);
+	assert_false(info.prefilter);
+	rules_prefilter_set(NULL, true);
 	policy_free(p);
 	free(w);
 }
