@@ -368,6 +368,7 @@ void rules_db_info(const struct rules_db *db, struct rules_db_info *info)
 	if (!db)
 		return;
 	*info = db->info;
+	info->prefilter = db->gram != NULL; /* as rules_prefilter_set() left it */
 	for (unsigned i = 0; i < db->nworkers; i++)
 		info->scan_errors += atomic_load_explicit(&db->w[i].scan_errors, memory_order_relaxed);
 }
@@ -377,7 +378,6 @@ void rules_prefilter_set(struct rules_db *db, bool on)
 	if (!db)
 		return;
 	db->gram = on ? db->gram_built : NULL;
-	db->info.prefilter = db->gram != NULL;
 }
 
 void rules_budget_defaults(struct rules_budget *b)
@@ -922,7 +922,6 @@ int rules_compile_ex(struct sw_policy *pol, unsigned nworkers, const struct rule
 	db->info.nregexes = (uint32_t)nregex;
 	db->info.nworkers = nworkers;
 	db->info.literal_api = nregex == 0;
-	db->info.prefilter = db->gram != NULL;
 	pol->db = db;
 	job_put(j);
 	return 0;

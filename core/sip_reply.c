@@ -135,7 +135,7 @@ static __attribute__((noinline)) void copy_far(char *d, const char *s, uint32_t 
 
 /*
  * A piece of the request (a header value, part of a Via): with slack, in whole 32-byte moves (see SLACK); else
- * through copy_far(). Every call site inlines only the slack moves: copy_bytes() inlined at each of them made
+ * through put(), which takes copy_far() for its run-time length. Every call site inlines only the slack moves: copy_bytes() inlined at each of them made
  * sw_respond() 22 KB, more than the instruction cache, for code that rarely runs.
  */
 static inline __attribute__((always_inline)) void put_req(struct out *restrict o, const char *s, uint32_t n)
@@ -146,10 +146,7 @@ static inline __attribute__((always_inline)) void put_req(struct out *restrict o
 		return;
 	}
 #endif
-	if (!room(o, n))
-		return;
-	copy_far(o->p, s, n);
-	o->p += n;
+	put(o, s, n);
 }
 
 static inline __attribute__((always_inline)) void put_str(struct out *restrict o, struct sw_str s)
@@ -313,16 +310,12 @@ static inline __attribute__((always_inline)) void put_port(struct out *restrict 
 /* The IPv4 text of ipv4_text() (n bytes) as a piece: one 16-byte move with slack (see SLACK). */
 static inline __attribute__((always_inline)) void put_text16(struct out *restrict o, u128 t, uint32_t n)
 {
-	char b[16];
-
 	if (!room(o, n))
 		return;
-	if (o->slack) {
+	if (o->slack)
 		memcpy(o->p, &t, 16);
-	} else {
-		memcpy(b, &t, 16);
-		memcpy(o->p, b, n < 16 ? n : 16); /* rare (a reply near its cap): a call is fine */
-	}
+	else
+		memcpy(o->p, &t, n < 16 ? n : 16); /* rare (a reply near its cap): a call is fine */
 	o->p += n;
 }
 
@@ -330,26 +323,26 @@ static inline __attribute__((always_inline)) void put_text16(struct out *restric
  * Does the sent-by host name exactly the source address? A host name never does (18.2.1). IPv4 needs no
  * inet_pton(): it accepts only the canonical dotted quad (four decimal parts, none above 255, no leading zeros),
  * which is exactly what ipv4_text() gives (t, tlen bytes), so the bytes compare: 16 at once when the datagram
- * (ending at hi) has them. IPv6: the host is converted and compared as an address.
+ * (ending at hi) has them.
  */
-static bool sent_by_is_source(const struct sip_via *via, const struct sw_peer *src, u128 t, uint32_t tlen,
-			      const char *hi)
+static bool sent_by_is_ipv4(const struct sip_via *via, u128 t, uint32_t tlen, const char *hi)
+{
+	u128 h;
+
+	if (via->host.len != tlen)
+		return false;
+	if (hi - via->host.p < 16)
+		return memcmp(via->host.p, &t, tlen) == 0; /* t's bytes in memory are the text (little-endian) */
+	memcpy(&h, via->host.p, 16);
+	return ((h ^ t) & (((u128)1 << (8 * tlen)) - 1)) == 0; /* tlen <= 15 */
+}
+
+/* The same for an IPv6 source: the host (without brackets) converted and compared as an address. */
+static bool sent_by_is_ipv6(const struct sip_via *via, const struct sw_peer *src)
 {
 	char host[64];
 	uint8_t a[16];
 
-	if (src->family != 6) {
-		u128 h;
-
-		if (via->host.len != tlen)
-			return false;
-		if (hi - via->host.p >= 16) {
-			memcpy(&h, via->host.p, 16);
-			return ((h ^ t) & (((u128)1 << (8 * tlen)) - 1)) == 0; /* tlen <= 15 */
-		}
-		memcpy(host, &t, 16);
-		return memcmp(via->host.p, host, tlen) == 0;
-	}
 	if (via->host.len >= sizeof(host))
 		return false;
 	memcpy(host, via->host.p, via->host.len);
@@ -450,13 +443,13 @@ static ALWAYS_INLINE void put_top_via(struct out *restrict o, const struct sip_v
 	if (src->family != 6) {
 		u128 t = ipv4_text(src->addr, &alen);
 
-		if (via->has_rport || !sent_by_is_source(via, src, t, alen, hi)) {
+		if (via->has_rport || !sent_by_is_ipv4(via, t, alen, hi)) {
 			PUT_LIT(o, ";received=");
 			put_text16(o, t, alen);
 		}
 	} else {
 		alen = peer_text6(src, addr, sizeof(addr));
-		if (via->has_rport || !sent_by_is_source(via, src, 0, alen, hi)) {
+		if (via->has_rport || !sent_by_is_ipv6(via, src)) {
 			PUT_LIT(o, ";received=");
 			put_local(o, addr, alen);
 		}
@@ -598,7 +591,7 @@ static bool top_via_checked(struct sw_str v, const char *hi, struct sip_via *via
 		}
 	}
 	*single = nr <= 17 && (nr & 15) <= 1; /* at most one rport and one received */
-	/* the host, which the reply reads only without rport (sent_by_is_source()): to the first ':' or ';' */
+	/* the host, which the reply reads only without rport (sent_by_is_ipv4()): to the first ':' or ';' */
 	if (via->has_rport) {
 		via->host = SW_STR_NULL;
 	} else {
