@@ -394,7 +394,8 @@ static void print_table(const struct bench_env *env, const struct bench_opts *o,
 
 		snprintf(c[0], sizeof(c[0]), "%s", first ? r->set->name : "");
 		snprintf(c[1], sizeof(c[1]), first ? "%u" : "", r->set->info.nrules);
-		snprintf(c[2], sizeof(c[2]), "%s", first ? (r->set->info.prefilter ? "lit+pf" : r->set->info.literal_api ? "lit" : "re") : "");
+		snprintf(c[2], sizeof(c[2]), "%s",
+			 !first ? "" : r->set->info.prefilter ? "lit+pf" : r->set->info.literal_api ? "lit" : "re");
 		snprintf(c[3], sizeof(c[3]), first ? "%.1f" : "", r->set->compile_ms);
 		snprintf(c[4], sizeof(c[4]), first ? "%.0f" : "", (double)r->set->info.db_bytes / 1024.0);
 		snprintf(c[5], sizeof(c[5]), "%s", r->m->name);

@@ -326,8 +326,9 @@ static inline __mmask64 uric_miss64(const char *p, __m512i nib, __m512i rows, __
 #endif
 
 /*
- * The Request-URI's extent: sw_span(p, end, lo, &uric_set), 128 or 64 bytes a step (the nibble lookup of sw_cset_miss16()
- * on 64-byte vectors, or on two 32-byte halves with one test for both), then sw_span() for the last 1..63 bytes.
+ * The Request-URI's extent: sw_span(p, end, lo, &uric_set), 128 or 64 bytes a step (the nibble lookup of
+ * sw_cset_miss16() on 64-byte vectors, or on two 32-byte halves with one test for both), then sw_span() for the last
+ * 1..63 bytes.
  * The usual URI ends in the first step; a long one (a 414) costs a step per 64 bytes. No load outside [lo, end).
  */
 static inline const char *uri_span(const char *p, const char *end, const char *lo)

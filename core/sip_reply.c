@@ -135,8 +135,9 @@ static __attribute__((noinline)) void copy_far(char *d, const char *s, uint32_t 
 
 /*
  * A piece of the request (a header value, part of a Via): with slack, in whole 32-byte moves (see SLACK); else
- * through put(), which takes copy_far() for its run-time length. Every call site inlines only the slack moves: copy_bytes() inlined at each of them made
- * sw_respond() 22 KB, more than the instruction cache, for code that rarely runs.
+ * through put(), which takes copy_far() for its run-time length. Every call site inlines only the slack moves:
+ * copy_bytes() inlined at each of them made sw_respond() 22 KB, more than the instruction cache, for code that
+ * rarely runs.
  */
 static inline __attribute__((always_inline)) void put_req(struct out *restrict o, const char *s, uint32_t n)
 {
