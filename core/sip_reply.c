@@ -1005,12 +1005,10 @@ uint32_t sw_respond(const struct sw_policy *pol, struct sw_worker *w, struct sw_
 	c.call_id = sip_msg_hdr(m, SIP_HDR_CALL_ID);
 	c.cseq = sip_msg_hdr(m, SIP_HDR_CSEQ);
 	c.via_single = false;
-	/* what the verdict parsed is not parsed again (sw_judged); the rest as the verdict would have */
-	if (j->have & SW_JUDGED_TOP_VIA) {
-		c.via = &j->top_via;
-	} else if (top && (((j->have & SW_JUDGED_VIA_OK) &&
-			    top_via_checked(top->value, m->buf + m->len, &via, &c.via_single)) ||
-			   sip_via_parse_in(top->value, m->buf + m->len, &via))) {
+	/* a top Via the verdict checked (sw_judged: every reply verdict's) is read from byte masks; else parsed in full */
+	if (top && (((j->have & SW_JUDGED_VIA_OK) &&
+		     top_via_checked(top->value, m->buf + m->len, &via, &c.via_single)) ||
+		    sip_via_parse_in(top->value, m->buf + m->len, &via))) {
 		/* the _in parsers may read on to the datagram's end: their 32-byte loads need no masking */
 		c.via = &via;
 	} else {

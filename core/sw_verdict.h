@@ -55,25 +55,24 @@ struct sw_verdict {
 
 /* What sw_judge() learned about w->msg that sw_respond() needs again (sw_judged.have: which parts hold). */
 enum {
-	SW_JUDGED_TOP_VIA = 1u << 0, /* top_via: sip_via_parse_in() of the top Via line, which succeeded */
-	SW_JUDGED_TO = 1u << 1,      /* to_tag: the tag sip_addr_parse_in() found in the To value, which parsed */
-	SW_JUDGED_FROM = 1u << 2,    /* from_tag: the same for the From value */
-	SW_JUDGED_VIA_OK = 1u << 3,  /* the verdict's Via check found the top via-parm well formed (nothing kept) */
+	SW_JUDGED_VIA_OK = 1u << 0, /* a Via check found the top via-parm well formed (nothing kept) */
+	SW_JUDGED_TO = 1u << 1,     /* to_tag: the tag sip_addr_parse_in() found in the To value, which parsed */
+	SW_JUDGED_FROM = 1u << 2,   /* from_tag: the same for the From value */
 };
 
 /*
  * Results of the verdict's own parses, kept so that the reply does not parse the same bytes again. Each is exactly
  * what sw_respond() would compute from w->msg. Only meaningful after sw_judge() returned a reply verdict: `have` is
  * set then, and left alone on every other path (the pass path pays nothing for it; sw_respond() reads it only for a
- * reply). The top Via is parsed in full only when a reply follows and no check parsed it (413, 414, 505, a parse
- * error's 400, a rule's reply); the validate-only Via check of the pass path fills nothing. Kept in the worker, not
- * in struct sip_msg: it belongs to the verdict, and sip_msg_parse() knows nothing of it.
+ * reply). The top Via is only checked, never kept: a reply whose verdict did not check it (413, 414, 505, a parse
+ * error's 400, a rule's reply) has it checked by never_answer(), and sw_respond() reads the usual form from byte
+ * masks. Kept in the worker, not in struct sip_msg: it belongs to the verdict, and sip_msg_parse() knows nothing
+ * of it.
  */
 struct sw_judged {
 	uint8_t have;            /* SW_JUDGED_* */
 	struct sw_str to_tag;    /* empty when the To has no tag */
 	struct sw_str from_tag;  /* empty when the From has no tag */
-	struct sip_via top_via;
 };
 
 /* A worker's private state. One per thread; never shared. */
