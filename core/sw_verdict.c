@@ -468,8 +468,11 @@ void sw_judge(const struct sw_policy *pol, struct sw_worker *w, const char *buf,
 	enum sip_parse_status st;
 
 	*v = (struct sw_verdict){ .action = SW_ACT_PASS, .why = SW_WHY_VALID, .rule = -1 };
-	/* Size first: an oversized datagram is indexed only as far as its header section, never framed or matched. */
-	st = sip_msg_parse_headers_ruri(m, buf, len, pol->max_request_uri_bytes);
+	/*
+	 * Size first: an oversized datagram is indexed only as far as its header section, never framed or matched, and
+	 * its Request-URI is not checked for structure (ruri_max 0): the 413 does not depend on it.
+	 */
+	st = sip_msg_parse_headers_ruri(m, buf, len, len > pol->max_message_bytes ? 0 : pol->max_request_uri_bytes);
 	if (st == SIP_PARSE_NOT_SIP) {
 		/* w->msg now indexes this datagram (as nothing), whatever the outcome */
 		if (is_keepalive(buf, len))
