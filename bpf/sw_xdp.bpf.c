@@ -547,49 +547,25 @@ __attribute__((noinline)) int sw_parse_ip6(struct xdp_md *ctx, struct sw_l3 *l3)
 	return parse_ipv6((void *)(long)ctx->data, (void *)(long)ctx->data_end, l3);
 }
 
-SEC("xdp")
-int sw_xdp_filter(struct xdp_md *ctx)
+/*
+ * Everything after the IP header: a later fragment follows its first, a UDP datagram to a SIP port is judged, the
+ * rest passes. Inlined once per family with family a constant, so each copy holds only its own family's branches
+ * (rate tag, blocklist, fragment hash) and keeps fewer values live across them.
+ */
+static __always_inline int sip_path(struct xdp_md *ctx, const void *data, const void *end, struct sw_l3 *l3,
+				    enum parse_result pr, __u8 family, const __u8 *saddr, const __u8 *daddr)
 {
-	const void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-	const __u8 *ip, *saddr, *daddr;
 	const struct sw_xdp_cfg *cfg;
 	const struct udphdr *udp;
-	struct sw_l3 l3 = {};
-	enum parse_result pr;
-	__u32 off, l4off;
 	struct fate f;
-	__be16 proto;
-	__u8 family;
+	__u32 l4off;
 
-	if (parse_eth(data, end, &off, &proto))
-		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
-	l3.l3off = off;
-	ip = data + off;
-	if (proto == bpf_htons(ETH_P_IP)) {
-		family = 4;
-		pr = parse_ipv4(data, end, &l3); /* on PARSE_UDP/LATER_FRAG the 20-byte header was checked */
-		saddr = ip + offsetof(struct iphdr, saddr);
-		daddr = ip + offsetof(struct iphdr, daddr);
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		family = 6;
-		pr = parse_ipv6_udp(data, end, &l3);
-		if (pr != PARSE_UDP) {
-			pr = sw_parse_ip6(ctx, &l3);
-			/* The callee's bounds checks are invisible here: check the fixed header again. */
-			if ((const void *)(ip + sizeof(struct ipv6hdr)) > end)
-				pr = PARSE_OTHER;
-		}
-		saddr = ip + offsetof(struct ipv6hdr, saddr);
-		daddr = ip + offsetof(struct ipv6hdr, daddr);
-	} else {
-		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
-	}
 	if (pr == PARSE_LATER_FRAG)
-		return frag_follow(ctx, &l3, family, saddr, daddr);
+		return frag_follow(ctx, l3, family, saddr, daddr);
 	if (pr != PARSE_UDP)
 		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
 
-	l4off = l3.l4off;
+	l4off = l3->l4off;
 	if (l4off > SW_L4_OFF_MAX)
 		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
 	udp = data + l4off;
@@ -599,10 +575,43 @@ int sw_xdp_filter(struct xdp_md *ctx)
 	if (!port_is_sip(cfg, bpf_ntohs(udp->dest)))
 		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
 
-	judge(cfg, &l3, family, saddr, udp, end, &f);
-	if (l3.frag == PKT_FRAG_FIRST)
-		frag_record(&l3, family, saddr, daddr, &f);
+	judge(cfg, l3, family, saddr, udp, end, &f);
+	if (l3->frag == PKT_FRAG_FIRST)
+		frag_record(l3, family, saddr, daddr, &f);
 	return finish(ctx, f.action, f.counter);
+}
+
+SEC("xdp")
+int sw_xdp_filter(struct xdp_md *ctx)
+{
+	const void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct sw_l3 l3 = {};
+	enum parse_result pr;
+	const __u8 *ip;
+	__be16 proto;
+	__u32 off;
+
+	if (parse_eth(data, end, &off, &proto))
+		return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
+	l3.l3off = off;
+	ip = data + off;
+	if (proto == bpf_htons(ETH_P_IP)) {
+		pr = parse_ipv4(data, end, &l3); /* on PARSE_UDP/LATER_FRAG the 20-byte header was checked */
+		return sip_path(ctx, data, end, &l3, pr, 4, ip + offsetof(struct iphdr, saddr),
+				ip + offsetof(struct iphdr, daddr));
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		pr = parse_ipv6_udp(data, end, &l3);
+		if (pr != PARSE_UDP) {
+			pr = sw_parse_ip6(ctx, &l3);
+			/* The callee's bounds checks are invisible here: check the fixed header again. */
+			if ((const void *)(ip + sizeof(struct ipv6hdr)) > end)
+				pr = PARSE_OTHER;
+		}
+		return sip_path(ctx, data, end, &l3, pr, 6, ip + offsetof(struct ipv6hdr, saddr),
+				ip + offsetof(struct ipv6hdr, daddr));
+	}
+	return finish(ctx, XDP_PASS, SW_XDP_C_PASS_OTHER);
 }
 
 /* The kernel wants a license string; GPL-compatible so every helper is usable. The source is BSD-3-Clause. */
