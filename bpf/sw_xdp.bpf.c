@@ -51,9 +51,9 @@ static __always_inline void count(__u32 counter)
  * Carry out a fate and count it. Sending on is a redirect into xsks_map at this rx queue. With no socket bound there
  * (the prefilter in front of a kernel SIP server, or a queue DPDK does not serve) the kernel gets the packet: the
  * inlined map lookup says so before any helper call, and the call (some 7 ns where every return goes through a
- * thunk, docs/xdp.md) is left out. bpf_redirect_map() still falls back to XDP_PASS
- * when the socket leaves between the lookup and the call; its return value decides the counter. A SIP packet is
- * counted as redirect or pass_no_socket; keepalives keep their own counter.
+ * thunk, docs/xdp.md) is left out. bpf_redirect_map() still falls back to XDP_PASS when the socket leaves between
+ * the lookup and the call; its return value decides the counter. A SIP packet is counted as redirect or
+ * pass_no_socket; keepalives keep their own counter.
  */
 static __always_inline int finish(struct xdp_md *ctx, __u32 action, __u32 counter)
 {
