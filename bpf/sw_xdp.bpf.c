@@ -52,7 +52,7 @@ static __always_inline void count(__u32 counter)
  * (the prefilter in front of a kernel SIP server, or a queue DPDK does not serve) the kernel gets the packet: the
  * inlined map lookup says so before any helper call, and the call (some 7 ns where every return goes through a
  * thunk, docs/xdp.md) is left out. bpf_redirect_map() still falls back to XDP_PASS when the socket leaves between
- * the lookup and the call; its return value decides the counter. A SIP packet is counted as redirect or
+ * the lookup and the call. Either way the action decides the counter: a SIP packet is counted as redirect or
  * pass_no_socket; keepalives keep their own counter.
  */
 static __always_inline int finish(struct xdp_md *ctx, __u32 action, __u32 counter)
@@ -65,11 +65,9 @@ static __always_inline int finish(struct xdp_md *ctx, __u32 action, __u32 counte
 		return action;
 	}
 	q = ctx->rx_queue_index;
-	if (!bpf_map_lookup_elem(&xsks_map, &q)) {
-		count(counter == SW_XDP_C_REDIRECT ? SW_XDP_C_PASS_NO_SOCKET : counter);
-		return XDP_PASS;
-	}
-	rc = bpf_redirect_map(&xsks_map, q, XDP_PASS);
+	rc = XDP_PASS;
+	if (bpf_map_lookup_elem(&xsks_map, &q))
+		rc = bpf_redirect_map(&xsks_map, q, XDP_PASS);
 	if (counter == SW_XDP_C_REDIRECT && rc != XDP_REDIRECT)
 		counter = SW_XDP_C_PASS_NO_SOCKET;
 	count(counter);
